@@ -1,0 +1,5 @@
+"""`python -m maildesk` runs the command line."""
+
+from maildesk.cli import main
+
+main()

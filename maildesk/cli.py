@@ -1,0 +1,211 @@
+"""The command line (click): loads the config once and passes it down.
+
+Exit codes: 0 ok, 1 a check failed, 2 usage or config error, 75 a server
+could not be reached (EX_TEMPFAIL, try again later).
+"""
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+from tqdm import tqdm
+
+from maildesk import config as config_module
+from maildesk import db, intake, outbox, poller, sources, views
+from maildesk.app import App
+from maildesk.errors import MaildeskError
+from maildesk.models import Quarantine, Status
+
+
+class _Group(click.Group):
+    """Turns MaildeskError into a one-line message and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MaildeskError as exc:
+            click.echo(f"maildesk: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+class State:
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._app: App | None = None
+
+    def app(self, require_schema: bool = True) -> App:
+        if self._app is None:
+            self._app = App.build(config_module.load(config_module.resolve_path(self.config_path)))
+            if require_schema:
+                db.require_current(self._app.engine)
+        return self._app
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=_Group)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file (default: $MAILDESK_CONFIG, else ./maildesk.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="maildesk")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """maildesk: an email-driven support ticketing daemon."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = State(config_path)
+
+
+@cli.command()
+@click.pass_obj
+def init(state: State) -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    app = state.app(require_schema=False)
+    db.upgrade(app.engine)
+    click.echo(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
+
+
+@cli.command()
+@click.pass_obj
+def run(state: State) -> None:
+    """Run the daemon: intake (IDLE or poll), outbox, scheduled sweeps."""
+    from maildesk.scheduler import Daemon
+
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    Daemon(state.app()).run()
+
+
+@cli.command()
+@click.option("--once", is_flag=True, required=True, help="One full cycle, then exit.")
+@click.pass_obj
+def poll(state: State, once: bool) -> None:
+    """Fetch and process new mail, send the outbox, exit."""
+    app = state.app()
+    result = poller.poll_once(app)
+    sent = asyncio.run(outbox.drain(app)) if app.config.smtp else None
+    click.echo(f"processed {result.handled} mail(s) {dict(result.outcomes)}; outbox: {sent}")
+
+
+@cli.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--send", is_flag=True, help="Also send the acknowledgements now.")
+@click.pass_obj
+def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
+    """Import mbox files, Maildir folders or .eml files through the pipeline."""
+    app = state.app()
+    counts: dict[str, int] = {}
+    for path in paths:
+        bar = tqdm(
+            sources.read(path),
+            total=sources.count(path),
+            unit="mail",
+            desc=path.name,
+            disable=not sys.stderr.isatty(),
+        )
+        for item in bar:
+            outcome = intake.process(app, item.raw, f"import:{item.label}")
+            counts[outcome] = counts.get(outcome, 0) + 1
+    click.echo(f"imported: {counts}")
+    if send:
+        click.echo(f"outbox: {asyncio.run(outbox.drain(app))}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+def stats(state: State, as_json: bool) -> None:
+    """Counts of tickets, messages, quarantine and outbox."""
+    with db.transaction(state.app().sessions) as session:
+        data = views.stats(session)
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        click.echo(f"{key:15} {value}")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, type=int)
+@click.pass_obj
+def replay(state: State, ids: tuple[int, ...]) -> None:
+    """Re-run quarantined mail (all, or the given quarantine ids) after a fix."""
+    app = state.app()
+    with db.transaction(app.sessions) as session:
+        query = select(Quarantine).where(Quarantine.replayed_at.is_(None))
+        if ids:
+            query = query.where(Quarantine.id.in_(ids))
+        rows = [(row, row.raw.data) for row in session.scalars(query.order_by(Quarantine.id))]
+    for row, raw in rows:
+        outcome = intake.process(app, raw, f"replay:{row.id}", quarantined=row)
+        click.echo(f"quarantine #{row.id}: {outcome}")
+    if not rows:
+        click.echo("nothing to replay")
+
+
+@cli.group()
+def tickets() -> None:
+    """Look at tickets."""
+
+
+@tickets.command(name="list")
+@click.option("--status", type=click.Choice([s.value for s in Status]))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def tickets_list(state: State, status: str | None, as_json: bool) -> None:
+    """List tickets, oldest first."""
+    with db.transaction(state.app().sessions) as session:
+        rows = views.ticket_list(session, status)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        click.echo(
+            f"#{row['number']:<6} {row['status']:9} {row['priority']}  "
+            f"{row['customer']:30} {row['subject']}"
+        )
+
+
+@tickets.command(name="show")
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def tickets_show(state: State, number: int, as_json: bool) -> None:
+    """Show one ticket with its messages."""
+    with db.transaction(state.app().sessions) as session:
+        detail = views.ticket_detail(session, number)
+    if detail is None:
+        raise MaildeskError(f"ticket {number} not found")
+    if as_json:
+        _print_json(detail)
+        return
+    click.echo(
+        f"#{detail['number']} {detail['subject']}\n"
+        f"status {detail['status']}, priority {detail['priority']}, "
+        f"customer {detail['customer']}, opened {detail['created_at']}"
+    )
+    for m in detail["messages"]:
+        arrow = "<-" if m["direction"] == "in" else "->"
+        click.echo(f"\n{arrow} [{m['class']}] {m['from']}: {m['subject']}\n{m['text']}")
+
+
+@cli.command()
+def demo() -> None:
+    """Embedded IMAP + SMTP on loopback, sample mails, the daemon, a summary."""
+    from maildesk.demo import run_demo
+
+    run_demo()
+
+
+def main() -> None:
+    cli(prog_name="maildesk")

@@ -1,0 +1,358 @@
+"""TOML configuration → frozen dataclasses, validated once at start.
+
+Every error names the offending key (`rules[2].priority: ...`) so an operator
+can fix the file without reading code. Secrets are never in the file: keys
+ending in `_env` name environment variables, read when first needed.
+"""
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from maildesk.errors import ConfigError
+
+PRIORITIES = ("P0", "P1", "P2", "P3")
+SECURITY_MODES = ("ssl", "starttls", "none")
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret read from the environment variable `env`, named by config `key`."""
+
+    key: str
+    env: str
+
+    def value(self, required: bool = True) -> str:
+        if not self.env:
+            return ""
+        found = os.environ.get(self.env)
+        if found is None and required:
+            raise ConfigError(f"{self.key}: environment variable {self.env} is not set")
+        return found or ""
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    name: str
+    subject_tag: str
+    timezone: str
+    default_locale: str
+    secret: Secret
+    instance: str
+    templates_dir: Path | None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    ack_follow_ups: bool
+    max_attachment_bytes: int
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: Secret
+    folder: str
+    processed_folder: str
+    quarantine_folder: str
+    poll_interval: float
+    idle: bool
+    timeout: float
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: Secret
+    from_address: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    batch_size: int
+    drain_interval: float
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One classification rule; every condition given must match."""
+
+    name: str
+    priority: str | None = None
+    category: str | None = None
+    team: str | None = None
+    from_regex: re.Pattern[str] | None = None
+    sender_domains: tuple[str, ...] = ()
+    subject_regex: re.Pattern[str] | None = None
+    body_regex: re.Pattern[str] | None = None
+    headers: tuple[tuple[str, re.Pattern[str]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    desk: DeskConfig
+    database: DatabaseConfig
+    imap: ImapConfig | None
+    smtp: SmtpConfig | None
+    outbox: OutboxConfig
+    intake: IntakeConfig
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+    path: Path | None = None
+
+
+class _Table:
+    """A TOML table that remembers its dotted path for error messages."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: must be a table, got {type(data).__name__}")
+        self.data = data
+        self.path = path
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = _REQUIRED):
+        self.used.add(name)
+        if name not in self.data:
+            if default is _REQUIRED:
+                raise ConfigError(f"{self.key(name)}: required key is missing")
+            return default
+        value = self.data[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
+            want = " or ".join(k.__name__ for k in kinds)
+            raise ConfigError(
+                f"{self.key(name)}: must be {want}, got {type(value).__name__} {value!r}"
+            )
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], default: Any = _REQUIRED):
+        value = self.get(name, str, default)
+        if value not in choices:
+            raise ConfigError(f"{self.key(name)}: {value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def regex(self, name: str) -> re.Pattern[str] | None:
+        text = self.get(name, str, None)
+        if text is None:
+            return None
+        try:
+            return re.compile(text)
+        except re.error as exc:
+            raise ConfigError(f"{self.key(name)}: invalid regular expression: {exc}") from exc
+
+    def table(self, name: str, required: bool = True) -> "_Table | None":
+        self.used.add(name)
+        if name not in self.data:
+            if required:
+                raise ConfigError(f"{self.key(name)}: required section is missing")
+            return None
+        return _Table(self.data[name], self.key(name))
+
+    def reject_unknown(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise ConfigError(f"{self.key(unknown[0])}: unknown key")
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    """Read and validate the TOML file at `path`."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse(data, path)
+
+
+def parse(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Validate an already-parsed TOML document."""
+    root = _Table(data, "")
+    smtp = _smtp(root.table("smtp", required=False))
+    desk = _desk(root.table("desk"), smtp)
+    config = Config(
+        desk=desk,
+        database=DatabaseConfig(url=root.table("database").get("url", str)),
+        imap=_imap(root.table("imap", required=False)),
+        smtp=smtp,
+        outbox=_outbox(root.table("outbox", required=False)),
+        intake=_intake(root.table("intake", required=False)),
+        rules=_rules(root.get("rules", list, [])),
+        path=path,
+    )
+    root.reject_unknown()
+    return config
+
+
+def _desk(t: _Table, smtp: SmtpConfig | None) -> DeskConfig:
+    tag = t.get("subject_tag", str, "[Ticket#{number}]")
+    if tag.count("{number}") != 1:
+        raise ConfigError(f"{t.key('subject_tag')}: must contain {{number}} exactly once")
+    zone = t.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{t.key('timezone')}: unknown time zone {zone!r}") from exc
+    templates_dir = t.get("templates_dir", str, "")
+    default_instance = smtp.from_address.rpartition("@")[2] if smtp else "maildesk"
+    desk = DeskConfig(
+        name=t.get("name", str),
+        subject_tag=tag,
+        timezone=zone,
+        default_locale=t.get("default_locale", str, "en"),
+        secret=Secret(t.key("secret_env"), t.get("secret_env", str, "MAILDESK_SECRET")),
+        instance=t.get("instance", str, default_instance) or default_instance,
+        templates_dir=Path(templates_dir) if templates_dir else None,
+    )
+    t.reject_unknown()
+    return desk
+
+
+def _imap(t: _Table | None) -> ImapConfig | None:
+    if t is None:
+        return None
+    security = t.choice("security", SECURITY_MODES, "ssl")
+    imap = ImapConfig(
+        host=t.get("host", str),
+        port=_port(t, 993 if security == "ssl" else 143),
+        security=security,
+        username=t.get("username", str),
+        password=Secret(t.key("password_env"), t.get("password_env", str)),
+        folder=t.get("folder", str, "INBOX"),
+        processed_folder=t.get("processed_folder", str, "Processed"),
+        quarantine_folder=t.get("quarantine_folder", str, "Quarantine"),
+        poll_interval=_positive(t, "poll_interval", 30.0),
+        idle=t.get("idle", bool, True),
+        timeout=_positive(t, "timeout", 60.0),
+    )
+    t.reject_unknown()
+    return imap
+
+
+def _smtp(t: _Table | None) -> SmtpConfig | None:
+    if t is None:
+        return None
+    security = t.choice("security", SECURITY_MODES, "starttls")
+    from_address = t.get("from_address", str)
+    if "@" not in from_address:
+        raise ConfigError(f"{t.key('from_address')}: {from_address!r} is not an address")
+    smtp = SmtpConfig(
+        host=t.get("host", str),
+        port=_port(t, {"ssl": 465, "starttls": 587, "none": 25}[security]),
+        security=security,
+        username=t.get("username", str, ""),
+        password=Secret(t.key("password_env"), t.get("password_env", str, "")),
+        from_address=from_address,
+        timeout=_positive(t, "timeout", 60.0),
+    )
+    t.reject_unknown()
+    return smtp
+
+
+def _outbox(t: _Table | None) -> OutboxConfig:
+    t = t or _Table({}, "outbox")
+    outbox = OutboxConfig(
+        max_attempts=int(_positive(t, "max_attempts", 8)),
+        retry_base_seconds=_positive(t, "retry_base_seconds", 30.0),
+        retry_max_seconds=_positive(t, "retry_max_seconds", 3600.0),
+        batch_size=int(_positive(t, "batch_size", 100)),
+        drain_interval=_positive(t, "drain_interval", 5.0),
+    )
+    t.reject_unknown()
+    return outbox
+
+
+def _intake(t: _Table | None) -> IntakeConfig:
+    t = t or _Table({}, "intake")
+    intake = IntakeConfig(
+        ack_follow_ups=t.get("ack_follow_ups", bool, False),
+        max_attachment_bytes=int(_positive(t, "max_attachment_bytes", 10 * 1024 * 1024)),
+    )
+    t.reject_unknown()
+    return intake
+
+
+def _rules(items: list[Any]) -> tuple[Rule, ...]:
+    rules = []
+    for index, item in enumerate(items):
+        t = _Table(item, f"rules[{index}]")
+        priority = t.get("priority", str, None)
+        if priority is not None and priority not in PRIORITIES:
+            raise ConfigError(f"{t.key('priority')}: {priority!r} is not one of P0..P3")
+        domains = t.get("sender_domain", (str, list), [])
+        domains = [domains] if isinstance(domains, str) else domains
+        headers = t.table("headers", required=False)
+        rule = Rule(
+            name=t.get("name", str),
+            priority=priority,
+            category=t.get("category", str, None),
+            team=t.get("team", str, None),
+            from_regex=t.regex("from_regex"),
+            sender_domains=tuple(str(d).lower() for d in domains),
+            subject_regex=t.regex("subject_regex"),
+            body_regex=t.regex("body_regex"),
+            headers=tuple(
+                (name.lower(), headers.regex(name)) for name in (headers.data if headers else {})
+            ),
+        )
+        if not (
+            rule.from_regex
+            or rule.sender_domains
+            or rule.subject_regex
+            or rule.body_regex
+            or rule.headers
+        ):
+            raise ConfigError(f"{t.path}: a rule needs at least one condition")
+        t.reject_unknown()
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _port(t: _Table, default: int) -> int:
+    port = t.get("port", int, default)
+    if not 0 < port < 65536:
+        raise ConfigError(f"{t.key('port')}: {port} is not a TCP port")
+    return port
+
+
+def _positive(t: _Table, name: str, default: float) -> float:
+    value = t.get(name, float, default)
+    if value <= 0:
+        raise ConfigError(f"{t.key(name)}: must be greater than 0, got {value}")
+    return value
+
+
+def resolve_path(cli_value: str | None) -> Path:
+    """`--config`, else $MAILDESK_CONFIG, else ./maildesk.toml (design.md)."""
+    return Path(cli_value or os.environ.get("MAILDESK_CONFIG") or "maildesk.toml")

@@ -1,0 +1,216 @@
+"""`maildesk demo`: embedded IMAP (pymap) and SMTP (aiosmtpd) on loopback, sample
+mails, the real daemon, and a summary of the tickets and acknowledgements.
+
+Nothing to set up: everything lives in a temporary folder that is removed at
+the end. Needs the `demo` extra (pymap, aiosmtpd).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from maildesk import config as config_module
+from maildesk import db, views
+from maildesk.app import App
+from maildesk.errors import MaildeskError
+from maildesk.models import OutboxMail, OutboxStatus, Receipt
+from maildesk.scheduler import Daemon
+
+USER, PASSWORD = "support@demo.test", "demo-password"
+CONFIG = """
+[desk]
+name = "Demo Support"
+subject_tag = "[Ticket#{{number}}]"
+timezone = "Asia/Shanghai"
+default_locale = "en"
+secret_env = "MAILDESK_SECRET"
+
+[database]
+url = "sqlite:///{db}"
+
+[imap]
+host = "127.0.0.1"
+port = {imap_port}
+security = "none"
+username = "{user}"
+password_env = "MAILDESK_IMAP_PASSWORD"
+poll_interval = 2
+idle = true
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from_address = "{user}"
+
+[[rules]]
+name = "outage"
+subject_regex = "(?i)(outage|down|宕机|无法登录)"
+priority = "P0"
+category = "outage"
+
+[[rules]]
+name = "billing"
+subject_regex = "(?i)(invoice|billing|发票)"
+priority = "P3"
+category = "billing"
+"""
+
+
+def _mail(sender: str, subject: str, body: str, **headers: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, USER, subject
+    mail["Date"] = formatdate(localtime=True)
+    mail["Message-ID"] = make_msgid(domain="customer.example")
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(body)
+    return mail
+
+
+SAMPLES = (
+    _mail("Ann Lee <ann@shop.example>", "Checkout outage: customers cannot pay",
+          "Since 09:10 every payment fails with error 502. This is urgent."),
+    _mail("张伟 <zhang.wei@example.cn>", "系统宕机，无法登录",
+          "您好，我们公司所有用户从今天早上开始都无法登录系统，请尽快处理。"),
+    _mail("Bob Stone <bob@corp.example>", "Question about last month's invoice",
+          "Hello, the invoice for October lists two seats more than we have."),
+    _mail("Carol <carol@corp.example>", "Automatic reply: Out of office",
+          "I am out of the office until Monday.", Auto_Submitted="auto-replied"),
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise MaildeskError("the embedded IMAP server exited early")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise MaildeskError(f"the embedded IMAP server did not open port {port}")
+
+
+def _append(port: int, mail: EmailMessage) -> None:
+    from imap_tools import MailBoxUnencrypted
+
+    with MailBoxUnencrypted("127.0.0.1", port).login(USER, PASSWORD) as box:
+        box.append(mail.as_bytes(), "INBOX", flag_set=())
+
+
+def _wait_processed(app: App, expected: int) -> None:
+    """Until `expected` mails are handled and the outbox is empty (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with db.transaction(app.sessions) as session:
+            handled = session.scalar(select(func.count(Receipt.id)))
+            pending = session.scalar(
+                select(func.count(OutboxMail.id)).where(
+                    OutboxMail.status == OutboxStatus.PENDING
+                )
+            )
+        if handled >= expected and not pending:
+            return
+        time.sleep(0.2)
+    raise MaildeskError("the demo daemon did not finish within 60 s")
+
+
+class _Capture:
+    """aiosmtpd handler keeping what the daemon sends."""
+
+    def __init__(self) -> None:
+        self.mails: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook
+        import email
+        from email import policy
+
+        self.mails.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def run_demo() -> None:
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError as exc:
+        raise MaildeskError("the demo needs the demo extra: pip install 'maildesk[demo]'") from exc
+    with tempfile.TemporaryDirectory(prefix="maildesk-demo-") as tmp:
+        imap_port, smtp_port = _free_port(), _free_port()
+        pymap = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())",
+             "--no-tls", "--host", "127.0.0.1", "--port", str(imap_port), "dict",
+             "--demo-user", USER, "--demo-password", PASSWORD],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        capture = _Capture()
+        smtpd = Controller(capture, hostname="127.0.0.1", port=smtp_port)
+        smtpd.start()
+        try:
+            _wait_port(imap_port, pymap)
+            _run(Path(tmp), imap_port, smtp_port, capture)
+        finally:
+            smtpd.stop()
+            pymap.terminate()
+            pymap.wait(10)
+
+
+def _run(tmp: Path, imap_port: int, smtp_port: int, capture: _Capture) -> None:
+    path = tmp / "maildesk.toml"
+    path.write_text(CONFIG.format(db=tmp / "demo.db", imap_port=imap_port,
+                                  smtp_port=smtp_port, user=USER), encoding="utf-8")
+    os.environ.setdefault("MAILDESK_SECRET", "demo-secret-not-for-production")
+    os.environ["MAILDESK_IMAP_PASSWORD"] = PASSWORD
+    app = App.build(config_module.load(path))
+    db.upgrade(app.engine)
+    click.echo(f"embedded IMAP on 127.0.0.1:{imap_port}, SMTP on 127.0.0.1:{smtp_port}")
+    for mail in SAMPLES:
+        _append(imap_port, mail)
+    click.echo(f"delivered {len(SAMPLES)} sample mails; starting the daemon")
+    daemon = Daemon(app)
+    daemon.start()
+    try:
+        _wait_processed(app, len(SAMPLES))
+        first_ack = next(m for m in capture.mails if m["In-Reply-To"] == SAMPLES[0]["Message-ID"])
+        follow_up = _mail("Ann Lee <ann@shop.example>", f"Re: {first_ack['Subject']}",
+                          "Still failing at 10:05, about 300 orders lost so far.",
+                          In_Reply_To=first_ack["Message-ID"],
+                          References=first_ack["Message-ID"])
+        _append(imap_port, follow_up)
+        click.echo("customer replied to the first acknowledgement")
+        _wait_processed(app, len(SAMPLES) + 1)
+    finally:
+        daemon.shutdown()
+    _summary(app, capture)
+    app.close()
+
+
+def _summary(app: App, capture: _Capture) -> None:
+    with db.transaction(app.sessions) as session:
+        rows = views.ticket_list(session)
+        details = {r["number"]: views.ticket_detail(session, r["number"]) for r in rows}
+    click.echo("\nTickets:")
+    for row in rows:
+        incoming = [m for m in details[row["number"]]["messages"] if m["direction"] == "in"]
+        kinds = ", ".join(m["class"] for m in incoming)
+        click.echo(f"  #{row['number']}  {row['priority']}  {row['status']:8} "
+                   f"{row['customer']:28} {row['subject']}  [{len(incoming)} in: {kinds}]")
+    click.echo(f"\nAcknowledgements sent ({len(capture.mails)}):")
+    for mail in capture.mails:
+        click.echo(f"  to {mail['To']:28} {mail['Subject']}")

@@ -1,0 +1,31 @@
+"""The maildesk error family; library errors are translated into these at the edges."""
+
+
+class MaildeskError(Exception):
+    """Base of every error maildesk raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(MaildeskError):
+    """The configuration is unusable; the message names the key and the reason."""
+
+    exit_code = 2
+
+
+class TemporaryFailure(MaildeskError):
+    """A server could not be reached; trying again later may work (EX_TEMPFAIL)."""
+
+    exit_code = 75
+
+
+class TemplateError(MaildeskError):
+    """A template is missing, does not parse, or fails to render."""
+
+
+class Discard(Exception):  # noqa: N818 - a signal, not a failure
+    """Stop processing this mail on purpose; it is not an error (e.g. a duplicate)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,154 @@
+"""The support mailbox over IMAP (imap-tools): list by UID, fetch raw bytes, move, IDLE.
+
+Library and socket errors are translated into TemporaryFailure here, so the
+rest of maildesk sees one kind of "server trouble". Client pitfalls met on
+real servers are handled in this module only (shared/real-servers.md):
+capabilities re-read after login, stale FETCH responses dropped before each
+fetch, one message fetched at a time.
+"""
+
+import imaplib
+import re
+import socket
+import ssl
+from types import TracebackType
+
+from imap_tools import (
+    BaseMailBox,
+    MailBox,
+    MailboxFolderSelectError,
+    MailboxLoginError,
+    MailBoxStartTls,
+    MailBoxUnencrypted,
+)
+from imap_tools.errors import UnexpectedCommandStatusError
+
+from maildesk.config import ImapConfig
+from maildesk.errors import ConfigError, TemporaryFailure
+
+SERVER_ERRORS = (
+    imaplib.IMAP4.error,
+    OSError,
+    socket.timeout,
+    ssl.SSLError,
+    UnexpectedCommandStatusError,
+)
+_UID = re.compile(rb"UID (\d+)")
+
+
+class Inbox:
+    """One logged-in connection to the configured folder; use as a context manager."""
+
+    def __init__(self, config: ImapConfig) -> None:
+        self.config = config
+        self.box: BaseMailBox | None = None
+
+    @property
+    def key(self) -> str:
+        """Names this mailbox in the cursor and receipt tables."""
+        c = self.config
+        return f"{c.username}@{c.host}:{c.port}/{c.folder}"
+
+    def __enter__(self) -> "Inbox":
+        self.connect()
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        c = self.config
+        password = c.password.value()
+        try:
+            box = _mailbox_class(c.security)(c.host, c.port, timeout=c.timeout)
+        except SERVER_ERRORS as exc:
+            raise TemporaryFailure(f"IMAP {c.host}:{c.port} unreachable: {exc}") from exc
+        try:
+            box.login(c.username, password, initial_folder=None)
+            _refresh_capabilities(box)
+            for folder in (c.processed_folder, c.quarantine_folder):
+                if folder and not box.folder.exists(folder):
+                    box.folder.create(folder)
+            box.folder.set(c.folder)
+        except MailboxLoginError as exc:
+            box.client.shutdown()
+            raise ConfigError(f"imap.username: login as {c.username!r} refused") from exc
+        except MailboxFolderSelectError as exc:
+            box.logout()
+            raise ConfigError(f"imap.folder: cannot select {c.folder!r}") from exc
+        except SERVER_ERRORS as exc:
+            box.client.shutdown()
+            raise TemporaryFailure(f"IMAP {c.host}: {exc}") from exc
+        self.box = box
+
+    def close(self) -> None:
+        if self.box is None:
+            return
+        try:
+            self.box.logout()
+        except SERVER_ERRORS:
+            self.box.client.shutdown()
+        self.box = None
+
+    def uidvalidity(self) -> int:
+        return int(
+            self._call(lambda b: b.folder.status(self.config.folder, ["UIDVALIDITY"]))[
+                "UIDVALIDITY"
+            ]
+        )
+
+    def uids(self, after: int = 0) -> list[int]:
+        """UIDs in the folder, ascending; only those above `after` when given."""
+        criteria = f"UID {after + 1}:*" if after else "ALL"
+        found = self._call(lambda b: b.uids(criteria))
+        return sorted(u for u in map(int, found) if u > after)
+
+    def fetch(self, uid: int) -> bytes | None:
+        """The raw bytes of one message (not marking it seen); None if it vanished."""
+
+        def do(box: BaseMailBox) -> bytes | None:
+            box.client.untagged_responses.pop("FETCH", None)
+            status, data = box.client.uid("FETCH", str(uid), "(UID BODY.PEEK[])")
+            if status != "OK":
+                raise imaplib.IMAP4.error(f"FETCH {uid} failed: {data!r}")
+            for item in data:
+                if isinstance(item, tuple) and (m := _UID.search(item[0])) and int(m[1]) == uid:
+                    return item[1]
+            return None
+
+        return self._call(do)
+
+    def mark_done(self, uid: int, folder: str) -> None:
+        """Move to `folder`; with no folder configured, flag the message seen instead."""
+        if folder:
+            self._call(lambda b: b.move(str(uid), folder))
+        else:
+            self._call(lambda b: b.flag(str(uid), ("\\Seen",), True))
+
+    def supports_idle(self) -> bool:
+        return "IDLE" in self.box.client.capabilities
+
+    def wait_for_news(self, timeout: float) -> bool:
+        """IDLE up to `timeout` seconds; True when the server reported something."""
+        return bool(self._call(lambda b: b.idle.wait(timeout=timeout)))
+
+    def _call(self, action):
+        if self.box is None:
+            raise TemporaryFailure("IMAP connection is closed")
+        try:
+            return action(self.box)
+        except SERVER_ERRORS as exc:
+            raise TemporaryFailure(f"IMAP {self.config.host}: {exc}") from exc
+
+
+def _mailbox_class(security: str) -> type[BaseMailBox]:
+    return {"ssl": MailBox, "starttls": MailBoxStartTls, "none": MailBoxUnencrypted}[security]
+
+
+def _refresh_capabilities(box: BaseMailBox) -> None:
+    """imaplib keeps the pre-login list, which hides MOVE and IDLE on many servers."""
+    status, data = box.client.capability()
+    if status == "OK" and data and data[0]:
+        box.client.capabilities = tuple(data[0].decode().upper().split())

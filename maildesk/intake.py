@@ -1,0 +1,232 @@
+"""The pipeline for one incoming mail: the STEPS tuple, in order, in one transaction.
+
+Each step reads and sets fields of one typed `Intake`. `Discard` stops on
+purpose (a duplicate); any other exception rolls the transaction back and the
+raw bytes are quarantined in a new one, so one bad mail never blocks the rest.
+`import`, `poll`, `run` and `replay` all come through `process`.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maildesk import blobs, follow_up, notify, rules, tickets
+from maildesk.app import App
+from maildesk.classify import classify
+from maildesk.db import transaction
+from maildesk.errors import Discard
+from maildesk.language import detect_locale
+from maildesk.message import Incoming, parse
+from maildesk.models import Blob, Direction, MailClass, Message, Quarantine, Status, Ticket
+from maildesk.quotes import strip_quotes
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
+@dataclass
+class Intake:
+    """What the steps know about the mail in hand."""
+
+    raw: bytes
+    source: str
+    now: datetime
+    blob: Blob | None = None
+    mail: Incoming | None = None
+    mail_class: MailClass = MailClass.HUMAN
+    ticket: Ticket | None = None
+    is_new: bool = False
+    message: Message | None = None
+    rejected: list[str] = field(default_factory=list)
+
+
+Step = Callable[[Intake, App, Session], None]
+
+
+def store_raw(ctx: Intake, app: App, session: Session) -> None:
+    """Sets blob: the raw bytes, stored before anything can go wrong with them."""
+    ctx.blob = blobs.store(session, ctx.raw)
+
+
+def parse_mail(ctx: Intake, app: App, session: Session) -> None:
+    """Sets mail from the raw bytes."""
+    ctx.mail = parse(ctx.raw)
+
+
+def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
+    """Raises Discard when this Message-ID (or, lacking one, these bytes) was stored."""
+    query = select(Message.id).where(Message.direction == Direction.IN)
+    if ctx.mail.message_id:
+        query = query.where(Message.message_id == ctx.mail.message_id)
+    else:
+        query = query.where(Message.raw_id == ctx.blob.id)
+    if session.scalar(query.limit(1)) is not None:
+        raise Discard(f"duplicate of a stored message ({ctx.mail.message_id or 'same bytes'})")
+
+
+def classify_mail(ctx: Intake, app: App, session: Session) -> None:
+    """Sets mail_class: human, auto_reply, bounce, list or own_loop."""
+    ctx.mail_class = classify(ctx.mail, app.config.desk.instance, app.secret)
+
+
+def find_ticket(ctx: Intake, app: App, session: Session) -> None:
+    """Sets ticket when the mail continues one (headers, then tag with sender check)."""
+    ctx.ticket = follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
+
+
+def open_ticket(ctx: Intake, app: App, session: Session) -> None:
+    """Sets ticket and is_new for a mail that continues nothing; rules apply here only."""
+    if ctx.ticket is not None:
+        return
+    automatic = ctx.mail_class is not MailClass.HUMAN
+    found = rules.classify_ticket(() if automatic else app.config.rules, ctx.mail)
+    ctx.ticket = tickets.open_ticket(
+        session,
+        subject=ctx.mail.subject,
+        customer=ctx.mail.from_addr,
+        priority="P3" if automatic else found.priority,
+        category=found.category,
+        team=found.team,
+        locale=detect_locale(
+            f"{ctx.mail.subject}\n{ctx.mail.text}", app.config.desk.default_locale
+        ),
+        automatic=automatic,
+        now=ctx.now,
+    )
+    ctx.is_new = True
+
+
+def store_message(ctx: Intake, app: App, session: Session) -> None:
+    """Sets message: the mail on its ticket with its attachments (over-limit ones noted)."""
+    ctx.message = tickets.add_incoming(
+        session,
+        ctx.ticket,
+        ctx.mail,
+        ctx.mail_class,
+        strip_quotes(ctx.mail.text),
+        ctx.blob,
+        ctx.source,
+        ctx.now,
+    )
+    limit = app.config.intake.max_attachment_bytes
+    for part in ctx.mail.parts:
+        kept = blobs.store(session, part.data) if len(part.data) <= limit else None
+        if kept is None:
+            ctx.rejected.append(part.filename or part.content_type)
+        tickets.add_attachment(
+            session, ctx.message, part.filename, part.content_type, kept, len(part.data)
+        )
+    if ctx.rejected:
+        tickets.record(
+            session,
+            ctx.ticket,
+            "attachment_rejected",
+            ", ".join(ctx.rejected),
+            ctx.mail.from_addr,
+            ctx.now,
+        )
+
+
+def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
+    """A customer's human follow-up reopens a resolved ticket; automatic mail never does."""
+    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN:
+        return
+    if ctx.ticket.status == Status.RESOLVED:
+        tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+
+
+def queue_ack(ctx: Intake, app: App, session: Session) -> None:
+    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set)."""
+    if ctx.mail_class is not MailClass.HUMAN or not notify.may_auto_reply(ctx.mail.from_addr):
+        return
+    if ctx.is_new or app.config.intake.ack_follow_ups:
+        notify.queue_ack(
+            session, app, ctx.ticket, ctx.message, ctx.now, {"rejected_attachments": ctx.rejected}
+        )
+
+
+STEPS: tuple[Step, ...] = (
+    store_raw,
+    parse_mail,
+    skip_duplicate,
+    classify_mail,
+    find_ticket,
+    open_ticket,
+    store_message,
+    reopen_resolved,
+    queue_ack,
+)
+
+Bookkeeping = Callable[[Session, Outcome], None]
+
+
+def process(
+    app: App,
+    raw: bytes,
+    source: str,
+    *,
+    now: datetime | None = None,
+    bookkeeping: Bookkeeping | None = None,
+    quarantined: Quarantine | None = None,
+) -> Outcome:
+    """Run STEPS on one mail; never raises for a bad mail.
+
+    `bookkeeping` runs inside the same transaction (the IMAP receipt and
+    cursor), so a crash leaves either everything or nothing. `quarantined`
+    is the row being replayed, updated instead of adding a new one.
+    """
+    now = now or app.clock()
+    try:
+        with transaction(app.sessions) as session:
+            outcome = _run_steps(Intake(raw=raw, source=source, now=now), app, session)
+            if quarantined is not None:
+                session.get(Quarantine, quarantined.id).replayed_at = now
+            if bookkeeping:
+                bookkeeping(session, outcome)
+        return outcome
+    except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
+        log.exception("quarantining mail from %s", source)
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        with transaction(app.sessions) as session:
+            _quarantine(session, raw, source, reason, now, quarantined)
+            if bookkeeping:
+                bookkeeping(session, Outcome.QUARANTINED)
+        return Outcome.QUARANTINED
+
+
+def _run_steps(ctx: Intake, app: App, session: Session) -> Outcome:
+    try:
+        for step in STEPS:
+            step(ctx, app, session)
+    except Discard as discard:
+        log.info("discarded mail from %s: %s", ctx.source, discard.reason)
+        return Outcome.DUPLICATE
+    return Outcome.STORED
+
+
+def _quarantine(
+    session: Session,
+    raw: bytes,
+    source: str,
+    reason: str,
+    now: datetime,
+    existing: Quarantine | None,
+) -> None:
+    if existing is not None:
+        session.get(Quarantine, existing.id).reason = reason
+        return
+    session.add(
+        Quarantine(
+            raw_id=blobs.store(session, raw).id, reason=reason, source=source, created_at=now
+        )
+    )

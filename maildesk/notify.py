@@ -1,0 +1,167 @@
+"""Ticket events → rendered OutboxMail rows. Never sends; the outbox job does.
+
+Automatic mail carries the headers of an automatic reply (RFC 3834) and our
+loop header, and a signed Message-ID that we also store, so replies and
+bounces find their ticket even when the subject was edited.
+"""
+
+import re
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from maildesk.app import App
+from maildesk.classify import LOOP_HEADER
+from maildesk.ids import make_message_id
+from maildesk.models import (
+    Direction,
+    MailClass,
+    Message,
+    OutboxKind,
+    OutboxMail,
+    OutboxStatus,
+    Ticket,
+)
+from maildesk.quotes import REPLY_MARKER
+
+# Senders that must never get automatic mail (Zammad's and Znuny's lists).
+NO_REPLY = re.compile(
+    r"^(mailer-daemon|postmaster|abuse|root|no-?reply|do-?not-?reply|bounces?)([+.\-_].*)?@",
+    re.I,
+)
+MAX_REFERENCES = 10
+
+
+def may_auto_reply(address: str) -> bool:
+    return bool(address) and "@" in address and not NO_REPLY.match(address)
+
+
+def queue_ack(
+    session: Session,
+    app: App,
+    ticket: Ticket,
+    answering: Message,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> OutboxMail:
+    """Queue the acknowledgement of a customer mail on `ticket`."""
+    context = ticket_context(app, ticket) | {"rejected_attachments": []} | (extra or {})
+    rendered = app.templates.render("ack", ticket.locale, context)
+    return queue_mail(
+        session,
+        app,
+        ticket,
+        OutboxKind.ACK,
+        to=ticket.customer,
+        subject=rendered.subject,
+        text=rendered.text,
+        answering=answering,
+        now=now,
+        auto_submitted="auto-replied",
+    )
+
+
+def ticket_context(app: App, ticket: Ticket) -> dict[str, Any]:
+    """Plain values for templates (never ORM objects: the sandbox sees data only)."""
+    customer = next(
+        (m.from_name for m in ticket.messages if m.direction == Direction.IN and m.from_name), ""
+    )
+    return {
+        "desk_name": app.config.desk.name,
+        "tag": app.tag.format(ticket.number),
+        "reply_marker": REPLY_MARKER,
+        "customer_name": customer or ticket.customer,
+        "ticket": {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "category": ticket.category,
+            "team": ticket.team,
+            "assignee": ticket.assignee,
+            "customer": ticket.customer,
+        },
+    }
+
+
+def queue_mail(
+    session: Session,
+    app: App,
+    ticket: Ticket,
+    kind: OutboxKind,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    answering: Message | None,
+    now: datetime,
+    auto_submitted: str | None,
+) -> OutboxMail:
+    """Compose, store as an outgoing Message, and queue one mail."""
+    smtp = app.config.smtp
+    sender = smtp.from_address if smtp else f"maildesk@{app.config.desk.instance}"
+    domain = sender.rpartition("@")[2]
+    message_id = make_message_id(app.secret, ticket.number, domain)
+    mail = EmailMessage()
+    mail["From"] = formataddr((app.config.desk.name, sender))
+    mail["To"] = to
+    mail["Subject"] = _with_tag(app, ticket, subject)
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = message_id
+    if answering is not None and answering.message_id:
+        mail["In-Reply-To"] = answering.message_id
+    mail["References"] = " ".join(_references(ticket, answering))
+    if auto_submitted:
+        mail["Auto-Submitted"] = auto_submitted
+        mail["Precedence"] = "bulk"
+    mail["X-Auto-Response-Suppress"] = "All"
+    mail[LOOP_HEADER] = app.config.desk.instance
+    mail.set_content(text)
+    ticket.messages.append(
+        Message(
+            direction=Direction.OUT,
+            mail_class=MailClass.AUTO_REPLY if auto_submitted else MailClass.HUMAN,
+            message_id=message_id,
+            from_addr=sender,
+            from_name=app.config.desk.name,
+            to_addrs=to,
+            subject=str(mail["Subject"]),
+            text=text,
+            full_text=text,
+            source=f"outbox:{kind}",
+            created_at=now,
+        )
+    )
+    row = OutboxMail(
+        kind=kind,
+        ticket_id=ticket.id,
+        message_id=message_id,
+        sender=sender,
+        recipients=to,
+        raw=mail.as_bytes(),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def _with_tag(app: App, ticket: Ticket, subject: str) -> str:
+    tag = app.tag.format(ticket.number)
+    return subject if app.tag.find(subject) == ticket.number else f"{tag} {subject}"
+
+
+def _references(ticket: Ticket, answering: Message | None) -> list[str]:
+    """The thread so far, trimmed like RT (first ids and last ids kept)."""
+    chain = [m.message_id for m in ticket.messages if m.message_id]
+    if answering is not None and answering.message_id and answering.message_id not in chain:
+        chain.append(answering.message_id)
+    chain = list(dict.fromkeys(chain))
+    if len(chain) > MAX_REFERENCES:
+        chain = chain[:2] + chain[-(MAX_REFERENCES - 2) :]
+    return chain

@@ -1,0 +1,110 @@
+"""One poll cycle: new mail by UID → intake → move on the server after the commit.
+
+Idempotent across crashes: the receipt (mailbox, UIDVALIDITY, UID) and the
+cursor are written in the same transaction as the ticket entry, and the
+message is moved only after that commit. A mail seen again after a crash
+between commit and move is just moved; a new UIDVALIDITY resets the cursor
+and Message-ID deduplication keeps the re-fetched mail from counting twice.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maildesk import intake
+from maildesk.app import App
+from maildesk.db import transaction
+from maildesk.errors import ConfigError
+from maildesk.inbox import Inbox
+from maildesk.intake import Outcome
+from maildesk.models import Cursor, Receipt
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollResult:
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: Outcome) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    @property
+    def handled(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def poll_once(app: App, stop: threading.Event | None = None) -> PollResult:
+    """Fetch and process everything new; stops early (between mails) when `stop` is set."""
+    if app.config.imap is None:
+        raise ConfigError("imap: section is missing; nothing to poll")
+    result = PollResult()
+    with Inbox(app.config.imap) as inbox:
+        validity = inbox.uidvalidity()
+        cursor = _load_cursor(app, inbox.key, validity)
+        moving = bool(app.config.imap.processed_folder)
+        for uid in inbox.uids(after=0 if moving else cursor):
+            if stop is not None and stop.is_set():
+                break
+            _handle_uid(app, inbox, validity, uid, result)
+    return result
+
+
+def _handle_uid(app: App, inbox: Inbox, validity: int, uid: int, result: PollResult) -> None:
+    outcome = _known_outcome(app, inbox.key, validity, uid)
+    if outcome is None:
+        raw = inbox.fetch(uid)
+        if raw is None:
+            return
+        outcome = intake.process(
+            app,
+            raw,
+            f"imap:{inbox.key}#{validity}:{uid}",
+            bookkeeping=_bookkeeping(inbox.key, validity, uid),
+        )
+        result.count(outcome)
+    imap = app.config.imap
+    folder = imap.quarantine_folder if outcome == Outcome.QUARANTINED else imap.processed_folder
+    inbox.mark_done(uid, folder)
+
+
+def _known_outcome(app: App, key: str, validity: int, uid: int) -> Outcome | None:
+    with transaction(app.sessions) as session:
+        outcome = session.scalar(
+            select(Receipt.outcome).where(
+                Receipt.mailbox == key, Receipt.uidvalidity == validity, Receipt.uid == uid
+            )
+        )
+    return Outcome(outcome) if outcome else None
+
+
+def _bookkeeping(key: str, validity: int, uid: int) -> intake.Bookkeeping:
+    def record(session: Session, outcome: Outcome) -> None:
+        session.add(Receipt(mailbox=key, uidvalidity=validity, uid=uid, outcome=outcome))
+        cursor = session.get(Cursor, key)
+        if cursor is None:
+            session.add(Cursor(mailbox=key, uidvalidity=validity, last_uid=uid))
+        elif cursor.uidvalidity != validity or uid > cursor.last_uid:
+            cursor.uidvalidity, cursor.last_uid = validity, uid
+
+    return record
+
+
+def _load_cursor(app: App, key: str, validity: int) -> int:
+    """Last UID handled; 0 after a UIDVALIDITY change (the server renumbered)."""
+    with transaction(app.sessions) as session:
+        cursor = session.get(Cursor, key)
+        if cursor is None:
+            return 0
+        if cursor.uidvalidity != validity:
+            log.warning(
+                "UIDVALIDITY of %s changed (%s -> %s): rescanning",
+                key,
+                cursor.uidvalidity,
+                validity,
+            )
+            return 0
+        return cursor.last_uid

@@ -1,0 +1,130 @@
+"""The daemon: APScheduler interval jobs (poll, drain) plus an IMAP IDLE watcher.
+
+Deadlines live in the database, so the jobs are plain interval sweeps that a
+restart simply starts again. IDLE only makes the poll job run now instead of
+at its next interval; polling alone is always correct.
+"""
+
+import asyncio
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from maildesk import outbox, poller
+from maildesk.app import App
+from maildesk.errors import MaildeskError, TemporaryFailure
+from maildesk.inbox import Inbox
+
+log = logging.getLogger(__name__)
+# "skipped: maximum number of running instances" is expected when IDLE wakes a busy poll.
+logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+MAX_BACKOFF = 300.0
+
+
+class Daemon:
+    """Runs the jobs until SIGTERM/SIGINT; stops after the message in hand."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.stop = threading.Event()
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+        self.failures = 0
+
+    def run(self) -> None:
+        """Run until SIGTERM or SIGINT."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop.set())
+        self.start()
+        log.info("maildesk running; SIGTERM or Ctrl-C stops it")
+        self.stop.wait()
+        self.shutdown()
+
+    def start(self) -> None:
+        now = datetime.now(UTC)
+        imap = self.app.config.imap
+        if imap is not None:
+            self.scheduler.add_job(
+                self.poll,
+                "interval",
+                id="poll",
+                seconds=imap.poll_interval,
+                next_run_time=now,
+                max_instances=1,
+                coalesce=True,
+            )
+        if self.app.config.smtp is not None:
+            self.scheduler.add_job(
+                self.drain,
+                "interval",
+                id="drain",
+                next_run_time=now,
+                seconds=self.app.config.outbox.drain_interval,
+                max_instances=1,
+                coalesce=True,
+            )
+        self.scheduler.start()
+        if imap is not None and imap.idle:
+            threading.Thread(target=self.watch_idle, name="idle", daemon=True).start()
+
+    def shutdown(self) -> None:
+        """Finish the message in hand, then stop every job."""
+        log.info("stopping after the message in hand")
+        self.stop.set()
+        self.scheduler.shutdown(wait=True)
+
+    def poll(self) -> None:
+        try:
+            result = poller.poll_once(self.app, self.stop)
+        except TemporaryFailure as exc:
+            self.failures += 1
+            delay = min(self.app.config.imap.poll_interval * 2**self.failures, MAX_BACKOFF)
+            log.warning("poll failed (%s); next try in %.0f s", exc, delay)
+            self._run_soon("poll", delay)
+            return
+        self.failures = 0
+        if result.handled:
+            log.info("poll: %s", result.outcomes)
+            self._run_soon("drain")
+
+    def drain(self) -> None:
+        try:
+            result = asyncio.run(outbox.drain(self.app))
+        except MaildeskError as exc:
+            log.error("outbox drain failed: %s", exc)
+            return
+        if result.sent or result.deferred or result.failed:
+            log.info("outbox: %s", result)
+
+    def watch_idle(self) -> None:
+        """Hold an IDLE connection; wake the poll job when the server reports news."""
+        delay = 1.0
+        while not self.stop.is_set():
+            try:
+                with Inbox(self.app.config.imap) as inbox:
+                    if not inbox.supports_idle():
+                        log.info(
+                            "server has no IDLE; polling every %s s",
+                            self.app.config.imap.poll_interval,
+                        )
+                        return
+                    delay = 1.0
+                    while not self.stop.is_set():
+                        if inbox.wait_for_news(
+                            timeout=min(self.app.config.imap.poll_interval, 300)
+                        ):
+                            self._run_soon("poll")
+            except (TemporaryFailure, OSError) as exc:
+                if self.stop.is_set():
+                    return
+                log.warning("IDLE connection lost (%s); reconnecting in %.0f s", exc, delay)
+                self.stop.wait(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+
+    def _run_soon(self, job_id: str, delay: float = 0.0) -> None:
+        job = self.scheduler.get_job(job_id)
+        if job is not None and not self.stop.is_set():
+            when = datetime.now(UTC).timestamp() + delay
+            job.modify(next_run_time=datetime.fromtimestamp(when, UTC))

@@ -1,0 +1,110 @@
+"""Read-only views as plain dicts: the JSON contract of `stats`, `tickets list/show`."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from maildesk.config import PRIORITIES
+from maildesk.models import (
+    Direction,
+    MailClass,
+    Message,
+    OutboxKind,
+    OutboxMail,
+    OutboxStatus,
+    Quarantine,
+    Status,
+    Ticket,
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _counts(session: Session, column, keys, *where) -> dict[str, int]:
+    found = dict(
+        session.execute(select(column, func.count()).where(*where).group_by(column)).all()
+    )
+    return {str(key): found.get(str(key), 0) for key in keys}
+
+
+def stats(session: Session) -> dict[str, Any]:
+    """Counts for `stats --json` (keys fixed by design.md)."""
+    incoming = Message.direction == Direction.IN
+    return {
+        "tickets": session.scalar(select(func.count(Ticket.id))),
+        "messages": session.scalar(select(func.count(Message.id)).where(incoming)),
+        "quarantined": session.scalar(
+            select(func.count(Quarantine.id)).where(Quarantine.replayed_at.is_(None))
+        ),
+        "by_status": _counts(session, Ticket.status, list(Status)),
+        "by_priority": _counts(session, Ticket.priority, PRIORITIES),
+        "by_class": _counts(session, Message.mail_class, list(MailClass), incoming),
+        "outbox": _counts(session, OutboxMail.status, list(OutboxStatus)),
+        "outbox_by_kind": _counts(session, OutboxMail.kind, list(OutboxKind)),
+    }
+
+
+def ticket_row(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "customer": ticket.customer,
+        "created_at": _iso(ticket.created_at),
+        "updated_at": _iso(ticket.updated_at),
+        "automatic": ticket.automatic,
+    }
+
+
+def ticket_list(session: Session, status: str | None = None) -> list[dict[str, Any]]:
+    query = select(Ticket).order_by(Ticket.number)
+    if status:
+        query = query.where(Ticket.status == status)
+    return [ticket_row(t) for t in session.scalars(query)]
+
+
+def ticket_detail(session: Session, number: int) -> dict[str, Any] | None:
+    ticket = session.scalar(
+        select(Ticket)
+        .where(Ticket.number == number)
+        .options(selectinload(Ticket.messages).selectinload(Message.attachments))
+    )
+    if ticket is None:
+        return None
+    return ticket_row(ticket) | {
+        "category": ticket.category,
+        "team": ticket.team,
+        "assignee": ticket.assignee,
+        "locale": ticket.locale,
+        "due": {
+            "first_response": _iso(ticket.first_response_due),
+            "resolution": _iso(ticket.resolution_due),
+        },
+        "messages": [_message(m) for m in ticket.messages],
+    }
+
+
+def _message(message: Message) -> dict[str, Any]:
+    return {
+        "direction": message.direction,
+        "class": message.mail_class,
+        "from": message.from_addr,
+        "subject": message.subject,
+        "message_id": message.message_id,
+        "created_at": _iso(message.created_at),
+        "text": message.text,
+        "attachments": [
+            {
+                "filename": a.filename,
+                "size": a.size,
+                "content_type": a.content_type,
+                "stored": a.blob_id is not None,
+            }
+            for a in message.attachments
+        ],
+    }
