@@ -1,0 +1,335 @@
+"""Real servers on loopback: Dovecot (IMAP, session-scoped, a fresh user per test),
+pymap (second IMAP server for the IMAP layer), aiosmtpd (SMTP sink per test),
+and a real SQLite database file per test. Time is injected, never slept.
+"""
+
+import email
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from imap_tools import MailBoxUnencrypted
+
+from maildesk import config as config_module
+from maildesk import db
+from maildesk.app import App
+
+PASSWORD = "secret"
+SECRET = "test-secret-0123456789abcdef"
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai
+
+DOVECOT_CONF = """
+instance_name = maildesk-test-{tag}
+base_dir = {d}/run
+state_dir = {d}/state
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+log_path = {d}/dovecot.log
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={d}/mail/%u allow_all_users=yes
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, name: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited early with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{name} did not open port {port}")
+
+
+@dataclass(frozen=True)
+class ImapServer:
+    name: str
+    port: int
+    fixed_user: str | None = None
+
+    def new_user(self) -> str:
+        return self.fixed_user or f"u{uuid.uuid4().hex[:12]}@example.test"
+
+
+def _find_dovecot() -> str | None:
+    return shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
+
+
+@pytest.fixture(scope="session")
+def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer]:
+    binary = _find_dovecot()
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Dovecot is missing on CI: .ci/run must install dovecot-imapd")
+        pytest.skip("Dovecot not installed (apt-get install dovecot-imapd)")
+    d = tmp_path_factory.mktemp("dovecot")
+    for parent in [d, *d.parents]:
+        if parent == Path("/"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o011)
+    (d / "mail").mkdir()
+    shutil.chown(d / "mail", "nobody", "nogroup")
+    port = free_port()
+    conf = d / "dovecot.conf"
+    conf.write_text(DOVECOT_CONF.format(d=d, port=port, password=PASSWORD, tag=d.name))
+    proc = subprocess.Popen([binary, "-F", "-c", str(conf)])
+    try:
+        wait_port(port, proc, "dovecot")
+        yield ImapServer("dovecot", port)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+@pytest.fixture(scope="session")
+def pymap_server() -> Iterator[ImapServer]:
+    pytest.importorskip("pymap")
+    port = free_port()
+    user = "support@pymap.test"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())",
+         "--no-tls", "--host", "127.0.0.1", "--port", str(port), "dict",
+         "--demo-user", user, "--demo-password", PASSWORD],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, proc, "pymap")
+        yield ImapServer("pymap", port, fixed_user=user)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+@dataclass
+class SmtpSink:
+    """What the daemon sent, as parsed messages with their envelopes."""
+
+    port: int
+    received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
+    refuse: bool = False
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        if self.refuse:
+            return "451 4.3.0 try again later"
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [m for _, _, m in self.received]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink(port=free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Mailbox:
+    """A fresh IMAP user: deliver mail into INBOX, look at folders."""
+
+    server: ImapServer
+    user: str
+
+    def connect(self) -> MailBoxUnencrypted:
+        return MailBoxUnencrypted("127.0.0.1", self.server.port).login(self.user, PASSWORD)
+
+    def deliver(self, *raws: bytes | EmailMessage) -> None:
+        with self.connect() as box:
+            for raw in raws:
+                data = raw.as_bytes() if isinstance(raw, EmailMessage) else raw
+                box.append(data, "INBOX", flag_set=())
+
+    def count(self, folder: str) -> int:
+        with self.connect() as box:
+            if not box.folder.exists(folder):
+                return 0
+            return box.folder.status(folder, ["MESSAGES"])["MESSAGES"]
+
+
+@pytest.fixture
+def mailbox(dovecot: ImapServer) -> Mailbox:
+    return Mailbox(dovecot, dovecot.new_user())
+
+
+class Clock:
+    """Injected time: tests move it forward instead of sleeping."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def config_text(db_path: Path, imap_port: int | None, user: str | None,
+                smtp_port: int | None, extra: str = "") -> str:
+    parts = [f"""
+[desk]
+name = "Test Support"
+subject_tag = "[Ticket#{{number}}]"
+timezone = "Asia/Shanghai"
+default_locale = "en"
+secret_env = "MAILDESK_SECRET"
+
+[database]
+url = "sqlite:///{db_path}"
+
+[outbox]
+retry_base_seconds = 60
+max_attempts = 5
+"""]
+    if imap_port:
+        parts.append(f"""
+[imap]
+host = "127.0.0.1"
+port = {imap_port}
+security = "none"
+username = "{user}"
+password_env = "MAILDESK_IMAP_PASSWORD"
+poll_interval = 0.5
+idle = false
+""")
+    if smtp_port:
+        parts.append(f"""
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from_address = "support@desk.example"
+""")
+    parts.append("""
+[[rules]]
+name = "outage"
+subject_regex = "(?i)(outage|down|宕机|无法登录)"
+priority = "P0"
+category = "outage"
+
+[[rules]]
+name = "vip"
+sender_domain = "vip.example"
+priority = "P1"
+team = "key-accounts"
+""")
+    parts.append(extra)
+    return "\n".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILDESK_SECRET", SECRET)
+    monkeypatch.setenv("MAILDESK_IMAP_PASSWORD", PASSWORD)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., App]]:
+    """Build an App on a fresh database file; `extra` is appended TOML."""
+    apps: list[App] = []
+
+    def build(mailbox: Mailbox | None = None, sink: SmtpSink | None = None,
+              extra: str = "") -> App:
+        path = tmp_path / "maildesk.toml"
+        path.write_text(config_text(
+            tmp_path / "desk.db",
+            mailbox.server.port if mailbox else None,
+            mailbox.user if mailbox else None,
+            sink.port if sink else None,
+            extra,
+        ), encoding="utf-8")
+        app = App.build(config_module.load(path), clock=clock)
+        db.upgrade(app.engine)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.close()
+
+
+def make_mail(sender: str = "Ann Lee <ann@customer.example>", subject: str = "Help please",
+              body: str = "My printer is on fire.", to: str = "support@desk.example",
+              date: datetime = T0, **headers: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+    mail["Date"] = format_datetime(date)
+    mail["Message-ID"] = make_msgid(domain="customer.example")
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(body)
+    return mail
+
+
+def maildesk_cli(*args: str, config: Path, timeout: float = 120,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed command line as an operator would."""
+    environment = dict(os.environ, MAILDESK_SECRET=SECRET, MAILDESK_IMAP_PASSWORD=PASSWORD)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "maildesk", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=timeout, env=environment,
+    )

@@ -1,0 +1,199 @@
+"""Mail in over real IMAP (Dovecot) → tickets → acknowledgements out over real SMTP."""
+
+import asyncio
+import re
+
+from sqlalchemy import select
+
+from maildesk import db, outbox, poller, views
+from maildesk.models import OutboxMail, OutboxStatus, Quarantine
+from tests.conftest import make_mail
+
+
+def cycle(app):
+    """One `poll --once`: fetch and process, then send the outbox."""
+    result = poller.poll_once(app)
+    sent = asyncio.run(outbox.drain(app))
+    return result, sent
+
+
+def show(app, number):
+    with db.transaction(app.sessions) as session:
+        return views.ticket_detail(session, number)
+
+
+def stats(app):
+    with db.transaction(app.sessions) as session:
+        return views.stats(session)
+
+
+def test_new_mail_makes_ticket_with_priority_and_threaded_ack(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mail = make_mail(subject="Checkout outage since 9:00", body="Nobody can pay.")
+    mailbox.deliver(mail)
+
+    cycle(app)
+
+    ticket = show(app, 1)
+    assert ticket["priority"] == "P0" and ticket["category"] == "outage"
+    assert ticket["customer"] == "ann@customer.example"
+    assert [m["direction"] for m in ticket["messages"]] == ["in", "out"]
+    assert len(smtp_sink.received) == 1
+    sender, rcpts, ack = smtp_sink.received[0]
+    assert rcpts == ["ann@customer.example"] and sender == "support@desk.example"
+    assert ack["Subject"] == "[Ticket#1] Checkout outage since 9:00"
+    assert ack["In-Reply-To"] == mail["Message-ID"]
+    assert mail["Message-ID"] in ack["References"]
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["Precedence"] == "bulk"
+    assert ack["X-Auto-Response-Suppress"] == "All"
+    assert ack["X-Maildesk-Loop"] == "desk.example"
+    assert re.match(r"<md\.1\.", ack["Message-ID"])
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == 1
+
+
+def test_chinese_mail_gets_chinese_ack(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(make_mail(sender="张伟 <zw@example.cn>", subject="系统宕机",
+                              body="您好，系统从早上开始无法使用。"))
+    cycle(app)
+    ack = smtp_sink.messages[0]
+    assert ack["Subject"] == "[Ticket#1] 系统宕机"
+    assert "工单编号" in ack.get_content() and "张伟" in ack.get_content()
+    assert show(app, 1)["priority"] == "P0"
+
+
+def test_reply_threads_by_tag_and_by_headers_alone(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(make_mail(subject="Printer jam"))
+    cycle(app)
+    ack = smtp_sink.messages[0]
+
+    by_tag = make_mail(subject=f"Re: {ack['Subject']}", body="It jammed again.")
+    by_headers = make_mail(subject="new subject, no tag", body="And once more.",
+                           In_Reply_To=ack["Message-ID"], References=ack["Message-ID"])
+    mailbox.deliver(by_tag)
+    cycle(app)
+    mailbox.deliver(by_headers)
+    cycle(app)
+
+    ticket = show(app, 1)
+    texts = [m["text"] for m in ticket["messages"] if m["direction"] == "in"]
+    assert texts == ["My printer is on fire.", "It jammed again.", "And once more."]
+    assert stats(app)["tickets"] == 1
+    assert len(smtp_sink.received) == 1, "follow-ups get no new ack by default"
+
+
+def test_stranger_with_a_tag_opens_a_new_ticket(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(make_mail(subject="Private matter"))
+    cycle(app)
+    mailbox.deliver(make_mail(sender="mallory@evil.example", subject="Re: [Ticket#1] hi"))
+    cycle(app)
+    assert stats(app)["tickets"] == 2
+    assert show(app, 2)["customer"] == "mallory@evil.example"
+
+
+def test_other_systems_tags_are_not_ours(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(make_mail(subject="first"))
+    cycle(app)
+    mailbox.deliver(make_mail(subject="Re: [RT #1] unrelated"))
+    cycle(app)
+    assert stats(app)["tickets"] == 2
+
+
+def test_auto_reply_and_bounce_get_no_ack(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    vacation = make_mail(subject="Out of office", Auto_Submitted="auto-replied")
+    bounce = make_mail(sender="MAILER-DAEMON@mx.example",
+                       subject="Undelivered Mail Returned to Sender", Return_Path="<>")
+    mailbox.deliver(vacation, bounce)
+    cycle(app)
+    numbers = stats(app)
+    assert numbers["by_class"]["auto_reply"] == 1 and numbers["by_class"]["bounce"] == 1
+    assert numbers["messages"] == 2
+    assert smtp_sink.received == []
+
+
+def test_auto_reply_to_an_ack_is_stored_on_the_ticket_without_answer(
+        mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(make_mail(subject="Need help"))
+    cycle(app)
+    ack = smtp_sink.messages[0]
+    mailbox.deliver(make_mail(subject=f"Automatic reply: {ack['Subject']}",
+                              Auto_Submitted="auto-replied", In_Reply_To=ack["Message-ID"]))
+    cycle(app)
+    ticket = show(app, 1)
+    assert [m["class"] for m in ticket["messages"]] == ["human", "auto_reply", "auto_reply"]
+    assert stats(app)["tickets"] == 1 and len(smtp_sink.received) == 1
+
+
+def test_follow_up_reopens_resolved_ticket(mailbox, smtp_sink, make_app):
+    from maildesk.models import Ticket
+
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(make_mail(subject="Broken"))
+    cycle(app)
+    with db.transaction(app.sessions) as session:
+        session.scalar(select(Ticket)).status = "resolved"
+    mailbox.deliver(make_mail(subject="Re: [Ticket#1] Broken", body="Still broken."))
+    cycle(app)
+    assert show(app, 1)["status"] == "open"
+
+
+def test_malformed_mail_is_quarantined_and_the_queue_goes_on(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    garbage = b"\x00\x01\x02 this is not a mail at all \xff\xfe\r\n"
+    mailbox.deliver(garbage, make_mail(subject="after the garbage"))
+    cycle(app)
+    numbers = stats(app)
+    assert numbers["quarantined"] == 1 and numbers["tickets"] == 1
+    with db.transaction(app.sessions) as session:
+        row = session.scalar(select(Quarantine))
+        assert b"this is not a mail at all \xff\xfe" in row.raw.data, "raw bytes kept"
+        assert "not an email" in row.reason
+    assert mailbox.count("Quarantine") == 1 and mailbox.count("Processed") == 1
+
+
+def test_same_message_twice_makes_one_entry(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mail = make_mail(subject="Sent twice")
+    mailbox.deliver(mail, mail)
+    cycle(app)
+    numbers = stats(app)
+    assert numbers["tickets"] == 1 and numbers["messages"] == 1
+    assert len(smtp_sink.received) == 1
+    assert mailbox.count("Processed") == 2
+
+
+def test_smtp_down_intake_goes_on_and_acks_go_out_later(mailbox, smtp_sink, make_app, clock):
+    app = make_app(mailbox, smtp_sink)
+    smtp_sink.refuse = True
+    mailbox.deliver(make_mail(subject="one"), make_mail(subject="two"))
+    result, sent = cycle(app)
+    assert result.handled == 2 and sent.deferred == 2 and smtp_sink.received == []
+    assert stats(app)["outbox"] == {"pending": 2, "sent": 0, "failed": 0}
+
+    smtp_sink.refuse = False
+    assert asyncio.run(outbox.drain(app)).sent == 0, "not due before the backoff"
+    clock.advance(minutes=2)
+    assert asyncio.run(outbox.drain(app)).sent == 2
+    assert asyncio.run(outbox.drain(app)).sent == 0, "sent exactly once"
+    assert sorted(m["Subject"] for m in smtp_sink.messages) == [
+        "[Ticket#1] one", "[Ticket#2] two"]
+    with db.transaction(app.sessions) as session:
+        rows = session.scalars(select(OutboxMail)).all()
+        assert all(r.status == OutboxStatus.SENT and r.attempts == 2 for r in rows)
+
+
+def test_smtp_server_gone_entirely_defers(mailbox, make_app, tmp_path):
+    from tests.conftest import SmtpSink, free_port
+
+    app = make_app(mailbox, SmtpSink(port=free_port()))
+    mailbox.deliver(make_mail())
+    result, sent = cycle(app)
+    assert result.handled == 1 and sent.deferred == 1
+    with db.transaction(app.sessions) as session:
+        assert "Connect" in session.scalar(select(OutboxMail)).last_error
