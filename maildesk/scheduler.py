@@ -111,6 +111,7 @@ class Daemon:
                         )
                         return
                     delay = 1.0
+                    log.info("watching %s with IDLE", self.app.config.imap.folder)
                     while not self.stop.is_set():
                         if inbox.wait_for_news(
                             timeout=min(self.app.config.imap.poll_interval, 300)

@@ -39,8 +39,11 @@ def read(path: Path) -> Iterator[RawMail]:
             yield RawMail(str(child), child.read_bytes())
     elif path.is_file() and is_mbox(path):
         box = mailbox.mbox(path, factory=None, create=False)
-        for index, key in enumerate(box.iterkeys()):
-            yield RawMail(f"{path}#{index}", box.get_bytes(key))
+        try:
+            for index, key in enumerate(box.iterkeys()):
+                yield RawMail(f"{path}#{index}", box.get_bytes(key))
+        finally:
+            box.close()
     elif path.is_file():
         yield RawMail(str(path), path.read_bytes())
     else:

@@ -137,10 +137,23 @@ def pymap_server() -> Iterator[ImapServer]:
     port = free_port()
     user = "support@pymap.test"
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())",
-         "--no-tls", "--host", "127.0.0.1", "--port", str(port), "dict",
-         "--demo-user", user, "--demo-password", PASSWORD],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pymap.main import main; sys.exit(main())",
+            "--no-tls",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "dict",
+            "--demo-user",
+            user,
+            "--demo-password",
+            PASSWORD,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_port(port, proc, "pymap")
@@ -227,9 +240,11 @@ def clock() -> Clock:
     return Clock()
 
 
-def config_text(db_path: Path, imap_port: int | None, user: str | None,
-                smtp_port: int | None, extra: str = "") -> str:
-    parts = [f"""
+def config_text(
+    db_path: Path, imap_port: int | None, user: str | None, smtp_port: int | None, extra: str = ""
+) -> str:
+    parts = [
+        f"""
 [desk]
 name = "Test Support"
 subject_tag = "[Ticket#{{number}}]"
@@ -243,7 +258,8 @@ url = "sqlite:///{db_path}"
 [outbox]
 retry_base_seconds = 60
 max_attempts = 5
-"""]
+"""
+    ]
     if imap_port:
         parts.append(f"""
 [imap]
@@ -291,16 +307,20 @@ def make_app(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., App]]:
     """Build an App on a fresh database file; `extra` is appended TOML."""
     apps: list[App] = []
 
-    def build(mailbox: Mailbox | None = None, sink: SmtpSink | None = None,
-              extra: str = "") -> App:
+    def build(
+        mailbox: Mailbox | None = None, sink: SmtpSink | None = None, extra: str = ""
+    ) -> App:
         path = tmp_path / "maildesk.toml"
-        path.write_text(config_text(
-            tmp_path / "desk.db",
-            mailbox.server.port if mailbox else None,
-            mailbox.user if mailbox else None,
-            sink.port if sink else None,
-            extra,
-        ), encoding="utf-8")
+        path.write_text(
+            config_text(
+                tmp_path / "desk.db",
+                mailbox.server.port if mailbox else None,
+                mailbox.user if mailbox else None,
+                sink.port if sink else None,
+                extra,
+            ),
+            encoding="utf-8",
+        )
         app = App.build(config_module.load(path), clock=clock)
         db.upgrade(app.engine)
         apps.append(app)
@@ -311,9 +331,14 @@ def make_app(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., App]]:
         app.close()
 
 
-def make_mail(sender: str = "Ann Lee <ann@customer.example>", subject: str = "Help please",
-              body: str = "My printer is on fire.", to: str = "support@desk.example",
-              date: datetime = T0, **headers: str) -> EmailMessage:
+def make_mail(
+    sender: str = "Ann Lee <ann@customer.example>",
+    subject: str = "Help please",
+    body: str = "My printer is on fire.",
+    to: str = "support@desk.example",
+    date: datetime = T0,
+    **headers: str,
+) -> EmailMessage:
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = sender, to, subject
     mail["Date"] = format_datetime(date)
@@ -324,12 +349,16 @@ def make_mail(sender: str = "Ann Lee <ann@customer.example>", subject: str = "He
     return mail
 
 
-def maildesk_cli(*args: str, config: Path, timeout: float = 120,
-                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def maildesk_cli(
+    *args: str, config: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run the installed command line as an operator would."""
     environment = dict(os.environ, MAILDESK_SECRET=SECRET, MAILDESK_IMAP_PASSWORD=PASSWORD)
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "maildesk", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=timeout, env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
     )

@@ -54,8 +54,13 @@ def test_new_mail_makes_ticket_with_priority_and_threaded_ack(mailbox, smtp_sink
 
 def test_chinese_mail_gets_chinese_ack(mailbox, smtp_sink, make_app):
     app = make_app(mailbox, smtp_sink)
-    mailbox.deliver(make_mail(sender="张伟 <zw@example.cn>", subject="系统宕机",
-                              body="您好，系统从早上开始无法使用。"))
+    mailbox.deliver(
+        make_mail(
+            sender="张伟 <zw@example.cn>",
+            subject="系统宕机",
+            body="您好，系统从早上开始无法使用。",
+        )
+    )
     cycle(app)
     ack = smtp_sink.messages[0]
     assert ack["Subject"] == "[Ticket#1] 系统宕机"
@@ -70,8 +75,12 @@ def test_reply_threads_by_tag_and_by_headers_alone(mailbox, smtp_sink, make_app)
     ack = smtp_sink.messages[0]
 
     by_tag = make_mail(subject=f"Re: {ack['Subject']}", body="It jammed again.")
-    by_headers = make_mail(subject="new subject, no tag", body="And once more.",
-                           In_Reply_To=ack["Message-ID"], References=ack["Message-ID"])
+    by_headers = make_mail(
+        subject="new subject, no tag",
+        body="And once more.",
+        In_Reply_To=ack["Message-ID"],
+        References=ack["Message-ID"],
+    )
     mailbox.deliver(by_tag)
     cycle(app)
     mailbox.deliver(by_headers)
@@ -106,8 +115,11 @@ def test_other_systems_tags_are_not_ours(mailbox, smtp_sink, make_app):
 def test_auto_reply_and_bounce_get_no_ack(mailbox, smtp_sink, make_app):
     app = make_app(mailbox, smtp_sink)
     vacation = make_mail(subject="Out of office", Auto_Submitted="auto-replied")
-    bounce = make_mail(sender="MAILER-DAEMON@mx.example",
-                       subject="Undelivered Mail Returned to Sender", Return_Path="<>")
+    bounce = make_mail(
+        sender="MAILER-DAEMON@mx.example",
+        subject="Undelivered Mail Returned to Sender",
+        Return_Path="<>",
+    )
     mailbox.deliver(vacation, bounce)
     cycle(app)
     numbers = stats(app)
@@ -116,14 +128,18 @@ def test_auto_reply_and_bounce_get_no_ack(mailbox, smtp_sink, make_app):
     assert smtp_sink.received == []
 
 
-def test_auto_reply_to_an_ack_is_stored_on_the_ticket_without_answer(
-        mailbox, smtp_sink, make_app):
+def test_auto_reply_to_an_ack_is_stored_on_the_ticket_without_answer(mailbox, smtp_sink, make_app):
     app = make_app(mailbox, smtp_sink)
     mailbox.deliver(make_mail(subject="Need help"))
     cycle(app)
     ack = smtp_sink.messages[0]
-    mailbox.deliver(make_mail(subject=f"Automatic reply: {ack['Subject']}",
-                              Auto_Submitted="auto-replied", In_Reply_To=ack["Message-ID"]))
+    mailbox.deliver(
+        make_mail(
+            subject=f"Automatic reply: {ack['Subject']}",
+            Auto_Submitted="auto-replied",
+            In_Reply_To=ack["Message-ID"],
+        )
+    )
     cycle(app)
     ticket = show(app, 1)
     assert [m["class"] for m in ticket["messages"]] == ["human", "auto_reply", "auto_reply"]
@@ -181,8 +197,7 @@ def test_smtp_down_intake_goes_on_and_acks_go_out_later(mailbox, smtp_sink, make
     clock.advance(minutes=2)
     assert asyncio.run(outbox.drain(app)).sent == 2
     assert asyncio.run(outbox.drain(app)).sent == 0, "sent exactly once"
-    assert sorted(m["Subject"] for m in smtp_sink.messages) == [
-        "[Ticket#1] one", "[Ticket#2] two"]
+    assert sorted(m["Subject"] for m in smtp_sink.messages) == ["[Ticket#1] one", "[Ticket#2] two"]
     with db.transaction(app.sessions) as session:
         rows = session.scalars(select(OutboxMail)).all()
         assert all(r.status == OutboxStatus.SENT and r.attempts == 2 for r in rows)

@@ -1,0 +1,231 @@
+"""The command line as an operator uses it: exit codes, messages, JSON contract."""
+
+import json
+import mailbox as stdlib_mailbox
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import (
+    SmtpSink,
+    config_text,
+    free_port,
+    maildesk_cli,
+    make_mail,
+)
+
+STATS_KEYS = {
+    "tickets",
+    "messages",
+    "quarantined",
+    "by_status",
+    "by_priority",
+    "by_class",
+    "outbox",
+    "outbox_by_kind",
+}
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def offline_config(tmp_path: Path) -> Path:
+    """A config with SMTP on a closed port and no IMAP: enough for import and views."""
+    return write_config(tmp_path, config_text(tmp_path / "desk.db", None, None, free_port()))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key", "reason"),
+    [
+        (
+            lambda t: t.replace('url = "sqlite', 'urls = "sqlite'),
+            "database.url",
+            "required key is missing",
+        ),
+        (lambda t: t.replace("port = ", 'port = "x" #', 1), "imap.port", "must be int"),
+        (
+            lambda t: t.replace('priority = "P0"', 'priority = "P5"'),
+            "rules[0].priority",
+            '"P5" is not one of P0..P3'.replace('"', "'"),
+        ),
+        (lambda t: t.replace("poll_interval", "pol_interval"), "imap.pol_interval", "unknown key"),
+        (
+            lambda t: t.replace('subject_regex = "(?i)', 'subject_regex = "(?i)(['),
+            "rules[0].subject_regex",
+            "invalid regular expression",
+        ),
+        (lambda t: t + "\n[desk\n", "maildesk.toml", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_key_exits_2_and_starts_nothing(tmp_path, mutate, key, reason):
+    text = mutate(config_text(tmp_path / "desk.db", 1143, "u@example.test", 2525))
+    config = write_config(tmp_path, text)
+    for command in (["init"], ["run"], ["poll", "--once"]):
+        result = maildesk_cli(*command, config=config)
+        assert result.returncode == 2, result.stderr
+        assert key in result.stderr and reason in result.stderr, result.stderr
+    assert not (tmp_path / "desk.db").exists(), "nothing started, no database created"
+
+
+def test_missing_or_weak_secret_is_named(offline_config):
+    result = maildesk_cli("init", config=offline_config, env={"MAILDESK_SECRET": "short"})
+    assert result.returncode == 2
+    assert "desk.secret_env: the value of MAILDESK_SECRET is too short" in result.stderr
+    env = {k: v for k, v in os.environ.items() if k != "MAILDESK_SECRET"}
+    result = subprocess.run(
+        [sys.executable, "-m", "maildesk", "--config", str(offline_config), "init"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "desk.secret_env: environment variable MAILDESK_SECRET is not set" in result.stderr
+
+
+def test_commands_refuse_an_uninitialised_database(offline_config):
+    result = maildesk_cli("stats", "--json", config=offline_config)
+    assert result.returncode == 2 and "maildesk init" in result.stderr
+
+
+def test_init_is_idempotent_and_stats_has_the_contract_keys(offline_config):
+    assert maildesk_cli("init", config=offline_config).returncode == 0
+    assert maildesk_cli("init", config=offline_config).returncode == 0
+    result = maildesk_cli("stats", "--json", config=offline_config)
+    data = json.loads(result.stdout)
+    assert set(data) >= STATS_KEYS
+    assert data["by_status"] == {"open": 0, "pending": 0, "resolved": 0, "closed": 0}
+    assert set(data["outbox_by_kind"]) >= {
+        "ack",
+        "status_update",
+        "agent_notification",
+        "agent_reply",
+        "escalation",
+        "survey",
+    }
+
+
+def test_import_eml_mbox_and_maildir_queue_acks_without_sending(offline_config, tmp_path):
+    maildesk_cli("init", config=offline_config)
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(make_mail(subject="from an eml file").as_bytes())
+    box = stdlib_mailbox.mbox(tmp_path / "archive.mbox")
+    box.add(make_mail(subject="mbox one"))
+    box.add(make_mail(subject="Outage in mbox two", sender="b@vip.example"))
+    box.close()
+    maildir = stdlib_mailbox.Maildir(tmp_path / "Maildir", create=True)
+    maildir.add(make_mail(subject="from a Maildir"))
+
+    result = maildesk_cli(
+        "import",
+        str(eml),
+        str(tmp_path / "archive.mbox"),
+        str(tmp_path / "Maildir"),
+        config=offline_config,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    assert data["tickets"] == 4 and data["outbox"]["pending"] == 4
+    assert data["by_priority"]["P0"] == 1
+    listing = json.loads(maildesk_cli("tickets", "list", "--json", config=offline_config).stdout)
+    assert [t["subject"] for t in listing] == [
+        "from an eml file",
+        "mbox one",
+        "Outage in mbox two",
+        "from a Maildir",
+    ]
+
+    again = maildesk_cli("import", str(eml), config=offline_config)
+    assert "duplicate" in again.stdout
+    assert (
+        json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)["tickets"] == 4
+    )
+
+
+def test_import_send_delivers_acks(tmp_path, smtp_sink: SmtpSink):
+    config = write_config(tmp_path, config_text(tmp_path / "d.db", None, None, smtp_sink.port))
+    maildesk_cli("init", config=config)
+    eml = tmp_path / "a.eml"
+    eml.write_bytes(make_mail(subject="send me").as_bytes())
+    result = maildesk_cli("import", "--send", str(eml), config=config)
+    assert result.returncode == 0, result.stderr
+    assert [m["Subject"] for m in smtp_sink.messages] == ["[Ticket#1] send me"]
+
+
+def test_tickets_show_json_contract(offline_config, tmp_path):
+    maildesk_cli("init", config=offline_config)
+    eml = tmp_path / "a.eml"
+    eml.write_bytes(make_mail(subject="Show me", body="Hello\n\n> old quoted text").as_bytes())
+    maildesk_cli("import", str(eml), config=offline_config)
+    data = json.loads(maildesk_cli("tickets", "show", "1", "--json", config=offline_config).stdout)
+    for key in (
+        "number",
+        "subject",
+        "status",
+        "priority",
+        "category",
+        "team",
+        "assignee",
+        "customer",
+        "created_at",
+        "due",
+        "messages",
+    ):
+        assert key in data
+    first = data["messages"][0]
+    assert first["direction"] == "in" and first["class"] == "human"
+    assert first["text"] == "Hello" and first["attachments"] == []
+    missing = maildesk_cli("tickets", "show", "99", config=offline_config)
+    assert missing.returncode == 1 and "ticket 99 not found" in missing.stderr
+
+
+def test_replay_after_fixing_a_broken_template(tmp_path, offline_config):
+    broken = tmp_path / "tpl" / "en"
+    broken.mkdir(parents=True)
+    (broken / "ack.txt.j2").write_text("Subject: {{ ticket.subjet }}\n\nbody\n")
+    text = offline_config.read_text().replace(
+        'default_locale = "en"', f'default_locale = "en"\ntemplates_dir = "{tmp_path / "tpl"}"'
+    )
+    offline_config.write_text(text)
+    maildesk_cli("init", config=offline_config)
+    eml = tmp_path / "a.eml"
+    eml.write_bytes(make_mail(subject="needs a template").as_bytes())
+    maildesk_cli("import", str(eml), config=offline_config)
+    data = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    assert data["quarantined"] == 1 and data["tickets"] == 0
+
+    (broken / "ack.txt.j2").write_text("Subject: {{ ticket.subject }}\n\nfixed\n")
+    result = maildesk_cli("replay", config=offline_config)
+    assert "stored" in result.stdout, result.stdout + result.stderr
+    data = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    assert data["quarantined"] == 0 and data["tickets"] == 1
+    assert "nothing to replay" in maildesk_cli("replay", config=offline_config).stdout
+
+
+def test_unreachable_imap_exits_75(tmp_path):
+    config = write_config(
+        tmp_path, config_text(tmp_path / "d.db", free_port(), "u@example.test", None)
+    )
+    maildesk_cli("init", config=config)
+    result = maildesk_cli("poll", "--once", config=config)
+    assert result.returncode == 75 and "unreachable" in result.stderr
+
+
+def test_poll_once_end_to_end(mailbox, smtp_sink, tmp_path):
+    config = write_config(
+        tmp_path, config_text(tmp_path / "d.db", mailbox.server.port, mailbox.user, smtp_sink.port)
+    )
+    maildesk_cli("init", config=config)
+    mailbox.deliver(make_mail(subject="Site down!"))
+    result = maildesk_cli("poll", "--once", config=config)
+    assert result.returncode == 0, result.stderr
+    assert [m["Subject"] for m in smtp_sink.messages] == ["[Ticket#1] Site down!"]
+    listing = json.loads(maildesk_cli("tickets", "list", "--json", config=config).stdout)
+    assert listing[0]["priority"] == "P0" and listing[0]["status"] == "open"

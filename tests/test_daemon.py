@@ -1,0 +1,117 @@
+"""`maildesk run` as a process: IDLE wake-up, clean SIGTERM, and SIGKILL mid-batch."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+from tests.conftest import PASSWORD, SECRET, config_text, make_mail
+
+
+def start_daemon(config: Path) -> subprocess.Popen:
+    """`maildesk run`, its log going to daemon.log beside the config."""
+    env = dict(os.environ, MAILDESK_SECRET=SECRET, MAILDESK_IMAP_PASSWORD=PASSWORD)
+    with (config.parent / "daemon.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "maildesk", "--config", str(config), "run"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+
+
+def log_text(config: Path) -> str:
+    return (config.parent / "daemon.log").read_text(errors="replace")
+
+
+def query(db_path: Path, sql: str) -> int:
+    """Read the daemon's database from outside, as an operator's script would."""
+    with closing(sqlite3.connect(db_path, timeout=30)) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def wait_until(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)
+
+
+def prepare(tmp_path: Path, mailbox, smtp_sink, **imap: str) -> tuple[Path, Path]:
+    """Config and initialised database; `imap` overrides [imap] settings."""
+    db_path = tmp_path / "desk.db"
+    text = config_text(db_path, mailbox.server.port, mailbox.user, smtp_sink.port)
+    for key, value in imap.items():
+        text = "\n".join(
+            f"{key} = {value}" if line.startswith(f"{key} =") else line
+            for line in text.splitlines()
+        )
+    config = tmp_path / "maildesk.toml"
+    config.write_text(text)
+    subprocess.run(
+        [sys.executable, "-m", "maildesk", "--config", str(config), "init"],
+        env=dict(os.environ, MAILDESK_SECRET=SECRET),
+        check=True,
+        capture_output=True,
+    )
+    return config, db_path
+
+
+def stop(proc: subprocess.Popen) -> int:
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(30)
+
+
+def test_idle_delivers_ack_within_seconds_and_sigterm_stops_cleanly(tmp_path, mailbox, smtp_sink):
+    config, _ = prepare(tmp_path, mailbox, smtp_sink, idle="true", poll_interval="120")
+    proc = start_daemon(config)
+    try:
+        wait_until(lambda: "watching INBOX with IDLE" in log_text(config), 30)
+        mailbox.deliver(make_mail(subject="idle wake-up"))
+        wait_until(lambda: len(smtp_sink.received) == 1, 30)
+    finally:
+        code = stop(proc)
+    assert code == 0, log_text(config)
+    assert smtp_sink.messages[0]["Subject"] == "[Ticket#1] idle wake-up"
+
+
+def test_sigkill_mid_batch_then_restart_gives_exactly_one_entry_and_ack(
+    tmp_path, mailbox, smtp_sink
+):
+    config, db_path = prepare(tmp_path, mailbox, smtp_sink)
+    mails = [make_mail(subject=f"mail {i}", body=f"body {i}") for i in range(60)]
+    mailbox.deliver(*mails)
+
+    proc = start_daemon(config)
+    wait_until(lambda: db_path.exists() and query(db_path, "select count(*) from receipts") >= 5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    handled_before = query(db_path, "select count(*) from receipts")
+    assert handled_before < 60, "the kill landed mid-batch"
+
+    proc = start_daemon(config)
+    try:
+        wait_until(
+            lambda: (
+                query(db_path, "select count(*) from receipts") >= 60
+                and query(db_path, "select count(*) from outbox where status='pending'") == 0
+                and len(smtp_sink.received) >= 60
+            )
+        )
+    finally:
+        assert stop(proc) == 0
+
+    assert query(db_path, "select count(*) from tickets") == 60
+    assert query(db_path, "select count(*) from messages where direction='in'") == 60
+    assert (
+        query(db_path, "select count(distinct message_id) from messages where direction='in'")
+        == 60
+    )
+    replies = sorted(m["In-Reply-To"] for m in smtp_sink.messages)
+    assert replies == sorted(m["Message-ID"] for m in mails), "exactly one ack per mail"
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == 60
