@@ -63,7 +63,7 @@ def _handle_uid(app: App, inbox: Inbox, validity: int, uid: int, result: PollRes
             app,
             raw,
             f"imap:{inbox.key}#{validity}:{uid}",
-            bookkeeping=_bookkeeping(inbox.key, validity, uid),
+            bookkeeping=receipt_writer(inbox.key, validity, uid),
         )
         result.count(outcome)
     imap = app.config.imap
@@ -81,7 +81,7 @@ def _known_outcome(app: App, key: str, validity: int, uid: int) -> Outcome | Non
     return Outcome(outcome) if outcome else None
 
 
-def _bookkeeping(key: str, validity: int, uid: int) -> intake.Bookkeeping:
+def receipt_writer(key: str, validity: int, uid: int) -> intake.Bookkeeping:
     def record(session: Session, outcome: Outcome) -> None:
         session.add(Receipt(mailbox=key, uidvalidity=validity, uid=uid, outcome=outcome))
         cursor = session.get(Cursor, key)
