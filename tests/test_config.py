@@ -1,0 +1,91 @@
+"""Config validation: every error names its key; defaults fill what is left out."""
+
+from pathlib import Path
+
+import pytest
+
+from maildesk.config import load, parse
+from maildesk.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = {"desk": {"name": "D"}, "database": {"url": "sqlite://"}}
+
+
+def with_(**sections) -> dict:
+    return {**MINIMAL, **sections}
+
+
+def test_example_config_is_valid_and_complete():
+    config = load(ROOT / "config.example.toml")
+    assert config.imap.security == "ssl" and config.imap.port == 993
+    assert config.smtp.port == 587 and config.outbox.max_attempts == 8
+    assert [r.priority for r in config.rules][:2] == ["P0", "P0"]
+
+
+def test_defaults():
+    config = parse(with_(smtp={"host": "h", "from_address": "s@x.example"}))
+    assert config.desk.subject_tag == "[Ticket#{number}]"
+    assert config.desk.instance == "x.example"
+    assert config.imap is None and config.smtp.security == "starttls"
+    assert config.intake.ack_follow_ups is False
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"database": {"url": "sqlite://"}}, "desk: required section is missing"),
+        (with_(desk={"name": 5}), "desk.name: must be str, got int 5"),
+        (with_(desk={"name": "D", "subject_tag": "[T]"}), "desk.subject_tag: must contain"),
+        (with_(desk={"name": "D", "timezone": "Mars/Base"}), "desk.timezone: unknown time zone"),
+        (
+            with_(imap={"host": "h", "username": "u", "password_env": "P", "security": "tls"}),
+            "imap.security: 'tls' is not one of ssl, starttls, none",
+        ),
+        (
+            with_(imap={"host": "h", "username": "u", "password_env": "P", "port": 70000}),
+            "imap.port: 70000 is not a TCP port",
+        ),
+        (
+            with_(imap={"host": "h", "username": "u", "password_env": "P", "idle": "yes"}),
+            "imap.idle: must be bool",
+        ),
+        (
+            with_(imap={"host": "h", "username": "u", "password_env": "P", "poll_interval": 0}),
+            "imap.poll_interval: must be greater than 0",
+        ),
+        (with_(smtp={"host": "h", "from_address": "nobody"}), "smtp.from_address: 'nobody'"),
+        (with_(rules=[{"name": "r", "priority": "P1"}]), "rules[0]: a rule needs at least one"),
+        (
+            with_(
+                rules=[
+                    {"name": "r", "subject_regex": "x"},
+                    {"name": "s", "subject_regex": "y", "priority": "high"},
+                ]
+            ),
+            "rules[1].priority: 'high' is not one of P0..P3",
+        ),
+        (
+            with_(rules=[{"name": "r", "subject_regex": "x", "colour": "red"}]),
+            "rules[0].colour: unknown key",
+        ),
+        (with_(surprise={}), "surprise: unknown key"),
+    ],
+)
+def test_errors_name_the_key(data, message):
+    with pytest.raises(ConfigError) as error:
+        parse(data)
+    assert message in str(error.value)
+
+
+def test_integers_are_accepted_where_seconds_are_floats():
+    config = parse(with_(outbox={"retry_base_seconds": 5}))
+    assert config.outbox.retry_base_seconds == 5.0
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[desk\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load(bad)
