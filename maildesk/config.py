@@ -17,6 +17,10 @@ from maildesk.errors import ConfigError
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
 SECURITY_MODES = ("ssl", "starttls", "none")
+# Addresses that never get automatic mail (Zammad's and Znuny's lists, anchors.md §3.3).
+DEFAULT_NO_REPLY = (
+    r"(?i)^(mailer-daemon|postmaster|abuse|root|no-?reply|do-?not-?reply|bounces?)([+.\-_].*)?@"
+)
 _REQUIRED = object()
 
 
@@ -55,6 +59,15 @@ class DeskConfig:
 class IntakeConfig:
     ack_follow_ups: bool
     max_attachment_bytes: int
+
+
+@dataclass(frozen=True)
+class LoopsConfig:
+    """Budget of automatic mail to customers; defaults from Znuny (per address) and Zammad."""
+
+    max_per_address_per_day: int = 40
+    max_per_ticket_per_hour: int = 25
+    no_reply: re.Pattern[str] = re.compile(DEFAULT_NO_REPLY)
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ class Config:
     outbox: OutboxConfig
     intake: IntakeConfig
     rules: tuple[Rule, ...] = field(default_factory=tuple)
+    loops: LoopsConfig = field(default_factory=LoopsConfig)
     path: Path | None = None
 
 
@@ -209,6 +223,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         outbox=_outbox(root.table("outbox", required=False)),
         intake=_intake(root.table("intake", required=False)),
         rules=_rules(root.get("rules", list, [])),
+        loops=_loops(root.table("loops", required=False)),
         path=path,
     )
     root.reject_unknown()
@@ -303,6 +318,22 @@ def _intake(t: _Table | None) -> IntakeConfig:
     return intake
 
 
+def _loops(t: _Table | None) -> LoopsConfig:
+    t = t or _Table({}, "loops")
+    default = LoopsConfig()
+    loops = LoopsConfig(
+        max_per_address_per_day=_count(
+            t, "max_per_address_per_day", default.max_per_address_per_day
+        ),
+        max_per_ticket_per_hour=_count(
+            t, "max_per_ticket_per_hour", default.max_per_ticket_per_hour
+        ),
+        no_reply=t.regex("no_reply_regex") or default.no_reply,
+    )
+    t.reject_unknown()
+    return loops
+
+
 def _rules(items: list[Any]) -> tuple[Rule, ...]:
     rules = []
     for index, item in enumerate(items):
@@ -350,6 +381,13 @@ def _positive(t: _Table, name: str, default: float) -> float:
     value = t.get(name, float, default)
     if value <= 0:
         raise ConfigError(f"{t.key(name)}: must be greater than 0, got {value}")
+    return value
+
+
+def _count(t: _Table, name: str, default: int) -> int:
+    value = t.get(name, int, default)
+    if value < 0:
+        raise ConfigError(f"{t.key(name)}: must be 0 or more, got {value}")
     return value
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from maildesk import blobs, follow_up, notify, rules, tickets
+from maildesk import blobs, bounces, follow_up, notify, rules, tickets
 from maildesk.app import App
 from maildesk.classify import classify
 from maildesk.db import transaction
@@ -137,6 +137,18 @@ def store_message(ctx: Intake, app: App, session: Session) -> None:
         )
 
 
+def note_bounce(ctx: Intake, app: App, session: Session) -> None:
+    """A bounce on a ticket: note who did not get our mail and stop writing to them."""
+    if ctx.mail_class is MailClass.BOUNCE and not ctx.is_new:
+        bounces.record(session, ctx.ticket, ctx.mail, ctx.raw, ctx.now)
+
+
+def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
+    """A person writing from a bouncing address proves it works again."""
+    if ctx.mail_class is MailClass.HUMAN:
+        bounces.clear(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+
+
 def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
     """A customer's human follow-up reopens a resolved ticket; automatic mail never does."""
     if ctx.is_new or ctx.mail_class is not MailClass.HUMAN:
@@ -146,8 +158,11 @@ def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
 
 
 def queue_ack(ctx: Intake, app: App, session: Session) -> None:
-    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set)."""
-    if ctx.mail_class is not MailClass.HUMAN or not notify.may_auto_reply(ctx.mail.from_addr):
+    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set).
+
+    notify's gate may still refuse it (no-reply, bouncing, loop budget).
+    """
+    if ctx.mail_class is not MailClass.HUMAN:
         return
     if ctx.is_new or app.config.intake.ack_follow_ups:
         notify.queue_ack(
@@ -163,6 +178,8 @@ STEPS: tuple[Step, ...] = (
     find_ticket,
     open_ticket,
     store_message,
+    note_bounce,
+    clear_bouncing,
     reopen_resolved,
     queue_ack,
 )

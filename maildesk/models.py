@@ -1,4 +1,4 @@
-"""The tables: tickets, their messages, raw bytes, outbox, quarantine, cursors.
+"""The tables: tickets, their messages, raw bytes, outbox, quarantine, cursors, contacts.
 
 Enumerations are stored as short strings so the schema stays portable between
 SQLite and PostgreSQL; times are stored as UTC and returned timezone-aware.
@@ -205,7 +205,10 @@ class OutboxMail(Base):
     """A rendered mail waiting to be sent (or sent); sending is a separate job."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_created_at", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -231,3 +234,20 @@ class Event(Base):
     detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
     actor: Mapped[str] = mapped_column(String(320), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Contact(Base):
+    """An address we write to, and whether our mail to it bounces.
+
+    A bouncing address gets no automatic mail until it writes to us again;
+    the ticket view shows agents that the customer did not get our mail.
+    """
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    bouncing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    bouncing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_bounce_reason: Mapped[str | None] = mapped_column(Text)

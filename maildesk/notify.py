@@ -2,10 +2,11 @@
 
 Automatic mail carries the headers of an automatic reply (RFC 3834) and our
 loop header, and a signed Message-ID that we also store, so replies and
-bounces find their ticket even when the subject was edited.
+bounces find their ticket even when the subject was edited. Automatic mail
+to customers passes one gate, `queue_automatic`: no-reply and bouncing
+addresses and the loop budget (loops.py) are checked there.
 """
 
-import re
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from maildesk import bounces, loops, tickets
 from maildesk.app import App
 from maildesk.classify import LOOP_HEADER
 from maildesk.ids import make_message_id
@@ -27,16 +29,8 @@ from maildesk.models import (
 )
 from maildesk.quotes import REPLY_MARKER
 
-# Senders that must never get automatic mail (Zammad's and Znuny's lists).
-NO_REPLY = re.compile(
-    r"^(mailer-daemon|postmaster|abuse|root|no-?reply|do-?not-?reply|bounces?)([+.\-_].*)?@",
-    re.I,
-)
 MAX_REFERENCES = 10
-
-
-def may_auto_reply(address: str) -> bool:
-    return bool(address) and "@" in address and not NO_REPLY.match(address)
+SUPPRESSED = "auto_reply_suppressed"
 
 
 def queue_ack(
@@ -46,11 +40,11 @@ def queue_ack(
     answering: Message,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> OutboxMail:
-    """Queue the acknowledgement of a customer mail on `ticket`."""
+) -> OutboxMail | None:
+    """Queue the acknowledgement of a customer mail on `ticket`, if the gate allows."""
     context = ticket_context(app, ticket) | {"rejected_attachments": []} | (extra or {})
     rendered = app.templates.render("ack", ticket.locale, context)
-    return queue_mail(
+    return queue_automatic(
         session,
         app,
         ticket,
@@ -61,6 +55,39 @@ def queue_ack(
         answering=answering,
         now=now,
         auto_submitted="auto-replied",
+    )
+
+
+def queue_automatic(
+    session: Session,
+    app: App,
+    ticket: Ticket,
+    kind: OutboxKind,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    answering: Message | None,
+    now: datetime,
+    auto_submitted: str = "auto-generated",
+) -> OutboxMail | None:
+    """The one gate for automatic mail to customers: queued, or stored as an event why not."""
+    recent = loops.count_recent(session, to, ticket.id, now)
+    why = loops.refusal(app.config.loops, to, bounces.is_bouncing(session, to), recent)
+    if why is not None:
+        tickets.record(session, ticket, SUPPRESSED, f"{kind} not sent: {why}", "maildesk", now)
+        return None
+    return queue_mail(
+        session,
+        app,
+        ticket,
+        kind,
+        to=to,
+        subject=subject,
+        text=text,
+        answering=answering,
+        now=now,
+        auto_submitted=auto_submitted,
     )
 
 
@@ -100,7 +127,11 @@ def queue_mail(
     now: datetime,
     auto_submitted: str | None,
 ) -> OutboxMail:
-    """Compose, store as an outgoing Message, and queue one mail."""
+    """Compose, store as an outgoing Message, and queue one mail.
+
+    Automatic mail to customers comes through `queue_automatic`; this is
+    for agent replies and staff notices, which no budget may silence.
+    """
     smtp = app.config.smtp
     sender = smtp.from_address if smtp else f"maildesk@{app.config.desk.instance}"
     domain = sender.rpartition("@")[2]

@@ -6,9 +6,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from maildesk import bounces
 from maildesk.config import PRIORITIES
 from maildesk.models import (
     Direction,
+    Event,
     MailClass,
     Message,
     OutboxKind,
@@ -86,6 +88,23 @@ def ticket_detail(session: Session, number: int) -> dict[str, Any] | None:
             "resolution": _iso(ticket.resolution_due),
         },
         "messages": [_message(m) for m in ticket.messages],
+        "bouncing": bounces.bouncing_participants(session, ticket),
+        "events": [_event(e) for e in _events(session, ticket)],
+    }
+
+
+def _events(session: Session, ticket: Ticket) -> list[Event]:
+    return list(
+        session.scalars(select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id))
+    )
+
+
+def _event(event: Event) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "detail": event.detail,
+        "actor": event.actor,
+        "created_at": _iso(event.created_at),
     }
 
 

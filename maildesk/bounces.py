@@ -1,0 +1,115 @@
+"""What a bounce means: the customer did not get our mail, so say so and stop writing.
+
+A bounce that threaded to a ticket is tied to the mail of ours it returns
+(its Message-ID, which we stored when we queued it). The address that mail
+went to is marked bouncing, which stops automatic mail to it, and the ticket
+records a `bounce` event for the agent. Only a bounce that names one of our
+mails marks anything: a forged report quoting just a ticket tag must not
+silence a customer. The address works again when it writes to us.
+"""
+
+from datetime import datetime
+from email.utils import getaddresses
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maildesk import dsn, tickets
+from maildesk.message import Incoming
+from maildesk.models import Contact, Direction, Message, Participant, Ticket
+
+MAX_REASON = 1000
+
+
+def record(session: Session, ticket: Ticket, mail: Incoming, raw: bytes, now: datetime) -> None:
+    """Note on `ticket` who did not get which mail of ours; mark failed addresses."""
+    reports = dsn.reports(raw)
+    sent = _returned_mail(session, ticket, mail)
+    if sent is None:
+        summary = "; ".join(f"{r.final}: {r.reason()}" for r in reports) or "no delivery report"
+        detail = f"a bounce names none of our mails on this ticket ({summary}); nothing marked"
+        tickets.record(session, ticket, "bounce", detail, mail.from_addr, now)
+        return
+    for address, report in _bounced(sent, reports):
+        reason = report.reason() if report else "no delivery report"
+        if report is not None and not report.permanent:
+            detail = f"our mail {sent.message_id} to {address} is delayed: {reason}"
+            tickets.record(session, ticket, "delivery_delayed", detail, mail.from_addr, now)
+            continue
+        mark_bouncing(session, address, reason, now)
+        detail = f"{address} did not get our mail {sent.message_id}: {reason}"
+        tickets.record(session, ticket, "bounce", detail, mail.from_addr, now)
+
+
+def mark_bouncing(session: Session, address: str, reason: str, now: datetime) -> Contact:
+    contact = _contact(session, address) or Contact(address=address.lower(), bounce_count=0)
+    contact.bouncing = True
+    contact.bouncing_since = contact.bouncing_since or now
+    contact.last_bounce_at = now
+    contact.bounce_count += 1
+    contact.last_bounce_reason = reason[:MAX_REASON]
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def clear(session: Session, ticket: Ticket, address: str, now: datetime) -> None:
+    """`address` wrote to us, so it receives mail again: automatic mail resumes."""
+    contact = _contact(session, address)
+    if contact is None or not contact.bouncing:
+        return
+    contact.bouncing = False
+    contact.bouncing_since = None
+    detail = f"{contact.address} wrote again; it no longer counts as bouncing"
+    tickets.record(session, ticket, "bounce_cleared", detail, contact.address, now)
+
+
+def is_bouncing(session: Session, address: str) -> bool:
+    contact = _contact(session, address)
+    return contact is not None and contact.bouncing
+
+
+def bouncing_participants(session: Session, ticket: Ticket) -> list[str]:
+    """Addresses on `ticket` that our mail does not reach, for the ticket view."""
+    query = (
+        select(Contact.address)
+        .join(Participant, Participant.address == Contact.address)
+        .where(Participant.ticket_id == ticket.id, Contact.bouncing.is_(True))
+        .order_by(Contact.address)
+    )
+    return list(session.scalars(query))
+
+
+def _contact(session: Session, address: str) -> Contact | None:
+    return session.scalar(select(Contact).where(Contact.address == address.lower()))
+
+
+def _returned_mail(session: Session, ticket: Ticket, mail: Incoming) -> Message | None:
+    """Our outgoing mail on `ticket` that this bounce returns."""
+    ids = [mail.returned.message_id] if mail.returned and mail.returned.message_id else []
+    ids += mail.in_reply_to
+    if not ids:
+        return None
+    return session.scalar(
+        select(Message)
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.direction == Direction.OUT,
+            Message.message_id.in_(ids),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+
+
+def _bounced(
+    sent: Message, reports: tuple[dsn.Report, ...]
+) -> list[tuple[str, dsn.Report | None]]:
+    """Each recipient of `sent` that failed, with its report line when one names it.
+
+    A report naming another address (the customer forwards to a dead mailbox)
+    still means our recipient did not get the mail.
+    """
+    recipients = [addr.lower() for _name, addr in getaddresses([sent.to_addrs]) if "@" in addr]
+    named = [(a, r) for a in recipients for r in reports if r.names(a)]
+    return named or [(a, reports[0] if reports else None) for a in recipients]

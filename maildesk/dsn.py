@@ -1,0 +1,85 @@
+"""Delivery status notifications (RFC 3464): who did not get the mail, and why. Pure.
+
+`message.py` finds the returned message's headers; this reads the
+per-recipient fields (Original-/Final-Recipient, Action, Status,
+Diagnostic-Code) that say which address failed, and Exim's
+X-Failed-Recipients for bounces without a report.
+"""
+
+import email
+from dataclasses import dataclass
+from email import policy
+from email.message import Message
+from email.utils import getaddresses
+
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Report:
+    """One recipient's line of a delivery report."""
+
+    final: str
+    original: str = ""
+    action: str = FAILED
+    status: str = ""
+    diagnostic: str = ""
+
+    @property
+    def permanent(self) -> bool:
+        """A failure, not a delay or a relay notice (4.x.x is temporary)."""
+        if self.action:
+            return self.action == FAILED
+        return not self.status.startswith("4")
+
+    def names(self, address: str) -> bool:
+        return address.lower() in (self.final, self.original)
+
+    def reason(self) -> str:
+        return " ".join(part for part in (self.action, self.status, self.diagnostic) if part)
+
+
+def reports(raw: bytes) -> tuple[Report, ...]:
+    """Per-recipient reports of a bounce; empty when it carries none."""
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    found = [
+        _report(block)
+        for part in msg.walk()
+        if part.get_content_type() == "message/delivery-status"
+        for block in _blocks(part)
+        if block.get("final-recipient")
+    ]
+    return tuple(found) or _failed_recipients(msg)
+
+
+def _blocks(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    return payload if isinstance(payload, list) else []
+
+
+def _report(block: Message) -> Report:
+    return Report(
+        final=_address(block.get("final-recipient")),
+        original=_address(block.get("original-recipient")),
+        action=_value(block.get("action")).lower(),
+        status=_value(block.get("status")),
+        diagnostic=_typed(block.get("diagnostic-code")),
+    )
+
+
+def _failed_recipients(msg: Message) -> tuple[Report, ...]:
+    addresses = getaddresses(msg.get_all("x-failed-recipients", []))
+    return tuple(Report(final=addr.lower()) for _name, addr in addresses if "@" in addr)
+
+
+def _value(field: object) -> str:
+    return " ".join(str(field or "").split())
+
+
+def _typed(field: object) -> str:
+    """The value of an `addr-type; value` field (`rfc822; a@b`, `smtp; 550 ...`)."""
+    return _value(field).partition(";")[2].strip() or _value(field)
+
+
+def _address(field: object) -> str:
+    return _typed(field).strip("<>").lower()

@@ -1,0 +1,68 @@
+"""Loop protection: may we send one more automatic mail to this address on this ticket?
+
+Two autoresponders answering each other, or a misbehaving sender opening a
+ticket a minute, must not make us send mail without end. Like Znuny
+(`PostmasterMaxEmails`, 40 per address per day) and Zammad (25 per ticket per
+hour) we count what we already queued; past the budget the mail is stored and
+not answered. No-reply and bouncing addresses never get automatic mail.
+
+Only automatic mail to customers is budgeted (acks, status updates, surveys):
+agent replies are people writing, and staff notices (agent notifications,
+escalations) go to configured addresses and must never be silenced.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from maildesk.config import LoopsConfig
+from maildesk.models import OutboxKind, OutboxMail
+
+BUDGETED_KINDS = frozenset({OutboxKind.ACK, OutboxKind.STATUS_UPDATE, OutboxKind.SURVEY})
+ADDRESS_WINDOW = timedelta(hours=24)
+TICKET_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Recent:
+    """Automatic mails already queued: to the address in 24 h, on the ticket in 1 h."""
+
+    to_address: int
+    on_ticket: int
+
+
+def refusal(config: LoopsConfig, address: str, bouncing: bool, recent: Recent) -> str | None:
+    """Why no automatic mail may go to `address` now, or None when it may. Pure."""
+    if not address or "@" not in address or config.no_reply.search(address):
+        return f"{address or 'no address'} is a no-reply address"
+    if bouncing:
+        return f"mail to {address} bounces"
+    if recent.to_address >= config.max_per_address_per_day:
+        return (
+            f"{recent.to_address} automatic mails to {address} in 24 h "
+            f"(loops.max_per_address_per_day = {config.max_per_address_per_day})"
+        )
+    if recent.on_ticket >= config.max_per_ticket_per_hour:
+        return (
+            f"{recent.on_ticket} automatic mails on this ticket in 1 h "
+            f"(loops.max_per_ticket_per_hour = {config.max_per_ticket_per_hour})"
+        )
+    return None
+
+
+def count_recent(session: Session, address: str, ticket_id: int, now: datetime) -> Recent:
+    """Count budgeted outbox rows (any status: a failed send was still an attempt)."""
+    budgeted = OutboxMail.kind.in_([str(kind) for kind in BUDGETED_KINDS])
+    to_address = select(func.count(OutboxMail.id)).where(
+        budgeted,
+        OutboxMail.created_at > now - ADDRESS_WINDOW,
+        func.lower(OutboxMail.recipients) == address.lower(),
+    )
+    on_ticket = select(func.count(OutboxMail.id)).where(
+        budgeted,
+        OutboxMail.created_at > now - TICKET_WINDOW,
+        OutboxMail.ticket_id == ticket_id,
+    )
+    return Recent(to_address=session.scalar(to_address), on_ticket=session.scalar(on_ticket))
