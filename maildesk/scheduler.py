@@ -19,7 +19,9 @@ from maildesk.errors import MaildeskError, TemporaryFailure
 from maildesk.inbox import Inbox
 
 log = logging.getLogger(__name__)
-# "skipped: maximum number of running instances" is expected when IDLE wakes a busy poll.
+# Job start/finish lines would drown the log; "skipped: maximum number of running
+# instances" is expected when IDLE wakes a busy poll.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 MAX_BACKOFF = 300.0
 

@@ -9,7 +9,16 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from tests.conftest import PASSWORD, SECRET, config_text, make_mail
+from tests.conftest import (
+    PASSWORD,
+    SECRET,
+    ImapServer,
+    Mailbox,
+    config_text,
+    free_port,
+    make_mail,
+    wait_port,
+)
 
 
 def start_daemon(config: Path) -> subprocess.Popen:
@@ -84,7 +93,10 @@ def test_sigkill_mid_batch_then_restart_gives_exactly_one_entry_and_ack(
     tmp_path, mailbox, smtp_sink
 ):
     config, db_path = prepare(tmp_path, mailbox, smtp_sink)
-    mails = [make_mail(subject=f"mail {i}", body=f"body {i}") for i in range(60)]
+    mails = [
+        make_mail(sender=f"c{i}@customer.example", subject=f"mail {i}", body=f"body {i}")
+        for i in range(60)
+    ]
     mailbox.deliver(*mails)
 
     proc = start_daemon(config)
@@ -115,3 +127,51 @@ def test_sigkill_mid_batch_then_restart_gives_exactly_one_entry_and_ack(
     replies = sorted(m["In-Reply-To"] for m in smtp_sink.messages)
     assert replies == sorted(m["Message-ID"] for m in mails), "exactly one ack per mail"
     assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == 60
+
+
+def start_pymap(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pymap.main import main; sys.exit(main())",
+            "--no-tls",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "dict",
+            "--demo-user",
+            "support@pymap.test",
+            "--demo-password",
+            PASSWORD,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(port, proc, "pymap")
+    return proc
+
+
+def test_imap_server_restart_is_survived(tmp_path, smtp_sink):
+    """The server goes away under IDLE and comes back (renumbered): the daemon carries on."""
+    port = free_port()
+    server = start_pymap(port)
+    box = Mailbox(ImapServer("pymap", port, "support@pymap.test"), "support@pymap.test")
+    config, _ = prepare(tmp_path, box, smtp_sink, idle="true", poll_interval="1")
+    proc = start_daemon(config)
+    try:
+        wait_until(lambda: "watching INBOX with IDLE" in log_text(config), 30)
+        server.terminate()
+        server.wait(10)
+        wait_until(lambda: "IDLE connection lost" in log_text(config), 30)
+        server = start_pymap(port)
+        box.deliver(make_mail(subject="after the restart"))
+        wait_until(lambda: len(smtp_sink.received) == 1, 60)
+        assert proc.poll() is None, "the daemon is still running"
+    finally:
+        code = stop(proc)
+        server.terminate()
+        server.wait(10)
+    assert code == 0
+    assert smtp_sink.messages[0]["Subject"] == "[Ticket#1] after the restart"
