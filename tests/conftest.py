@@ -131,11 +131,11 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer]:
         proc.wait(15)
 
 
-@pytest.fixture(scope="session")
-def pymap_server() -> Iterator[ImapServer]:
-    pytest.importorskip("pymap")
-    port = free_port()
-    user = "support@pymap.test"
+PYMAP_USER = "support@pymap.test"
+
+
+def start_pymap(port: int) -> subprocess.Popen:
+    """pymap's in-memory server with one user, ready on `port`."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -148,16 +148,24 @@ def pymap_server() -> Iterator[ImapServer]:
             str(port),
             "dict",
             "--demo-user",
-            user,
+            PYMAP_USER,
             "--demo-password",
             PASSWORD,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    wait_port(port, proc, "pymap")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def pymap_server() -> Iterator[ImapServer]:
+    pytest.importorskip("pymap")
+    port = free_port()
+    proc = start_pymap(port)
     try:
-        wait_port(port, proc, "pymap")
-        yield ImapServer("pymap", port, fixed_user=user)
+        yield ImapServer("pymap", port, fixed_user=PYMAP_USER)
     finally:
         proc.terminate()
         proc.wait(15)

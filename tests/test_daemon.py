@@ -11,13 +11,14 @@ from pathlib import Path
 
 from tests.conftest import (
     PASSWORD,
+    PYMAP_USER,
     SECRET,
     ImapServer,
     Mailbox,
     config_text,
     free_port,
     make_mail,
-    wait_port,
+    start_pymap,
 )
 
 
@@ -129,35 +130,11 @@ def test_sigkill_mid_batch_then_restart_gives_exactly_one_entry_and_ack(
     assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == 60
 
 
-def start_pymap(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pymap.main import main; sys.exit(main())",
-            "--no-tls",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "dict",
-            "--demo-user",
-            "support@pymap.test",
-            "--demo-password",
-            PASSWORD,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_port(port, proc, "pymap")
-    return proc
-
-
 def test_imap_server_restart_is_survived(tmp_path, smtp_sink):
     """The server goes away under IDLE and comes back (renumbered): the daemon carries on."""
     port = free_port()
     server = start_pymap(port)
-    box = Mailbox(ImapServer("pymap", port, "support@pymap.test"), "support@pymap.test")
+    box = Mailbox(ImapServer("pymap", port, PYMAP_USER), PYMAP_USER)
     config, _ = prepare(tmp_path, box, smtp_sink, idle="true", poll_interval="1")
     proc = start_daemon(config)
     try:
