@@ -19,7 +19,8 @@ PRIORITIES = ("P0", "P1", "P2", "P3")
 SECURITY_MODES = ("ssl", "starttls", "none")
 # Addresses that never get automatic mail (Zammad's and Znuny's lists, anchors.md §3.3).
 DEFAULT_NO_REPLY = (
-    r"(?i)^(mailer-daemon|postmaster|abuse|root|no-?reply|do-?not-?reply|bounces?)([+.\-_].*)?@"
+    r"(?i)^(mailer-daemon|postmaster|abuse|root|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)"
+    r"([+.\-_].*)?@"
 )
 _REQUIRED = object()
 
