@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosmtplib
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from maildesk.app import App
 from maildesk.config import OutboxConfig, SmtpConfig
@@ -19,6 +19,7 @@ from maildesk.errors import ConfigError
 from maildesk.models import OutboxMail, OutboxStatus
 
 log = logging.getLogger(__name__)
+CLAIM_SECONDS = 300
 
 
 @dataclass
@@ -72,9 +73,10 @@ async def drain(app: App, now: datetime | None = None) -> DrainResult:
 async def _send_one(
     app: App, smtp: SmtpConfig, row_id: int, now: datetime, result: DrainResult
 ) -> None:
-    with transaction(app.sessions) as session:
-        row = session.get(OutboxMail, row_id)
-        sender, recipients, raw = row.sender, row.recipients.split(","), row.raw
+    claimed = _claim(app, row_id, now)
+    if claimed is None:
+        return
+    sender, recipients, raw = claimed
     try:
         await send_raw(smtp, sender, [r.strip() for r in recipients if r.strip()], raw)
     except (aiosmtplib.SMTPException, OSError) as exc:
@@ -87,6 +89,27 @@ async def _send_one(
         row.status, row.sent_at, row.attempts = OutboxStatus.SENT, now, row.attempts + 1
         row.last_error = None
     result.sent += 1
+
+
+def _claim(app: App, row_id: int, now: datetime) -> tuple[str, list[str], bytes] | None:
+    """Take the row for CLAIM_SECONDS so no other worker sends it meanwhile.
+
+    If this worker dies mid-send the row is due again when the claim runs out.
+    """
+    with transaction(app.sessions) as session:
+        taken = session.execute(
+            update(OutboxMail)
+            .where(
+                OutboxMail.id == row_id,
+                OutboxMail.status == OutboxStatus.PENDING,
+                OutboxMail.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+        ).rowcount
+        if not taken:
+            return None
+        row = session.get(OutboxMail, row_id)
+        return row.sender, row.recipients.split(","), row.raw
 
 
 def _is_permanent(exc: Exception) -> bool:

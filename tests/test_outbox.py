@@ -49,3 +49,18 @@ def test_permanent_refusal_fails_at_once(make_app, smtp_sink):
     assert result.failed == 1
     with db.transaction(app.sessions) as session:
         assert session.scalar(select(OutboxMail)).attempts == 1
+
+
+def test_concurrent_drains_send_each_mail_once(make_app, smtp_sink):
+    app = make_app(sink=smtp_sink)
+    for n in range(6):
+        intake.process(app, make_mail(sender=f"c{n}@x.example", subject=f"s{n}").as_bytes(), "t")
+
+    async def two_workers():
+        return await asyncio.gather(outbox.drain(app), outbox.drain(app))
+
+    first, second = asyncio.run(two_workers())
+    assert first.sent + second.sent == 6
+    assert sorted(m["Subject"] for m in smtp_sink.messages) == [
+        f"[Ticket#{n}] s{n - 1}" for n in range(1, 7)
+    ]
