@@ -93,8 +93,14 @@ def poll(state: State, once: bool) -> None:
     """Fetch and process new mail, send the outbox, exit."""
     app = state.app()
     result = poller.poll_once(app)
-    sent = asyncio.run(outbox.drain(app)) if app.config.smtp else None
-    click.echo(f"processed {result.handled} mail(s) {dict(result.outcomes)}; outbox: {sent}")
+    handled = ", ".join(f"{n} {outcome}" for outcome, n in result.outcomes.items()) or "none"
+    click.echo(f"mail: {handled}")
+    if app.config.smtp:
+        _echo_drain(asyncio.run(outbox.drain(app)))
+
+
+def _echo_drain(result: outbox.DrainResult) -> None:
+    click.echo(f"outbox: {result.sent} sent, {result.deferred} deferred, {result.failed} failed")
 
 
 @cli.command(name="import")
@@ -116,9 +122,9 @@ def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
         for item in bar:
             outcome = intake.process(app, item.raw, f"import:{item.label}")
             counts[outcome] = counts.get(outcome, 0) + 1
-    click.echo(f"imported: {counts}")
+    click.echo("imported: " + (", ".join(f"{n} {o}" for o, n in counts.items()) or "nothing"))
     if send:
-        click.echo(f"outbox: {asyncio.run(outbox.drain(app))}")
+        _echo_drain(asyncio.run(outbox.drain(app)))
 
 
 @cli.command()

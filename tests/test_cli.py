@@ -67,11 +67,20 @@ def offline_config(tmp_path: Path) -> Path:
 def test_bad_config_names_key_exits_2_and_starts_nothing(tmp_path, mutate, key, reason):
     text = mutate(config_text(tmp_path / "desk.db", 1143, "u@example.test", 2525))
     config = write_config(tmp_path, text)
-    for command in (["init"], ["run"], ["poll", "--once"]):
-        result = maildesk_cli(*command, config=config)
-        assert result.returncode == 2, result.stderr
-        assert key in result.stderr and reason in result.stderr, result.stderr
+    result = maildesk_cli("init", config=config)
+    assert result.returncode == 2, result.stderr
+    assert key in result.stderr and reason in result.stderr, result.stderr
     assert not (tmp_path / "desk.db").exists(), "nothing started, no database created"
+
+
+def test_daemon_and_poll_refuse_a_bad_config_before_starting(tmp_path):
+    text = config_text(tmp_path / "desk.db", 1143, "u@example.test", 2525)
+    config = write_config(tmp_path, text.replace('priority = "P0"', 'priority = "P5"'))
+    for command in (["run"], ["poll", "--once"]):
+        result = maildesk_cli(*command, config=config, timeout=30)
+        assert result.returncode == 2
+        assert "rules[0].priority: 'P5' is not one of P0..P3" in result.stderr
+    assert not (tmp_path / "desk.db").exists()
 
 
 def test_missing_or_weak_secret_is_named(offline_config):
