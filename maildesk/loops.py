@@ -35,7 +35,7 @@ class Recent:
 
 def refusal(config: LoopsConfig, address: str, bouncing: bool, recent: Recent) -> str | None:
     """Why no automatic mail may go to `address` now, or None when it may. Pure."""
-    if not address or "@" not in address or config.no_reply.search(address):
+    if not address or "@" not in address or config.no_reply.search(address.lower()):
         return f"{address or 'no address'} is a no-reply address"
     if bouncing:
         return f"mail to {address} bounces"
