@@ -144,7 +144,9 @@ def queue_mail(
     mail["Message-ID"] = message_id
     if answering is not None and answering.message_id:
         mail["In-Reply-To"] = answering.message_id
-    mail["References"] = " ".join(_references(ticket, answering))
+    mail["References"] = " ".join(
+        [_ticket_reference(app, ticket), *_references(ticket, answering)]
+    )
     if auto_submitted:
         mail["Auto-Submitted"] = auto_submitted
         mail["Precedence"] = "bulk"
@@ -185,6 +187,14 @@ def queue_mail(
 def _with_tag(app: App, ticket: Ticket, subject: str) -> str:
     tag = app.tag.format(ticket.number)
     return subject if app.tag.find(subject) == ticket.number else f"{tag} {subject}"
+
+
+def _ticket_reference(app: App, ticket: Ticket) -> str:
+    """A pseudo id shared by all our mail on a ticket, so mail clients keep one thread.
+
+    It is not signed, so follow_up never trusts it; our signed ids do that job.
+    """
+    return f"<ticket-{ticket.number}@{app.config.desk.instance}>"
 
 
 def _references(ticket: Ticket, answering: Message | None) -> list[str]:

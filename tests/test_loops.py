@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from maildesk import config, db, loops, outbox, poller, views
+from maildesk import config, db, ids, loops, outbox, poller, views
 from maildesk.errors import ConfigError
 from maildesk.models import OutboxKind, OutboxMail, OutboxStatus, Ticket
-from tests.conftest import T0, make_mail
+from tests.conftest import SECRET, T0, make_mail
 
 ANN = "ann@customer.example"
 BUDGET = config.LoopsConfig(max_per_address_per_day=3, max_per_ticket_per_hour=2)
@@ -263,3 +263,15 @@ def test_no_reply_regex_can_be_replaced(mailbox, smtp_sink, make_app):
     cycle(app)
     assert [rcpts for _, rcpts, _ in smtp_sink.received] == [[ANN]]
     assert "robot@factory.example is a no-reply address" in suppressed(app, 1)[0]
+
+
+def test_acks_carry_the_loop_headers_and_a_ticket_reference(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mail = make_mail()
+    mailbox.deliver(mail)
+    cycle(app)
+    ack = smtp_sink.messages[0]
+    assert ack["References"].split() == ["<ticket-1@desk.example>", mail["Message-ID"]]
+    assert (ack["Auto-Submitted"], ack["Precedence"]) == ("auto-replied", "bulk")
+    assert (ack["X-Auto-Response-Suppress"], ack["X-Maildesk-Loop"]) == ("All", "desk.example")
+    assert ids.ticket_number(SECRET, ack["Message-ID"]) == 1
