@@ -1,40 +1,92 @@
 """The customer's new text: quoted history and signatures cut off. Pure.
 
 Our own reply marker (a line our templates put above the quote) is the most
-reliable cut; after it come the patterns of common clients. The full text is
-always stored as well, so a wrong cut loses nothing.
+reliable cut: when it is there, client patterns only count in the few lines
+just above it (the client's "On … wrote:" or "From:/Sent:" intro), so the
+customer's own text is never cut by a look-alike. Without it, the earliest
+client pattern cuts. The full text is always stored as well, so a wrong cut
+loses nothing.
 """
 
 import re
 
 REPLY_MARKER = "-- 请在此行以上回复 / reply above this line --"
 
-_CUTS = tuple(
+_MARKER = re.compile(r"^.*(请在此行以上回复|reply above this line).*$", re.M | re.I)
+_CLIENT_CUTS = tuple(
     re.compile(pattern, re.M | re.I)
     for pattern in (
-        r"^.*请在此行以上回复.*$|^.*reply above this line.*$",
-        r"^-{2,}\s*(original message|原始邮件|原始郵件|forwarded message)\s*-{2,}\s*$",
+        # Outlook, Foxmail, QQ Mail, forwards: a dashed separator line.
+        r"^\s*-{2,}\s*(original message|original|原始邮件|原始郵件|forwarded message|转发邮件)"
+        r"\s*-{2,}\s*$",
+        # Outlook: a line of underscores above the header block.
         r"^\s*_{10,}\s*$",
-        r"^(on|le|am)\s.{5,200}\s(wrote|a écrit|schrieb)\s*:\s*$",
-        r"^\s*在\s?.{4,80}写道[:：]\s*$",
-        r"^\s*(from|发件人|寄件者)\s*[:：].*\n(.*\n){0,3}\s*(sent|date|发送时间|日期|寄件日期)\s*[:：]",
+        # Gmail, Apple Mail, Thunderbird: "On … wrote:", wrapped over at most two lines.
+        r"^\s*(on|le|am)\s[^\n]{3,200}(\n[^\n]{1,200})?\s(wrote|a écrit|schrieb)\s*:\s*$",
+        # Chinese clients and Gmail in Chinese: "在 … 写道：", "… 于 … 写道：".
+        r"^[^\n]{0,200}(写道|寫道)\s*[:：]\s*$",
+        # Outlook and Foxmail header block: From then Sent/Date within four lines.
+        r"^\s*\**(from|发件人|寄件者|von|de)\**\s*[:：][^\n]*\n([^\n]*\n){0,3}?"
+        r"\s*\**(sent|date|发送时间|日期|寄件日期|gesendet|envoyé)\**\s*[:：]",
     )
 )
 _SIGNATURE = re.compile(r"^-- ?$", re.M)
+_MOBILE_SIGNATURE = re.compile(
+    r"^\s*(sent from my|sent from (outlook|mail) for|get outlook for|发自我的|从我的.{1,30}发送)",
+    re.I,
+)
+# With our marker present, a client intro counts only this close above it.
+_INTRO_LINES = 8
 
 
 def strip_quotes(text: str) -> str:
-    """Text above the first quote marker, minus trailing `>` lines and signature."""
-    cut = len(text)
-    for pattern in _CUTS:
-        match = pattern.search(text)
-        if match and match.start() < cut:
-            cut = match.start()
-    lines = text[:cut].rstrip().split("\n")
-    while lines and (lines[-1].startswith(">") or not lines[-1].strip()):
+    """The customer's new words: above the quote, without `>` lines and signature."""
+    cut = _cut(text)
+    new_text = _without_signature(_trim_quoted_tail(text[:cut]))
+    if not new_text and cut < len(text):
+        new_text = _without_signature(_below_quote(text[cut:]))
+    return new_text
+
+
+def _cut(text: str) -> int:
+    """Where the quoted history starts (len(text) when there is none)."""
+    marker = _MARKER.search(text)
+    if marker is None:
+        return min((m.start() for m in _client_matches(text)), default=len(text))
+    head = text[: marker.start()]
+    intros = [m.start() for m in _client_matches(head) if _short(head[m.start() :])]
+    return min(intros, default=marker.start())
+
+
+def _client_matches(text: str) -> list[re.Match[str]]:
+    return [m for pattern in _CLIENT_CUTS if (m := pattern.search(text))]
+
+
+def _short(block: str) -> bool:
+    return sum(1 for line in block.split("\n") if line.strip()) <= _INTRO_LINES
+
+
+def _trim_quoted_tail(text: str) -> str:
+    lines = text.rstrip().split("\n")
+    while lines and (lines[-1].lstrip().startswith(">") or not lines[-1].strip()):
         lines.pop()
-    new_text = "\n".join(lines)
-    signature = _SIGNATURE.search(new_text)
+    return "\n".join(lines)
+
+
+def _below_quote(text: str) -> str:
+    """Bottom-posting: what follows the last `>` line of the quote."""
+    lines = text.rstrip().split("\n")
+    last_quoted = max((i for i, line in enumerate(lines) if line.startswith(">")), default=None)
+    if last_quoted is None:
+        return ""
+    return "\n".join(lines[last_quoted + 1 :]).strip()
+
+
+def _without_signature(text: str) -> str:
+    signature = _SIGNATURE.search(text)
     if signature and signature.start() > 0:
-        new_text = new_text[: signature.start()]
-    return new_text.strip()
+        text = text[: signature.start()]
+    lines = text.rstrip().split("\n")
+    while lines and (not lines[-1].strip() or _MOBILE_SIGNATURE.match(lines[-1])):
+        lines.pop()
+    return "\n".join(lines).strip()
