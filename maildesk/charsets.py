@@ -65,7 +65,7 @@ def effective_charset(declared: str | None) -> str | None:
     label = SUPERSETS.get(label, label)
     try:
         return codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):
         return None
 
 

@@ -30,7 +30,9 @@ _AUTO_HEADERS = (
     "x-fc-machinegenerated",
 )
 _AUTO_SUBJECT = re.compile(
-    r"^(auto(matic)?[ -]?(reply|response)|out of (the )?office|自动回复|自動回覆|不在办公室)",
+    r"^(auto(matic)?[ -]?(reply|response)|out of (the )?office|automatische antwort|"
+    r"abwesenheitsnotiz|réponse automatique|respuesta automática|自动回复|自動回覆|自動返信|"
+    r"不在办公室)",
     re.I,
 )
 _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "mailing-list")

@@ -32,6 +32,11 @@ _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_TYPE = re.compile(rb"^content-type:[^\r\n]*(\r?\n[ \t][^\r\n]*)*", re.I | re.M)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset=[\"']?([\w.:-]+)", re.I)
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+_BASE64_DEFECTS = {
+    errors.InvalidBase64CharactersDefect,
+    errors.InvalidBase64PaddingDefect,
+    errors.InvalidBase64LengthDefect,
+}
 _TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 
 
@@ -185,9 +190,9 @@ def decode_header(value: str) -> str:
 
 def _word_bytes(encoding: str, text: str) -> bytes | None:
     if encoding.lower() == "b":
-        compact = "".join(text.split())
+        compact = re.sub(r"[^A-Za-z0-9+/]", "", text)
         try:
-            return base64.b64decode(compact + "=" * (-len(compact) % 4))
+            return base64.b64decode(compact + "=" * (-len(compact) % 4)) if compact else None
         except (binascii.Error, ValueError):
             return None
     data = text.replace("_", " ").encode("utf-8", "surrogateescape")
@@ -255,9 +260,13 @@ def _decoded(part: Message) -> bytes:
         payload = None
     if payload is None:
         return _payload_bytes(part)
-    if any(isinstance(d, errors.InvalidBase64LengthDefect) for d in part.defects):
-        return b"".join(_lenient_base64(line) for line in _payload_bytes(part).splitlines())
-    return payload
+    damage = {type(defect) for defect in part.defects} & _BASE64_DEFECTS
+    if not damage:
+        return payload
+    by_line = b"".join(_lenient_base64(line) for line in _payload_bytes(part).splitlines())
+    if errors.InvalidBase64LengthDefect in damage:
+        return by_line
+    return max(payload, by_line, key=len)
 
 
 def _lenient_base64(line: bytes) -> bytes:

@@ -21,8 +21,9 @@ _CLIENT_CUTS = tuple(
         r"\s*-{2,}\s*$",
         # Outlook: a line of underscores above the header block.
         r"^\s*_{10,}\s*$",
-        # Gmail, Apple Mail, Thunderbird: "On … wrote:", wrapped over at most two lines.
-        r"^\s*(on|le|am)\s[^\n]{3,200}(\n[^\n]{1,200})?\s(wrote|a écrit|schrieb)\s*:\s*$",
+        # Gmail, Apple Mail, Thunderbird: "On … wrote:" (or Le/Am), over at most two lines.
+        r"^\s*(on|le|am)\s[^\n]{3,200}(\n[^\n]{1,200})?\s"
+        r"((wrote|a écrit)\s*|schrieb[^\n]{0,200}):\s*$",
         # Chinese clients and Gmail in Chinese: "在 … 写道：", "… 于 … 写道：".
         r"^[^\n]{0,200}(写道|寫道)\s*[:：]\s*$",
         # Outlook and Foxmail header block: From then Sent/Date within four lines.
