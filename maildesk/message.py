@@ -242,7 +242,7 @@ def _date(value: str) -> datetime | None:
         return None
 
 
-def part_text(part: Message) -> str:
+def _part_text(part: Message) -> str:
     """Decode a text part by its declared charset, with fallbacks for wrong labels."""
     payload = _decoded(part)
     charset = _declared_charset(part)
@@ -290,7 +290,7 @@ def _declared_charset(part: Message) -> str | None:
         return None
 
 
-def html_to_text(html: str) -> str:
+def _html_to_text(html: str) -> str:
     """Readable text from HTML-only mail (inscriptis keeps layout, drops markup)."""
     return get_text(html).strip()
 
@@ -300,13 +300,13 @@ def _body(msg: EmailMessage) -> _Body:
     plain = _find_body(msg, "plain")
     html_part = _find_body(msg, "html")
     body = _Body()
-    body.html = part_text(html_part) if html_part is not None else None
+    body.html = _part_text(html_part) if html_part is not None else None
     if plain is not None:
-        body.text = part_text(plain)
+        body.text = _part_text(plain)
     if not body.text.strip() and body.html is not None:
-        body.text = html_to_text(body.html)
+        body.text = _html_to_text(body.html)
     if plain is None and html_part is None and msg.get_content_maintype() in ("multipart", "text"):
-        body.text = part_text(msg)
+        body.text = _part_text(msg)
     bodies = {id(p) for p in (plain, html_part) if p is not None}
     report = msg.get_content_type() == "multipart/report"
     for leaf in _leaves(msg):
@@ -347,20 +347,28 @@ def _leaves(msg: Message) -> Iterator[Message]:
 def _part(part: Message) -> Part | None:
     if part.get_content_maintype() == "multipart":
         return None
-    if part.get_content_maintype() == "message":
-        inner = _inner_message(part)
-        data = inner.as_bytes() if inner is not None else _payload_bytes(part)
-    else:
-        data = _decoded(part)
+    attached_mail = part.get_content_maintype() == "message"
+    data = _message_bytes(part) if attached_mail else _decoded(part)
     return Part(
-        filename=filename(part) or _attached_name(part),
+        filename=_filename(part) or _attached_name(part),
         content_type=part.get_content_type(),
         data=data,
         inline=part.get_content_disposition() == "inline",
     )
 
 
-def filename(part: Message) -> str:
+def _message_bytes(part: Message) -> bytes:
+    """An attached mail as a file; one too broken to re-serialise keeps its text form."""
+    inner = _inner_message(part)
+    if inner is None:
+        return _payload_bytes(part)
+    try:
+        return inner.as_bytes()
+    except (LookupError, ValueError, UnicodeError, TypeError):
+        return inner.as_string(policy=policy.compat32).encode("utf-8", "surrogateescape")
+
+
+def _filename(part: Message) -> str:
     """The attachment's name from the raw parameters (RFC 2231, RFC 2047 or raw 8-bit).
 
     The stdlib decodes these with the declared codec only, which garbles
@@ -436,7 +444,7 @@ def _tnef_text(tnef: TNEF) -> str:
     if tnef.body:
         return _as_text(tnef.body, codepage).rstrip("\x00")
     if tnef.htmlbody:
-        return html_to_text(_as_text(tnef.htmlbody, codepage))
+        return _html_to_text(_as_text(tnef.htmlbody, codepage))
     return ""
 
 
