@@ -200,6 +200,10 @@ def tickets_show(state: State, number: int, as_json: bool) -> None:
         f"status {detail['status']}, priority {detail['priority']}, "
         f"customer {detail['customer']}, opened {detail['created_at']}"
     )
+    if detail["bouncing"]:
+        click.echo(f"mail bounces: {', '.join(detail['bouncing'])}")
+    for event in detail["events"]:
+        click.echo(f"  {event['created_at']} {event['kind']}: {event['detail']}")
     for m in detail["messages"]:
         arrow = "<-" if m["direction"] == "in" else "->"
         click.echo(f"\n{arrow} [{m['class']}] {m['from']}: {m['subject']}\n{m['text']}")

@@ -78,14 +78,27 @@ def _mail(sender: str, subject: str, body: str, **headers: str) -> EmailMessage:
 
 
 SAMPLES = (
-    _mail("Ann Lee <ann@shop.example>", "Checkout outage: customers cannot pay",
-          "Since 09:10 every payment fails with error 502. This is urgent."),
-    _mail("张伟 <zhang.wei@example.cn>", "系统宕机，无法登录",
-          "您好，我们公司所有用户从今天早上开始都无法登录系统，请尽快处理。"),
-    _mail("Bob Stone <bob@corp.example>", "Question about last month's invoice",
-          "Hello, the invoice for October lists two seats more than we have."),
-    _mail("Carol <carol@corp.example>", "Automatic reply: Out of office",
-          "I am out of the office until Monday.", Auto_Submitted="auto-replied"),
+    _mail(
+        "Ann Lee <ann@shop.example>",
+        "Checkout outage: customers cannot pay",
+        "Since 09:10 every payment fails with error 502. This is urgent.",
+    ),
+    _mail(
+        "张伟 <zhang.wei@example.cn>",
+        "系统宕机，无法登录",
+        "您好，我们公司所有用户从今天早上开始都无法登录系统，请尽快处理。",
+    ),
+    _mail(
+        "Bob Stone <bob@corp.example>",
+        "Question about last month's invoice",
+        "Hello, the invoice for October lists two seats more than we have.",
+    ),
+    _mail(
+        "Carol <carol@corp.example>",
+        "Automatic reply: Out of office",
+        "I am out of the office until Monday.",
+        Auto_Submitted="auto-replied",
+    ),
 )
 
 
@@ -122,9 +135,7 @@ def _wait_processed(app: App, expected: int) -> None:
         with db.transaction(app.sessions) as session:
             handled = session.scalar(select(func.count(Receipt.id)))
             pending = session.scalar(
-                select(func.count(OutboxMail.id)).where(
-                    OutboxMail.status == OutboxStatus.PENDING
-                )
+                select(func.count(OutboxMail.id)).where(OutboxMail.status == OutboxStatus.PENDING)
             )
         if handled >= expected and not pending:
             return
@@ -154,10 +165,23 @@ def run_demo() -> None:
     with tempfile.TemporaryDirectory(prefix="maildesk-demo-") as tmp:
         imap_port, smtp_port = _free_port(), _free_port()
         pymap = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from pymap.main import main; sys.exit(main())",
-             "--no-tls", "--host", "127.0.0.1", "--port", str(imap_port), "dict",
-             "--demo-user", USER, "--demo-password", PASSWORD],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pymap.main import main; sys.exit(main())",
+                "--no-tls",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(imap_port),
+                "dict",
+                "--demo-user",
+                USER,
+                "--demo-password",
+                PASSWORD,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         capture = _Capture()
         smtpd = Controller(capture, hostname="127.0.0.1", port=smtp_port)
@@ -173,8 +197,10 @@ def run_demo() -> None:
 
 def _run(tmp: Path, imap_port: int, smtp_port: int, capture: _Capture) -> None:
     path = tmp / "maildesk.toml"
-    path.write_text(CONFIG.format(db=tmp / "demo.db", imap_port=imap_port,
-                                  smtp_port=smtp_port, user=USER), encoding="utf-8")
+    path.write_text(
+        CONFIG.format(db=tmp / "demo.db", imap_port=imap_port, smtp_port=smtp_port, user=USER),
+        encoding="utf-8",
+    )
     os.environ.setdefault("MAILDESK_SECRET", "demo-secret-not-for-production")
     os.environ["MAILDESK_IMAP_PASSWORD"] = PASSWORD
     app = App.build(config_module.load(path))
@@ -188,10 +214,13 @@ def _run(tmp: Path, imap_port: int, smtp_port: int, capture: _Capture) -> None:
     try:
         _wait_processed(app, len(SAMPLES))
         first_ack = next(m for m in capture.mails if m["In-Reply-To"] == SAMPLES[0]["Message-ID"])
-        follow_up = _mail("Ann Lee <ann@shop.example>", f"Re: {first_ack['Subject']}",
-                          "Still failing at 10:05, about 300 orders lost so far.",
-                          In_Reply_To=first_ack["Message-ID"],
-                          References=first_ack["Message-ID"])
+        follow_up = _mail(
+            "Ann Lee <ann@shop.example>",
+            f"Re: {first_ack['Subject']}",
+            "Still failing at 10:05, about 300 orders lost so far.",
+            In_Reply_To=first_ack["Message-ID"],
+            References=first_ack["Message-ID"],
+        )
         _append(imap_port, follow_up)
         click.echo("customer replied to the first acknowledgement")
         _wait_processed(app, len(SAMPLES) + 1)
@@ -209,8 +238,10 @@ def _summary(app: App, capture: _Capture) -> None:
     for row in rows:
         incoming = [m for m in details[row["number"]]["messages"] if m["direction"] == "in"]
         kinds = ", ".join(m["class"] for m in incoming)
-        click.echo(f"  #{row['number']}  {row['priority']}  {row['status']:8} "
-                   f"{row['customer']:28} {row['subject']}  [{len(incoming)} in: {kinds}]")
+        click.echo(
+            f"  #{row['number']}  {row['priority']}  {row['status']:8} "
+            f"{row['customer']:28} {row['subject']}  [{len(incoming)} in: {kinds}]"
+        )
     click.echo(f"\nAcknowledgements sent ({len(capture.mails)}):")
     for mail in capture.mails:
         click.echo(f"  to {mail['To']:28} {mail['Subject']}")
