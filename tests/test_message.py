@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from maildesk.charsets import decode_bytes
-from maildesk.message import decode_header, parse
+from maildesk.headers import decode_header
+from maildesk.message import parse
 
 MAIL = Path(__file__).parent / "mail"
 

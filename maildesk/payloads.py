@@ -1,0 +1,76 @@
+"""The bytes and text inside a MIME part: transfer encodings undone, charsets decoded.
+
+Damaged base64 is decoded line by line rather than dropped, an HTML part
+without a declared charset uses its <meta> charset, and HTML becomes
+readable text through inscriptis (never by stripping tags with regexes).
+"""
+
+import base64
+import re
+from email import errors
+from email.message import Message
+
+from inscriptis import get_text
+
+from maildesk.charsets import decode_bytes
+
+_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset=[\"']?([\w.:-]+)", re.I)
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+_BASE64_DEFECTS = {
+    errors.InvalidBase64CharactersDefect,
+    errors.InvalidBase64PaddingDefect,
+    errors.InvalidBase64LengthDefect,
+}
+
+
+def part_text(part: Message) -> str:
+    """Decode a text part by its declared charset, with fallbacks for wrong labels."""
+    payload = decoded(part)
+    charset = _declared_charset(part)
+    if charset is None and part.get_content_subtype() == "html":
+        meta = _META_CHARSET.search(payload[:4096])
+        charset = meta[1].decode("ascii") if meta else None
+    return decode_bytes(payload, charset)
+
+
+def decoded(part: Message) -> bytes:
+    """The bytes under the transfer encoding; base64 the stdlib gives up on goes line by line."""
+    try:
+        payload = part.get_payload(decode=True)
+    except (LookupError, ValueError, AssertionError):
+        payload = None
+    if payload is None:
+        return payload_bytes(part)
+    damage = {type(defect) for defect in part.defects} & _BASE64_DEFECTS
+    if not damage:
+        return payload
+    by_line = b"".join(_lenient_base64(line) for line in payload_bytes(part).splitlines())
+    if errors.InvalidBase64LengthDefect in damage:
+        return by_line
+    return max(payload, by_line, key=len)
+
+
+def _lenient_base64(line: bytes) -> bytes:
+    """One line of damaged base64: junk dropped, padding restored, a stray last char ignored."""
+    compact = _NOT_BASE64.sub(b"", line)
+    compact = compact[: len(compact) - (len(compact) % 4 == 1)]
+    return base64.b64decode(compact + b"=" * (-len(compact) % 4))
+
+
+def payload_bytes(part: Message) -> bytes:
+    payload = part.get_payload()
+    if isinstance(payload, str):
+        return payload.encode("utf-8", "surrogateescape")
+    return b""
+
+
+def _declared_charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except (LookupError, ValueError):
+        return None
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from HTML-only mail (inscriptis keeps layout, drops markup)."""
+    return get_text(html).strip()
