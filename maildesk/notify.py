@@ -7,6 +7,7 @@ to customers passes one gate, `queue_automatic`: no-reply and bouncing
 addresses and the loop budget (loops.py) are checked there.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -33,6 +34,18 @@ MAX_REFERENCES = 10
 SUPPRESSED = "auto_reply_suppressed"
 
 
+@dataclass(frozen=True)
+class Draft:
+    """One mail to compose: what kind, to whom, what it says, what it answers."""
+
+    kind: OutboxKind
+    to: str
+    subject: str
+    text: str
+    answering: Message | None = None
+    auto_submitted: str | None = "auto-generated"
+
+
 def queue_ack(
     session: Session,
     app: App,
@@ -44,51 +57,29 @@ def queue_ack(
     """Queue the acknowledgement of a customer mail on `ticket`, if the gate allows."""
     context = ticket_context(app, ticket) | {"rejected_attachments": []} | (extra or {})
     rendered = app.templates.render("ack", ticket.locale, context)
-    return queue_automatic(
-        session,
-        app,
-        ticket,
+    draft = Draft(
         OutboxKind.ACK,
-        to=ticket.customer,
-        subject=rendered.subject,
-        text=rendered.text,
-        answering=answering,
-        now=now,
+        ticket.customer,
+        rendered.subject,
+        rendered.text,
+        answering,
         auto_submitted="auto-replied",
     )
+    return queue_automatic(session, app, ticket, draft, now)
 
 
 def queue_automatic(
-    session: Session,
-    app: App,
-    ticket: Ticket,
-    kind: OutboxKind,
-    *,
-    to: str,
-    subject: str,
-    text: str,
-    answering: Message | None,
-    now: datetime,
-    auto_submitted: str = "auto-generated",
+    session: Session, app: App, ticket: Ticket, draft: Draft, now: datetime
 ) -> OutboxMail | None:
     """The one gate for automatic mail to customers: queued, or stored as an event why not."""
-    recent = loops.count_recent(session, to, ticket.id, now)
-    why = loops.refusal(app.config.loops, to, bounces.is_bouncing(session, to), recent)
+    recent = loops.count_recent(session, draft.to, ticket.id, now)
+    bouncing = bounces.is_bouncing(session, draft.to)
+    why = loops.refusal(app.config.loops, draft.to, bouncing, recent)
     if why is not None:
-        tickets.record(session, ticket, SUPPRESSED, f"{kind} not sent: {why}", "maildesk", now)
+        detail = f"{draft.kind} not sent: {why}"
+        tickets.record(session, ticket, SUPPRESSED, detail, "maildesk", now)
         return None
-    return queue_mail(
-        session,
-        app,
-        ticket,
-        kind,
-        to=to,
-        subject=subject,
-        text=text,
-        answering=answering,
-        now=now,
-        auto_submitted=auto_submitted,
-    )
+    return queue_mail(session, app, ticket, draft, now)
 
 
 def ticket_context(app: App, ticket: Ticket) -> dict[str, Any]:
@@ -115,17 +106,7 @@ def ticket_context(app: App, ticket: Ticket) -> dict[str, Any]:
 
 
 def queue_mail(
-    session: Session,
-    app: App,
-    ticket: Ticket,
-    kind: OutboxKind,
-    *,
-    to: str,
-    subject: str,
-    text: str,
-    answering: Message | None,
-    now: datetime,
-    auto_submitted: str | None,
+    session: Session, app: App, ticket: Ticket, draft: Draft, now: datetime
 ) -> OutboxMail:
     """Compose, store as an outgoing Message, and queue one mail.
 
@@ -134,46 +115,29 @@ def queue_mail(
     """
     smtp = app.config.smtp
     sender = smtp.from_address if smtp else f"maildesk@{app.config.desk.instance}"
-    domain = sender.rpartition("@")[2]
-    message_id = make_message_id(app.secret, ticket.number, domain)
-    mail = EmailMessage()
-    mail["From"] = formataddr((app.config.desk.name, sender))
-    mail["To"] = to
-    mail["Subject"] = _with_tag(app, ticket, subject)
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = message_id
-    if answering is not None and answering.message_id:
-        mail["In-Reply-To"] = answering.message_id
-    mail["References"] = " ".join(
-        [_ticket_reference(app, ticket), *_references(ticket, answering)]
-    )
-    if auto_submitted:
-        mail["Auto-Submitted"] = auto_submitted
-        mail["Precedence"] = "bulk"
-    mail["X-Auto-Response-Suppress"] = "All"
-    mail[LOOP_HEADER] = app.config.desk.instance
-    mail.set_content(text)
+    message_id = make_message_id(app.secret, ticket.number, sender.rpartition("@")[2])
+    mail = _compose(app, ticket, draft, sender, message_id, now)
     ticket.messages.append(
         Message(
             direction=Direction.OUT,
-            mail_class=MailClass.AUTO_REPLY if auto_submitted else MailClass.HUMAN,
+            mail_class=MailClass.AUTO_REPLY if draft.auto_submitted else MailClass.HUMAN,
             message_id=message_id,
             from_addr=sender,
             from_name=app.config.desk.name,
-            to_addrs=to,
+            to_addrs=draft.to,
             subject=str(mail["Subject"]),
-            text=text,
-            full_text=text,
-            source=f"outbox:{kind}",
+            text=draft.text,
+            full_text=draft.text,
+            source=f"outbox:{draft.kind}",
             created_at=now,
         )
     )
     row = OutboxMail(
-        kind=kind,
+        kind=draft.kind,
         ticket_id=ticket.id,
         message_id=message_id,
         sender=sender,
-        recipients=to,
+        recipients=draft.to,
         raw=mail.as_bytes(),
         status=OutboxStatus.PENDING,
         attempts=0,
@@ -182,6 +146,29 @@ def queue_mail(
     )
     session.add(row)
     return row
+
+
+def _compose(
+    app: App, ticket: Ticket, draft: Draft, sender: str, message_id: str, now: datetime
+) -> EmailMessage:
+    """The mail itself: threading headers, and RFC 3834 headers when automatic."""
+    mail = EmailMessage()
+    mail["From"] = formataddr((app.config.desk.name, sender))
+    mail["To"] = draft.to
+    mail["Subject"] = _with_tag(app, ticket, draft.subject)
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = message_id
+    if draft.answering is not None and draft.answering.message_id:
+        mail["In-Reply-To"] = draft.answering.message_id
+    references = [_ticket_reference(app, ticket), *_references(ticket, draft.answering)]
+    mail["References"] = " ".join(references)
+    if draft.auto_submitted:
+        mail["Auto-Submitted"] = draft.auto_submitted
+        mail["Precedence"] = "bulk"
+    mail["X-Auto-Response-Suppress"] = "All"
+    mail[LOOP_HEADER] = app.config.desk.instance
+    mail.set_content(draft.text)
+    return mail
 
 
 def _with_tag(app: App, ticket: Ticket, subject: str) -> str:
