@@ -18,6 +18,9 @@ from maildesk.message import Incoming
 from maildesk.models import MailClass, Message, Participant, Ticket
 
 
+_BODY_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
+
+
 class SubjectTag:
     """Formats and finds our tag, e.g. `[Ticket#{number}]`; other systems' tags don't match."""
 
@@ -51,6 +54,8 @@ def _candidate_ids(mail: Incoming, mail_class: MailClass) -> list[str]:
         ids = returned + list(reversed(mail.returned.references)) + ids
     if mail_class is MailClass.OWN_LOOP and mail.message_id:
         ids.insert(0, mail.message_id)
+    if mail_class is MailClass.BOUNCE and mail.returned is None:
+        ids += _BODY_ID.findall(mail.text)  # qmail and Exchange copy headers into the text
     return list(dict.fromkeys(ids))
 
 
