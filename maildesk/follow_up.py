@@ -17,7 +17,6 @@ from maildesk.ids import ticket_number
 from maildesk.message import Incoming
 from maildesk.models import MailClass, Message, Participant, Ticket
 
-
 _BODY_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
 
 
