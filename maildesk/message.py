@@ -1,6 +1,6 @@
 """Raw bytes → Incoming: decoded headers, text, HTML and parts. Pure; no I/O.
 
-Parsing is forgiving (the stdlib `email` package with policy.default, our own
+Parsing is forgiving (the stdlib `email` package, our own
 RFC 2047/2231 decoding with charset fallbacks, HTML converted by inscriptis)
 because customers write from every client there is; anything that still
 fails raises and the mail is quarantined by the caller, raw bytes kept.
@@ -115,15 +115,25 @@ def parse(raw: bytes) -> Incoming:
     )
 
 
+def _from_bytes(raw: bytes) -> EmailMessage:
+    """EmailMessage's body-finding API with compat32 header handling.
+
+    policy.default builds a parsed header object on every header access, which
+    was a fifth of intake time; we decode header values ourselves anyway
+    (headers.py), so the plain string handling of compat32 is all we need.
+    """
+    return email.message_from_bytes(raw, _class=EmailMessage, policy=policy.compat32)
+
+
 def _message(raw: bytes) -> EmailMessage:
     """The parsed message; a multipart whose boundary is missing or wrong is re-cut."""
-    msg = email.message_from_bytes(raw, policy=policy.default)
+    msg = _from_bytes(raw)
     if not isinstance(msg, EmailMessage) or not msg.keys():
         raise ValueError("no headers found: not an email message")
     if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
         repaired = _with_found_boundary(raw)
         if repaired is not None:
-            return email.message_from_bytes(repaired, policy=policy.default)
+            return _from_bytes(repaired)
     return msg
 
 
@@ -287,7 +297,7 @@ def _returned(msg: EmailMessage) -> Returned | None:
                 return _returned_from(inner)
         if ctype == "text/rfc822-headers":
             payload = part.get_payload(decode=True) or b""
-            return _returned_from(email.message_from_bytes(payload, policy=policy.default))
+            return _returned_from(_from_bytes(payload))
     return None
 
 

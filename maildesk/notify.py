@@ -9,13 +9,12 @@ addresses and the loop budget (loops.py) are checked there.
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from maildesk import bounces, loops, tickets
+from maildesk import bounces, compose, loops, tickets
 from maildesk.app import App
 from maildesk.classify import LOOP_HEADER
 from maildesk.ids import make_message_id
@@ -116,7 +115,7 @@ def queue_mail(
     smtp = app.config.smtp
     sender = smtp.from_address if smtp else f"maildesk@{app.config.desk.instance}"
     message_id = make_message_id(app.secret, ticket.number, sender.rpartition("@")[2])
-    mail = _compose(app, ticket, draft, sender, message_id, now)
+    subject, raw = _compose(app, ticket, draft, sender, message_id, now)
     ticket.messages.append(
         Message(
             direction=Direction.OUT,
@@ -125,7 +124,7 @@ def queue_mail(
             from_addr=sender,
             from_name=app.config.desk.name,
             to_addrs=draft.to,
-            subject=str(mail["Subject"]),
+            subject=subject,
             text=draft.text,
             full_text=draft.text,
             source=f"outbox:{draft.kind}",
@@ -138,7 +137,7 @@ def queue_mail(
         message_id=message_id,
         sender=sender,
         recipients=draft.to,
-        raw=mail.as_bytes(),
+        raw=raw,
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -150,25 +149,24 @@ def queue_mail(
 
 def _compose(
     app: App, ticket: Ticket, draft: Draft, sender: str, message_id: str, now: datetime
-) -> EmailMessage:
-    """The mail itself: threading headers, and RFC 3834 headers when automatic."""
-    mail = EmailMessage()
-    mail["From"] = formataddr((app.config.desk.name, sender))
-    mail["To"] = draft.to
-    mail["Subject"] = _with_tag(app, ticket, draft.subject)
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = message_id
+) -> tuple[str, bytes]:
+    """Subject and bytes of the mail: threading headers, RFC 3834 ones when automatic."""
+    subject = _with_tag(app, ticket, draft.subject)
+    headers = [
+        ("From", compose.address(app.config.desk.name, sender)),
+        ("To", draft.to),
+        ("Subject", subject),
+        ("Date", format_datetime(now)),
+        ("Message-ID", message_id),
+    ]
     if draft.answering is not None and draft.answering.message_id:
-        mail["In-Reply-To"] = draft.answering.message_id
+        headers.append(("In-Reply-To", draft.answering.message_id))
     references = [_ticket_reference(app, ticket), *_references(ticket, draft.answering)]
-    mail["References"] = " ".join(references)
+    headers.append(("References", " ".join(references)))
     if draft.auto_submitted:
-        mail["Auto-Submitted"] = draft.auto_submitted
-        mail["Precedence"] = "bulk"
-    mail["X-Auto-Response-Suppress"] = "All"
-    mail[LOOP_HEADER] = app.config.desk.instance
-    mail.set_content(draft.text)
-    return mail
+        headers += [("Auto-Submitted", draft.auto_submitted), ("Precedence", "bulk")]
+    headers += [("X-Auto-Response-Suppress", "All"), (LOOP_HEADER, app.config.desk.instance)]
+    return subject, compose.text_mail(headers, draft.text)
 
 
 def _with_tag(app: App, ticket: Ticket, subject: str) -> str:
