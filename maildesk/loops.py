@@ -58,7 +58,7 @@ def count_recent(session: Session, address: str, ticket_id: int, now: datetime) 
     to_address = select(func.count(OutboxMail.id)).where(
         budgeted,
         OutboxMail.created_at > now - ADDRESS_WINDOW,
-        func.lower(OutboxMail.recipients) == address.lower(),
+        OutboxMail.recipients == address.lower(),
     )
     on_ticket = select(func.count(OutboxMail.id)).where(
         budgeted,

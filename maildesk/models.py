@@ -207,7 +207,7 @@ class OutboxMail(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
-        Index("ix_outbox_created_at", "created_at"),
+        Index("ix_outbox_recipient_created", "recipients", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)

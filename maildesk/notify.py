@@ -136,7 +136,7 @@ def queue_mail(
         ticket_id=ticket.id,
         message_id=message_id,
         sender=sender,
-        recipients=draft.to,
+        recipients=draft.to.lower(),
         raw=raw,
         status=OutboxStatus.PENDING,
         attempts=0,

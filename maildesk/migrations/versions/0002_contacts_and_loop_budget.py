@@ -28,10 +28,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("address"),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_created_at", ["created_at"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_recipient_created", ["recipients", "created_at"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_created_at")
+        batch_op.drop_index("ix_outbox_recipient_created")
     op.drop_table("contacts")
