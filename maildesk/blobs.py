@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 from maildesk.models import Blob
 
 
-def store(session: Session, data: bytes) -> Blob:
-    """The blob holding `data`, created if this hash is new."""
+def store(session: Session, data: bytes) -> int:
+    """The id of the blob holding `data`, created if this hash is new."""
     digest = hashlib.sha256(data).hexdigest()
-    blob = session.scalar(select(Blob).where(Blob.sha256 == digest))
-    if blob is None:
-        blob = Blob(sha256=digest, size=len(data), data=data)
-        session.add(blob)
-        session.flush()
-    return blob
+    known = session.scalar(select(Blob.id).where(Blob.sha256 == digest))
+    if known is not None:
+        return known
+    blob = Blob(sha256=digest, size=len(data), data=data)
+    session.add(blob)
+    session.flush()
+    return blob.id

@@ -19,6 +19,7 @@ from maildesk.message import Incoming
 from maildesk.models import Contact, Direction, Message, Participant, Ticket
 
 MAX_REASON = 1000
+_CACHE = "maildesk.contacts"
 
 
 def record(session: Session, ticket: Ticket, mail: Incoming, raw: bytes, now: datetime) -> None:
@@ -49,6 +50,7 @@ def mark_bouncing(session: Session, address: str, reason: str, now: datetime) ->
     contact.bounce_count += 1
     contact.last_bounce_reason = reason[:MAX_REASON]
     session.add(contact)
+    session.info.setdefault(_CACHE, {})[contact.address] = contact
     session.flush()
     return contact
 
@@ -81,7 +83,12 @@ def bouncing_participants(session: Session, ticket: Ticket) -> list[str]:
 
 
 def _contact(session: Session, address: str) -> Contact | None:
-    return session.scalar(select(Contact).where(Contact.address == address.lower()))
+    """The contact row, looked up once per unit of work (intake asks several times)."""
+    cache = session.info.setdefault(_CACHE, {})
+    key = address.lower()
+    if key not in cache:
+        cache[key] = session.scalar(select(Contact).where(Contact.address == key))
+    return cache[key]
 
 
 def _returned_mail(session: Session, ticket: Ticket, mail: Incoming) -> Message | None:

@@ -22,7 +22,7 @@ from maildesk.db import transaction
 from maildesk.errors import Discard
 from maildesk.language import detect_locale
 from maildesk.message import Incoming, parse
-from maildesk.models import Blob, Direction, MailClass, Message, Quarantine, Status, Ticket
+from maildesk.models import Direction, MailClass, Message, Quarantine, Status, Ticket
 from maildesk.quotes import strip_quotes
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class Intake:
     raw: bytes
     source: str
     now: datetime
-    blob: Blob | None = None
+    raw_id: int | None = None
     mail: Incoming | None = None
     mail_class: MailClass = MailClass.HUMAN
     ticket: Ticket | None = None
@@ -54,8 +54,8 @@ Step = Callable[[Intake, App, Session], None]
 
 
 def store_raw(ctx: Intake, app: App, session: Session) -> None:
-    """Sets blob: the raw bytes, stored before anything can go wrong with them."""
-    ctx.blob = blobs.store(session, ctx.raw)
+    """Sets raw_id: the raw bytes, stored before anything can go wrong with them."""
+    ctx.raw_id = blobs.store(session, ctx.raw)
 
 
 def parse_mail(ctx: Intake, app: App, session: Session) -> None:
@@ -69,7 +69,7 @@ def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
     if ctx.mail.message_id:
         query = query.where(Message.message_id == ctx.mail.message_id)
     else:
-        query = query.where(Message.raw_id == ctx.blob.id)
+        query = query.where(Message.raw_id == ctx.raw_id)
     if session.scalar(query.limit(1)) is not None:
         raise Discard(f"duplicate of a stored message ({ctx.mail.message_id or 'same bytes'})")
 
@@ -114,7 +114,7 @@ def store_message(ctx: Intake, app: App, session: Session) -> None:
         ctx.mail,
         ctx.mail_class,
         strip_quotes(ctx.mail.text),
-        ctx.blob,
+        ctx.raw_id,
         ctx.source,
         ctx.now,
     )
@@ -243,7 +243,5 @@ def _quarantine(
         session.get(Quarantine, existing.id).reason = reason
         return
     session.add(
-        Quarantine(
-            raw_id=blobs.store(session, raw).id, reason=reason, source=source, created_at=now
-        )
+        Quarantine(raw_id=blobs.store(session, raw), reason=reason, source=source, created_at=now)
     )

@@ -54,15 +54,15 @@ def refusal(config: LoopsConfig, address: str, bouncing: bool, recent: Recent) -
 
 def count_recent(session: Session, address: str, ticket_id: int, now: datetime) -> Recent:
     """Count budgeted outbox rows (any status: a failed send was still an attempt)."""
-    budgeted = OutboxMail.kind.in_([str(kind) for kind in BUDGETED_KINDS])
-    to_address = select(func.count(OutboxMail.id)).where(
-        budgeted,
+    to_address = OutboxMail.recipients == address.lower()
+    on_ticket = (OutboxMail.ticket_id == ticket_id) & (OutboxMail.created_at > now - TICKET_WINDOW)
+    query = select(
+        func.count(OutboxMail.id).filter(to_address),
+        func.count(OutboxMail.id).filter(on_ticket),
+    ).where(
+        OutboxMail.kind.in_([str(kind) for kind in BUDGETED_KINDS]),
         OutboxMail.created_at > now - ADDRESS_WINDOW,
-        OutboxMail.recipients == address.lower(),
+        to_address | (OutboxMail.ticket_id == ticket_id),
     )
-    on_ticket = select(func.count(OutboxMail.id)).where(
-        budgeted,
-        OutboxMail.created_at > now - TICKET_WINDOW,
-        OutboxMail.ticket_id == ticket_id,
-    )
-    return Recent(to_address=session.scalar(to_address), on_ticket=session.scalar(on_ticket))
+    by_address, by_ticket = session.execute(query).one()
+    return Recent(to_address=by_address, on_ticket=by_ticket)

@@ -12,6 +12,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk import bounces, compose, loops, tickets
@@ -54,7 +55,8 @@ def queue_ack(
     extra: dict[str, Any] | None = None,
 ) -> OutboxMail | None:
     """Queue the acknowledgement of a customer mail on `ticket`, if the gate allows."""
-    context = ticket_context(app, ticket) | {"rejected_attachments": []} | (extra or {})
+    name = answering.from_name if answering.from_addr == ticket.customer else ""
+    context = ticket_context(app, ticket, name) | {"rejected_attachments": []} | (extra or {})
     rendered = app.templates.render("ack", ticket.locale, context)
     draft = Draft(
         OutboxKind.ACK,
@@ -81,11 +83,8 @@ def queue_automatic(
     return queue_mail(session, app, ticket, draft, now)
 
 
-def ticket_context(app: App, ticket: Ticket) -> dict[str, Any]:
+def ticket_context(app: App, ticket: Ticket, customer: str = "") -> dict[str, Any]:
     """Plain values for templates (never ORM objects: the sandbox sees data only)."""
-    customer = next(
-        (m.from_name for m in ticket.messages if m.direction == Direction.IN and m.from_name), ""
-    )
     return {
         "desk_name": app.config.desk.name,
         "tag": app.tag.format(ticket.number),
@@ -115,9 +114,11 @@ def queue_mail(
     smtp = app.config.smtp
     sender = smtp.from_address if smtp else f"maildesk@{app.config.desk.instance}"
     message_id = make_message_id(app.secret, ticket.number, sender.rpartition("@")[2])
-    subject, raw = _compose(app, ticket, draft, sender, message_id, now)
-    ticket.messages.append(
+    thread = _references(_thread_ids(session, ticket), draft.answering)
+    subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
+    session.add(
         Message(
+            ticket_id=ticket.id,
             direction=Direction.OUT,
             mail_class=MailClass.AUTO_REPLY if draft.auto_submitted else MailClass.HUMAN,
             message_id=message_id,
@@ -148,7 +149,13 @@ def queue_mail(
 
 
 def _compose(
-    app: App, ticket: Ticket, draft: Draft, sender: str, message_id: str, now: datetime
+    app: App,
+    ticket: Ticket,
+    draft: Draft,
+    sender: str,
+    message_id: str,
+    thread: list[str],
+    now: datetime,
 ) -> tuple[str, bytes]:
     """Subject and bytes of the mail: threading headers, RFC 3834 ones when automatic."""
     subject = _with_tag(app, ticket, draft.subject)
@@ -161,8 +168,7 @@ def _compose(
     ]
     if draft.answering is not None and draft.answering.message_id:
         headers.append(("In-Reply-To", draft.answering.message_id))
-    references = [_ticket_reference(app, ticket), *_references(ticket, draft.answering)]
-    headers.append(("References", " ".join(references)))
+    headers.append(("References", " ".join([_ticket_reference(app, ticket), *thread])))
     if draft.auto_submitted:
         headers += [("Auto-Submitted", draft.auto_submitted), ("Precedence", "bulk")]
     headers += [("X-Auto-Response-Suppress", "All"), (LOOP_HEADER, app.config.desk.instance)]
@@ -182,9 +188,18 @@ def _ticket_reference(app: App, ticket: Ticket) -> str:
     return f"<ticket-{ticket.number}@{app.config.desk.instance}>"
 
 
-def _references(ticket: Ticket, answering: Message | None) -> list[str]:
+def _thread_ids(session: Session, ticket: Ticket) -> list[str]:
+    """Message-IDs on the ticket, oldest first (ids only: texts can be large)."""
+    query = (
+        select(Message.message_id)
+        .where(Message.ticket_id == ticket.id, Message.message_id.is_not(None))
+        .order_by(Message.id)
+    )
+    return list(session.scalars(query))
+
+
+def _references(chain: list[str], answering: Message | None) -> list[str]:
     """The thread so far, trimmed like RT (first ids and last ids kept)."""
-    chain = [m.message_id for m in ticket.messages if m.message_id]
     if answering is not None and answering.message_id and answering.message_id not in chain:
         chain.append(answering.message_id)
     chain = list(dict.fromkeys(chain))

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from maildesk.message import Incoming
 from maildesk.models import (
     Attachment,
-    Blob,
     Counter,
     Direction,
     Event,
@@ -64,13 +63,14 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
-    add_participant(session, ticket, customer, "customer")
+    session.add(Participant(ticket_id=ticket.id, address=customer, role="customer"))
     record(session, ticket, "opened", f"priority {priority}", customer, now)
     return ticket
 
 
 def add_participant(session: Session, ticket: Ticket, address: str, role: str) -> None:
-    if not address:
+    """Remember that `address` takes part in `ticket` (the customer always does)."""
+    if not address or address == ticket.customer:
         return
     known = session.scalar(
         select(Participant.id).where(
@@ -79,7 +79,6 @@ def add_participant(session: Session, ticket: Ticket, address: str, role: str) -
     )
     if known is None:
         session.add(Participant(ticket_id=ticket.id, address=address, role=role))
-        session.flush()
 
 
 def add_incoming(
@@ -88,7 +87,7 @@ def add_incoming(
     mail: Incoming,
     mail_class: MailClass,
     new_text: str,
-    raw: Blob,
+    raw_id: int,
     source: str,
     now: datetime,
 ) -> Message:
@@ -106,11 +105,11 @@ def add_incoming(
         text=new_text,
         full_text=mail.text,
         html=mail.html,
-        raw_id=raw.id,
+        raw_id=raw_id,
         source=source,
         created_at=now,
     )
-    ticket.messages.append(message)
+    session.add(message)
     session.flush()
     if mail_class is MailClass.HUMAN:
         add_participant(session, ticket, mail.from_addr, "writer")
@@ -125,7 +124,7 @@ def add_attachment(
     message: Message,
     filename: str,
     content_type: str,
-    blob: Blob | None,
+    blob_id: int | None,
     size: int,
 ) -> Attachment:
     attachment = Attachment(
@@ -133,7 +132,7 @@ def add_attachment(
         filename=filename,
         content_type=content_type,
         size=size,
-        blob_id=blob.id if blob else None,
+        blob_id=blob_id,
     )
     session.add(attachment)
     return attachment
