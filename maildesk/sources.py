@@ -38,16 +38,34 @@ def read(path: Path) -> Iterator[RawMail]:
         for child in sorted(p for p in path.rglob("*.eml") if p.is_file()):
             yield RawMail(str(child), child.read_bytes())
     elif path.is_file() and is_mbox(path):
-        box = mailbox.mbox(path, factory=None, create=False)
-        try:
-            for index, key in enumerate(box.iterkeys()):
-                yield RawMail(f"{path}#{index}", box.get_bytes(key))
-        finally:
-            box.close()
+        for index, raw in enumerate(mbox_messages(path)):
+            yield RawMail(f"{path}#{index}", raw)
     elif path.is_file():
         yield RawMail(str(path), path.read_bytes())
     else:
         raise MaildeskError(f"{path}: no such file or folder")
+
+
+def mbox_messages(path: Path) -> Iterator[bytes]:
+    """Messages of an mbox file, read line by line.
+
+    The stdlib mailbox.mbox indexes the whole file before the first message;
+    this streams. A message starts at a `From ` line that follows a blank
+    line (or opens the file); that blank line is the separator, not content.
+    """
+    with path.open("rb") as f:
+        lines: list[bytes] = []
+        after_blank = True
+        for line in f:
+            if after_blank and line.startswith(b"From "):
+                if lines:
+                    yield b"".join(lines[:-1])
+                lines = []
+            else:
+                lines.append(line)
+            after_blank = line in (b"\n", b"\r\n")
+        if lines:
+            yield b"".join(lines[:-1] if after_blank else lines)
 
 
 def count(path: Path) -> int | None:

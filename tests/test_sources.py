@@ -1,0 +1,35 @@
+"""Import sources: the streaming mbox reader agrees with the stdlib's."""
+
+import mailbox
+
+from maildesk import sources
+from tests.conftest import make_mail
+
+
+def test_streaming_mbox_matches_stdlib(tmp_path):
+    path = tmp_path / "a.mbox"
+    box = mailbox.mbox(path)
+    box.add(make_mail(subject="one", body="From here on it is quoted by the writer.\n"))
+    box.add(make_mail(subject="two", body="line\n\nFrom the blank line above: escaped.\n"))
+    box.add(make_mail(subject="three"))
+    box.close()
+    reference = mailbox.mbox(path)
+    try:
+        expected = [reference.get_bytes(key) for key in reference.iterkeys()]
+    finally:
+        reference.close()
+    assert list(sources.mbox_messages(path)) == expected
+    assert [m.label for m in sources.read(path)] == [f"{path}#{i}" for i in range(3)]
+
+
+def test_crlf_mbox_and_unknown_count(tmp_path):
+    path = tmp_path / "crlf.mbox"
+    path.write_bytes(
+        b"From a@b Mon Nov 23 10:00:00 2026\r\nSubject: x\r\n\r\nbody\r\n\r\n"
+        b"From c@d Mon Nov 23 10:01:00 2026\r\nSubject: y\r\n\r\nbody 2\r\n"
+    )
+    assert list(sources.mbox_messages(path)) == [
+        b"Subject: x\r\n\r\nbody\r\n",
+        b"Subject: y\r\n\r\nbody 2\r\n",
+    ]
+    assert sources.count(path) is None
