@@ -2,16 +2,18 @@
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from maildesk.models import Blob
+
+_BY_HASH = select(Blob.id).where(Blob.sha256 == bindparam("digest"))
 
 
 def store(session: Session, data: bytes) -> int:
     """The id of the blob holding `data`, created if this hash is new."""
     digest = hashlib.sha256(data).hexdigest()
-    known = session.scalar(select(Blob.id).where(Blob.sha256 == digest))
+    known = session.scalar(_BY_HASH, {"digest": digest})
     if known is not None:
         return known
     blob = Blob(sha256=digest, size=len(data), data=data)

@@ -11,7 +11,7 @@ silence a customer. The address works again when it writes to us.
 from datetime import datetime
 from email.utils import getaddresses
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from maildesk import dsn, tickets
@@ -20,6 +20,7 @@ from maildesk.models import Contact, Direction, Message, Participant, Ticket
 
 MAX_REASON = 1000
 _CACHE = "maildesk.contacts"
+_CONTACT = select(Contact).where(Contact.address == bindparam("address"))
 
 
 def record(session: Session, ticket: Ticket, mail: Incoming, raw: bytes, now: datetime) -> None:
@@ -87,7 +88,7 @@ def _contact(session: Session, address: str) -> Contact | None:
     cache = session.info.setdefault(_CACHE, {})
     key = address.lower()
     if key not in cache:
-        cache[key] = session.scalar(select(Contact).where(Contact.address == key))
+        cache[key] = session.scalar(_CONTACT, {"address": key})
     return cache[key]
 
 

@@ -14,7 +14,7 @@ escalations) go to configured addresses and must never be silenced.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from maildesk.config import LoopsConfig
@@ -52,17 +52,26 @@ def refusal(config: LoopsConfig, address: str, bouncing: bool, recent: Recent) -
     return None
 
 
+_TO_ADDRESS = OutboxMail.recipients == bindparam("address")
+_ON_TICKET = (OutboxMail.ticket_id == bindparam("ticket")) & (
+    OutboxMail.created_at > bindparam("hour_ago", type_=OutboxMail.created_at.type)
+)
+_RECENT = select(
+    func.count(OutboxMail.id).filter(_TO_ADDRESS), func.count(OutboxMail.id).filter(_ON_TICKET)
+).where(
+    OutboxMail.kind.in_([str(kind) for kind in BUDGETED_KINDS]),
+    OutboxMail.created_at > bindparam("day_ago", type_=OutboxMail.created_at.type),
+    _TO_ADDRESS | (OutboxMail.ticket_id == bindparam("ticket")),
+)
+
+
 def count_recent(session: Session, address: str, ticket_id: int, now: datetime) -> Recent:
     """Count budgeted outbox rows (any status: a failed send was still an attempt)."""
-    to_address = OutboxMail.recipients == address.lower()
-    on_ticket = (OutboxMail.ticket_id == ticket_id) & (OutboxMail.created_at > now - TICKET_WINDOW)
-    query = select(
-        func.count(OutboxMail.id).filter(to_address),
-        func.count(OutboxMail.id).filter(on_ticket),
-    ).where(
-        OutboxMail.kind.in_([str(kind) for kind in BUDGETED_KINDS]),
-        OutboxMail.created_at > now - ADDRESS_WINDOW,
-        to_address | (OutboxMail.ticket_id == ticket_id),
-    )
-    by_address, by_ticket = session.execute(query).one()
+    params = {
+        "address": address.lower(),
+        "ticket": ticket_id,
+        "day_ago": now - ADDRESS_WINDOW,
+        "hour_ago": now - TICKET_WINDOW,
+    }
+    by_address, by_ticket = session.execute(_RECENT, params).one()
     return Recent(to_address=by_address, on_ticket=by_ticket)

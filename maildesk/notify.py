@@ -12,7 +12,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from maildesk import bounces, compose, loops, tickets
@@ -31,6 +31,11 @@ from maildesk.models import (
 from maildesk.quotes import REPLY_MARKER
 
 MAX_REFERENCES = 10
+_THREAD_IDS = (
+    select(Message.message_id)
+    .where(Message.ticket_id == bindparam("ticket"), Message.message_id.is_not(None))
+    .order_by(Message.id)
+)
 SUPPRESSED = "auto_reply_suppressed"
 
 
@@ -190,12 +195,7 @@ def _ticket_reference(app: App, ticket: Ticket) -> str:
 
 def _thread_ids(session: Session, ticket: Ticket) -> list[str]:
     """Message-IDs on the ticket, oldest first (ids only: texts can be large)."""
-    query = (
-        select(Message.message_id)
-        .where(Message.ticket_id == ticket.id, Message.message_id.is_not(None))
-        .order_by(Message.id)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_THREAD_IDS, {"ticket": ticket.id}))
 
 
 def _references(chain: list[str], answering: Message | None) -> list[str]:
