@@ -12,7 +12,7 @@ import re
 
 REPLY_MARKER = "-- 请在此行以上回复 / reply above this line --"
 
-_MARKER = re.compile(r"^.*(请在此行以上回复|reply above this line).*$", re.M | re.I)
+_MARKER = re.compile(r"请在此行以上回复|reply above this line", re.I)
 _CLIENT_CUTS = tuple(
     re.compile(pattern, re.M | re.I)
     for pattern in (
@@ -54,17 +54,25 @@ def _cut(text: str) -> int:
     marker = _MARKER.search(text)
     if marker is None:
         return min((m.start() for m in _client_matches(text)), default=len(text))
-    head = text[: marker.start()]
-    intros = [m.start() for m in _client_matches(head) if _short(head[m.start() :])]
-    return min(intros, default=marker.start())
+    line_start = text.rfind("\n", 0, marker.start()) + 1
+    window = _intro_window(text[:line_start])
+    intros = [window + m.start() for m in _client_matches(text[window:line_start])]
+    return min(intros, default=line_start)
 
 
 def _client_matches(text: str) -> list[re.Match[str]]:
     return [m for pattern in _CLIENT_CUTS if (m := pattern.search(text))]
 
 
-def _short(block: str) -> bool:
-    return sum(1 for line in block.split("\n") if line.strip()) <= _INTRO_LINES
+def _intro_window(head: str) -> int:
+    """Where the last _INTRO_LINES non-blank lines of `head` begin."""
+    size, kept = 0, 0
+    for line in reversed(head.splitlines(keepends=True)):
+        kept += bool(line.strip())
+        if kept > _INTRO_LINES:
+            break
+        size += len(line)
+    return len(head) - size
 
 
 def _trim_quoted_tail(text: str) -> str:

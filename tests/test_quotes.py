@@ -84,3 +84,17 @@ def test_mail_without_any_quote_is_unchanged() -> None:
 
 def test_only_a_quote_gives_empty_text() -> None:
     assert strip_quotes(quoted(QUOTE)) == ""
+
+
+def test_intro_right_above_the_marker_is_cut_even_after_a_look_alike_far_above():
+    own = "\n".join(
+        ["Our mail gateway logs:", "From: gateway", "Sent: 09:00", ""]
+        + [f"detail line {n}" for n in range(10)]
+    )
+    text = (
+        f"{own}\n\nFrom: Test Support <support@desk.example>\nSent: Monday\n"
+        f"To: ann@customer.example\n\n{REPLY_MARKER}\nDear Ann, ...\n"
+    )
+    new_text = strip_quotes(text)
+    assert new_text.startswith("Our mail gateway logs:") and "detail line 9" in new_text
+    assert "Test Support" not in new_text
