@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from maildesk import config as config_module
-from maildesk import db, intake, outbox, poller, sources, views
+from maildesk import db, intake, outbox, poller, prefetch, sources, views
 from maildesk.app import App
 from maildesk.errors import MaildeskError
 from maildesk.models import Quarantine, Status
@@ -113,14 +113,14 @@ def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
     counts: dict[str, int] = {}
     for path in paths:
         bar = tqdm(
-            sources.read(path),
+            prefetch.parsed(sources.read(path)),
             total=sources.count(path),
             unit="mail",
             desc=path.name,
             disable=not sys.stderr.isatty(),
         )
-        for item in bar:
-            outcome = intake.process(app, item.raw, f"import:{item.label}")
+        for item, mail in bar:
+            outcome = intake.process(app, item.raw, f"import:{item.label}", parsed=mail)
             counts[outcome] = counts.get(outcome, 0) + 1
     click.echo("imported: " + (", ".join(f"{n} {o}" for o, n in counts.items()) or "nothing"))
     if send:

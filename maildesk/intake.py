@@ -59,8 +59,9 @@ def store_raw(ctx: Intake, app: App, session: Session) -> None:
 
 
 def parse_mail(ctx: Intake, app: App, session: Session) -> None:
-    """Sets mail from the raw bytes."""
-    ctx.mail = parse(ctx.raw)
+    """Sets mail from the raw bytes, unless a prefetching worker already parsed them."""
+    if ctx.mail is None:
+        ctx.mail = parse(ctx.raw)
 
 
 # Built once: constructing a statement costs more than running it (see bench/).
@@ -207,17 +208,20 @@ def process(
     now: datetime | None = None,
     bookkeeping: Bookkeeping | None = None,
     quarantined: Quarantine | None = None,
+    parsed: Incoming | None = None,
 ) -> Outcome:
     """Run STEPS on one mail; never raises for a bad mail.
 
     `bookkeeping` runs inside the same transaction (the IMAP receipt and
     cursor), so a crash leaves either everything or nothing. `quarantined`
     is the row being replayed, updated instead of adding a new one.
+    `parsed` is `raw` already parsed elsewhere (prefetch.py).
     """
     now = now or app.clock()
     try:
         with transaction(app.sessions) as session:
-            outcome = _run_steps(Intake(raw=raw, source=source, now=now), app, session)
+            ctx = Intake(raw=raw, source=source, now=now, mail=parsed)
+            outcome = _run_steps(ctx, app, session)
             if quarantined is not None:
                 session.get(Quarantine, quarantined.id).replayed_at = now
             if bookkeeping:

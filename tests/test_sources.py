@@ -2,7 +2,8 @@
 
 import mailbox
 
-from maildesk import sources
+from maildesk import prefetch, sources
+from maildesk.sources import RawMail
 from tests.conftest import make_mail
 
 
@@ -33,3 +34,12 @@ def test_crlf_mbox_and_unknown_count(tmp_path):
         b"Subject: y\r\n\r\nbody 2\r\n",
     ]
     assert sources.count(path) is None
+
+
+def test_prefetch_keeps_order_and_leaves_bad_mail_to_the_main_process():
+    items = [RawMail(str(n), make_mail(subject=f"s{n}").as_bytes()) for n in range(10)]
+    items.insert(3, RawMail("bad", b"\x01\x02 not a mail"))
+    results = list(prefetch.parsed(iter(items), window=4))
+    assert [item.label for item, _ in results] == [item.label for item in items]
+    assert results[3][1] is None
+    assert [mail.subject for _, mail in results if mail] == [f"s{n}" for n in range(10)]
