@@ -145,23 +145,17 @@ def _row(ticket: Ticket, kind: OutboxKind, to: str, age: timedelta, status=Outbo
 def test_counts_only_automatic_customer_mail_inside_the_windows(make_app):
     app = make_app()
     with db.transaction(app.sessions) as session:
-        ticket = Ticket(
-            number=1,
-            status="open",
-            priority="P2",
-            customer=ANN,
-            locale="en",
-            created_at=T0,
-            updated_at=T0,
-        )
-        other = Ticket(
-            number=2,
-            status="open",
-            priority="P2",
-            customer=ANN,
-            locale="en",
-            created_at=T0,
-            updated_at=T0,
+        ticket, other = (
+            Ticket(
+                number=n,
+                status="open",
+                priority="P2",
+                customer=ANN,
+                locale="en",
+                created_at=T0,
+                updated_at=T0,
+            )
+            for n in (1, 2)
         )
         session.add_all([ticket, other])
         session.flush()
