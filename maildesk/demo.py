@@ -102,7 +102,32 @@ SAMPLES = (
 )
 
 
-def _free_port() -> int:
+def start_pymap(port: int, user: str, password: str) -> subprocess.Popen:
+    """pymap's in-memory IMAP server with one user, ready on 127.0.0.1:`port`."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pymap.main import main; sys.exit(main())",
+            "--no-tls",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "dict",
+            "--demo-user",
+            user,
+            "--demo-password",
+            password,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_port(port, proc)
+    return proc
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -163,31 +188,12 @@ def run_demo() -> None:
     except ImportError as exc:
         raise MaildeskError("the demo needs the demo extra: pip install 'maildesk[demo]'") from exc
     with tempfile.TemporaryDirectory(prefix="maildesk-demo-") as tmp:
-        imap_port, smtp_port = _free_port(), _free_port()
-        pymap = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from pymap.main import main; sys.exit(main())",
-                "--no-tls",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(imap_port),
-                "dict",
-                "--demo-user",
-                USER,
-                "--demo-password",
-                PASSWORD,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        imap_port, smtp_port = free_port(), free_port()
+        pymap = start_pymap(imap_port, USER, PASSWORD)
         capture = _Capture()
         smtpd = Controller(capture, hostname="127.0.0.1", port=smtp_port)
         smtpd.start()
         try:
-            _wait_port(imap_port, pymap)
             _run(Path(tmp), imap_port, smtp_port, capture)
         finally:
             smtpd.stop()

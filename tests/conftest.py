@@ -24,8 +24,9 @@ from aiosmtpd.controller import Controller
 from imap_tools import MailBoxUnencrypted
 
 from maildesk import config as config_module
-from maildesk import db
+from maildesk import db, demo
 from maildesk.app import App
+from maildesk.demo import free_port
 
 PASSWORD = "secret"
 SECRET = "test-secret-0123456789abcdef"
@@ -70,12 +71,6 @@ service anvil {{
   }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, proc: subprocess.Popen, name: str) -> None:
@@ -135,28 +130,8 @@ PYMAP_USER = "support@pymap.test"
 
 
 def start_pymap(port: int) -> subprocess.Popen:
-    """pymap's in-memory server with one user, ready on `port`."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pymap.main import main; sys.exit(main())",
-            "--no-tls",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "dict",
-            "--demo-user",
-            PYMAP_USER,
-            "--demo-password",
-            PASSWORD,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_port(port, proc, "pymap")
-    return proc
+    """pymap's in-memory server with one user, ready on `port` (the demo's own recipe)."""
+    return demo.start_pymap(port, PYMAP_USER, PASSWORD)
 
 
 @pytest.fixture(scope="session")
