@@ -11,8 +11,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, formatdate, make_msgid
 from pathlib import Path
 
 import click
@@ -66,10 +67,18 @@ category = "billing"
 """
 
 
-def _mail(sender: str, subject: str, body: str, **headers: str) -> EmailMessage:
+def customer_mail(
+    sender: str,
+    subject: str,
+    body: str,
+    to: str = USER,
+    date: datetime | None = None,
+    **headers: str,
+) -> EmailMessage:
+    """A plain mail as a customer's client writes it; `Header_Name=` adds headers."""
     mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = sender, USER, subject
-    mail["Date"] = formatdate(localtime=True)
+    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+    mail["Date"] = format_datetime(date) if date else formatdate(localtime=True)
     mail["Message-ID"] = make_msgid(domain="customer.example")
     for name, value in headers.items():
         mail[name.replace("_", "-")] = value
@@ -78,22 +87,22 @@ def _mail(sender: str, subject: str, body: str, **headers: str) -> EmailMessage:
 
 
 SAMPLES = (
-    _mail(
+    customer_mail(
         "Ann Lee <ann@shop.example>",
         "Checkout outage: customers cannot pay",
         "Since 09:10 every payment fails with error 502. This is urgent.",
     ),
-    _mail(
+    customer_mail(
         "张伟 <zhang.wei@example.cn>",
         "系统宕机，无法登录",
         "您好，我们公司所有用户从今天早上开始都无法登录系统，请尽快处理。",
     ),
-    _mail(
+    customer_mail(
         "Bob Stone <bob@corp.example>",
         "Question about last month's invoice",
         "Hello, the invoice for October lists two seats more than we have.",
     ),
-    _mail(
+    customer_mail(
         "Carol <carol@corp.example>",
         "Automatic reply: Out of office",
         "I am out of the office until Monday.",
@@ -220,7 +229,7 @@ def _run(tmp: Path, imap_port: int, smtp_port: int, capture: _Capture) -> None:
     try:
         _wait_processed(app, len(SAMPLES))
         first_ack = next(m for m in capture.mails if m["In-Reply-To"] == SAMPLES[0]["Message-ID"])
-        follow_up = _mail(
+        follow_up = customer_mail(
             "Ann Lee <ann@shop.example>",
             f"Re: {first_ack['Subject']}",
             "Still failing at 10:05, about 300 orders lost so far.",

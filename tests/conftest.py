@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import pytest
@@ -322,14 +321,8 @@ def make_mail(
     date: datetime = T0,
     **headers: str,
 ) -> EmailMessage:
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
-    mail["Date"] = format_datetime(date)
-    mail["Message-ID"] = make_msgid(domain="customer.example")
-    for name, value in headers.items():
-        mail[name.replace("_", "-")] = value
-    mail.set_content(body)
-    return mail
+    """A customer's mail with test defaults (the demo's builder)."""
+    return demo.customer_mail(sender, subject, body, to=to, date=date, **headers)
 
 
 def maildesk_cli(
