@@ -136,9 +136,7 @@ def store_message(ctx: Intake, app: App, session: Session) -> None:
         kept = blobs.store(session, part.data) if len(part.data) <= limit else None
         if kept is None:
             ctx.rejected.append(part.filename or part.content_type)
-        tickets.add_attachment(
-            session, ctx.message, part.filename, part.content_type, kept, len(part.data)
-        )
+        tickets.add_attachment(session, ctx.message, part, kept)
     if ctx.rejected:
         tickets.record(
             session,

@@ -40,6 +40,7 @@ class Part:
     content_type: str
     data: bytes
     inline: bool = False
+    content_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,14 @@ def _part(part: Message) -> Part | None:
         content_type=part.get_content_type(),
         data=data,
         inline=part.get_content_disposition() == "inline",
+        content_id=_content_id(part),
     )
+
+
+def _content_id(part: Message) -> str | None:
+    """The id an HTML body uses to show this part (`cid:...`), without brackets."""
+    value = " ".join(str(part.get("content-id", "")).split()).strip("<>")
+    return value or None
 
 
 def _message_bytes(part: Message) -> bytes:

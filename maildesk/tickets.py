@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from maildesk.message import Incoming
+from maildesk.message import Incoming, Part
 from maildesk.models import (
     Attachment,
     Counter,
@@ -122,17 +122,18 @@ def add_incoming(
 def add_attachment(
     session: Session,
     message: Message,
-    filename: str,
-    content_type: str,
+    part: Part,
     blob_id: int | None,
-    size: int,
 ) -> Attachment:
+    """Record one MIME part of `message`; blob_id is None when it was not kept."""
     attachment = Attachment(
         message_id=message.id,
-        filename=filename,
-        content_type=content_type,
-        size=size,
+        filename=part.filename,
+        content_type=part.content_type,
+        size=len(part.data),
         blob_id=blob_id,
+        inline=part.inline,
+        content_id=part.content_id,
     )
     session.add(attachment)
     return attachment

@@ -123,6 +123,8 @@ def _message(message: Message) -> dict[str, Any]:
                 "size": a.size,
                 "content_type": a.content_type,
                 "stored": a.blob_id is not None,
+                "inline": a.inline,
+                "content_id": a.content_id,
             }
             for a in message.attachments
         ],

@@ -136,6 +136,8 @@ def assert_attachments(case: dict[str, Any], message: Message) -> None:
     assert stored == [(a["filename"], a["stored"]) for a in expected]
     blobs: dict[str, set[int | None]] = {}
     for attachment, wanted in zip(message.attachments, expected, strict=True):
+        if "content_id" in wanted:
+            assert (attachment.inline, attachment.content_id) == (True, wanted["content_id"])
         if "blob" in wanted:
             blobs.setdefault(wanted["blob"], set()).add(attachment.blob_id)
     assert all(len(ids) == 1 for ids in blobs.values()), "same bytes, one blob"
