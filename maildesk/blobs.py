@@ -2,21 +2,21 @@
 
 import hashlib
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from maildesk.db import execute
 from maildesk.models import Blob
 
 _BY_HASH = select(Blob.id).where(Blob.sha256 == bindparam("digest"))
+_INSERT = insert(Blob.__table__)
 
 
 def store(session: Session, data: bytes) -> int:
     """The id of the blob holding `data`, created if this hash is new."""
     digest = hashlib.sha256(data).hexdigest()
-    known = session.scalar(_BY_HASH, {"digest": digest})
+    known = execute(session, _BY_HASH, {"digest": digest}).scalar()
     if known is not None:
         return known
-    blob = Blob(sha256=digest, size=len(data), data=data)
-    session.add(blob)
-    session.flush()
-    return blob.id
+    row = {"sha256": digest, "size": len(data), "data": data}
+    return execute(session, _INSERT, row).inserted_primary_key[0]

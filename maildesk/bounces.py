@@ -15,12 +15,14 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from maildesk import dsn, tickets
+from maildesk.db import execute
 from maildesk.message import Incoming
 from maildesk.models import Contact, Direction, Message, Participant, Ticket
 
 MAX_REASON = 1000
-_CACHE = "maildesk.contacts"
+_CACHE = "maildesk.bouncing"
 _CONTACT = select(Contact).where(Contact.address == bindparam("address"))
+_BOUNCING = select(Contact.bouncing).where(Contact.address == bindparam("address"))
 
 
 def record(session: Session, ticket: Ticket, mail: Incoming, raw: bytes, now: datetime) -> None:
@@ -43,33 +45,44 @@ def record(session: Session, ticket: Ticket, mail: Incoming, raw: bytes, now: da
         tickets.record(session, ticket, "bounce", detail, mail.from_addr, now)
 
 
-def mark_bouncing(session: Session, address: str, reason: str, now: datetime) -> Contact:
-    contact = _contact(session, address) or Contact(address=address.lower(), bounce_count=0)
+def mark_bouncing(session: Session, address: str, reason: str, now: datetime) -> None:
+    key = address.lower()
+    contact = session.scalar(_CONTACT, {"address": key}) or Contact(address=key, bounce_count=0)
     contact.bouncing = True
     contact.bouncing_since = contact.bouncing_since or now
     contact.last_bounce_at = now
     contact.bounce_count += 1
     contact.last_bounce_reason = reason[:MAX_REASON]
     session.add(contact)
-    session.info.setdefault(_CACHE, {})[contact.address] = contact
     session.flush()
-    return contact
+    _cache(session)[key] = True
 
 
 def clear(session: Session, ticket: Ticket, address: str, now: datetime) -> None:
     """`address` wrote to us, so it receives mail again: automatic mail resumes."""
-    contact = _contact(session, address)
-    if contact is None or not contact.bouncing:
+    if not is_bouncing(session, address):
         return
+    key = address.lower()
+    contact = session.scalar(_CONTACT, {"address": key})
     contact.bouncing = False
     contact.bouncing_since = None
-    detail = f"{contact.address} wrote again; it no longer counts as bouncing"
-    tickets.record(session, ticket, "bounce_cleared", detail, contact.address, now)
+    session.flush()
+    _cache(session)[key] = False
+    detail = f"{key} wrote again; it no longer counts as bouncing"
+    tickets.record(session, ticket, "bounce_cleared", detail, key, now)
 
 
 def is_bouncing(session: Session, address: str) -> bool:
-    contact = _contact(session, address)
-    return contact is not None and contact.bouncing
+    """Looked up once per unit of work: intake asks for every mail, and rarely is it so."""
+    cache = _cache(session)
+    key = address.lower()
+    if key not in cache:
+        cache[key] = bool(execute(session, _BOUNCING, {"address": key}).scalar())
+    return cache[key]
+
+
+def _cache(session: Session) -> dict[str, bool]:
+    return session.info.setdefault(_CACHE, {})
 
 
 def bouncing_participants(session: Session, ticket: Ticket) -> list[str]:
@@ -81,15 +94,6 @@ def bouncing_participants(session: Session, ticket: Ticket) -> list[str]:
         .order_by(Contact.address)
     )
     return list(session.scalars(query))
-
-
-def _contact(session: Session, address: str) -> Contact | None:
-    """The contact row, looked up once per unit of work (intake asks several times)."""
-    cache = session.info.setdefault(_CACHE, {})
-    key = address.lower()
-    if key not in cache:
-        cache[key] = session.scalar(_CONTACT, {"address": key})
-    return cache[key]
 
 
 def _returned_mail(session: Session, ticket: Ticket, mail: Incoming) -> Message | None:

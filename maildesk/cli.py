@@ -8,8 +8,9 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy import select
@@ -103,6 +104,21 @@ def _echo_drain(result: outbox.DrainResult) -> None:
     click.echo(f"outbox: {result.sent} sent, {result.deferred} deferred, {result.failed} failed")
 
 
+T = TypeVar("T")
+IMPORT_BATCH = 100  # mails per commit: fewer commits, and a failed batch is cheap to redo
+
+
+def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 @cli.command(name="import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--send", is_flag=True, help="Also send the acknowledgements now.")
@@ -119,9 +135,10 @@ def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
             desc=path.name,
             disable=not sys.stderr.isatty(),
         )
-        for item, mail in bar:
-            outcome = intake.process(app, item.raw, f"import:{item.label}", parsed=mail)
-            counts[outcome] = counts.get(outcome, 0) + 1
+        pending = (intake.Pending(item.raw, f"import:{item.label}", mail) for item, mail in bar)
+        for batch in _batches(pending, IMPORT_BATCH):
+            for outcome in intake.process_batch(app, batch):
+                counts[outcome] = counts.get(outcome, 0) + 1
     click.echo("imported: " + (", ".join(f"{n} {o}" for o, n in counts.items()) or "nothing"))
     if send:
         _echo_drain(asyncio.run(outbox.drain(app)))

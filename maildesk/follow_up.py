@@ -10,14 +10,23 @@
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from maildesk import tickets
+from maildesk.db import execute
 from maildesk.ids import ticket_number
 from maildesk.message import Incoming
-from maildesk.models import MailClass, Message, Participant, Ticket
+from maildesk.models import MailClass, Message, Ticket
 
 _BODY_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
+_BY_NUMBER = select(Ticket.id).where(Ticket.number == bindparam("number"))
+_BY_MESSAGE_ID = (
+    select(Message.ticket_id)
+    .where(Message.message_id == bindparam("message_id"))
+    .order_by(Message.id)
+    .limit(1)
+)
 
 
 class SubjectTag:
@@ -62,15 +71,19 @@ def _by_ids(session: Session, ids: list[str], secret: str) -> Ticket | None:
     for message_id in ids:
         number = ticket_number(secret, message_id)
         if number is not None:
-            ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+            ticket = _by_number(session, number)
             if ticket is not None:
                 return ticket
-        stored = session.scalar(
-            select(Message).where(Message.message_id == message_id).order_by(Message.id).limit(1)
-        )
-        if stored is not None:
-            return stored.ticket
+        found = execute(session, _BY_MESSAGE_ID, {"message_id": message_id}).scalar()
+        if found is not None:
+            return session.get(Ticket, found)
     return None
+
+
+def _by_number(session: Session, number: int) -> Ticket | None:
+    """The ticket numbered `number`; the session's own object when it holds one."""
+    found = execute(session, _BY_NUMBER, {"number": number}).scalar()
+    return None if found is None else session.get(Ticket, found)
 
 
 def _by_tag(session: Session, mail: Incoming, mail_class: MailClass, tag: SubjectTag):
@@ -80,19 +93,7 @@ def _by_tag(session: Session, mail: Incoming, mail_class: MailClass, tag: Subjec
     number = tag.find(subject)
     if number is None:
         return None
-    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-    if ticket is None:
-        return None
-    if mail_class is not MailClass.HUMAN or is_participant(session, ticket, mail.from_addr):
+    ticket = _by_number(session, number)
+    if ticket is None or mail_class is not MailClass.HUMAN:
         return ticket
-    return None
-
-
-def is_participant(session: Session, ticket: Ticket, address: str) -> bool:
-    """The customer, or anyone who wrote on or was copied on the ticket."""
-    found = session.scalar(
-        select(Participant.id).where(
-            Participant.ticket_id == ticket.id, Participant.address == address
-        )
-    )
-    return found is not None
+    return ticket if tickets.is_participant(session, ticket, mail.from_addr) else None

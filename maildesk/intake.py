@@ -7,7 +7,7 @@ raw bytes are quarantined in a new one, so one bad mail never blocks the rest.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from maildesk import blobs, bounces, follow_up, notify, rules, tickets
 from maildesk.app import App
 from maildesk.classify import classify
-from maildesk.db import transaction
+from maildesk.db import execute, transaction
 from maildesk.errors import Discard
 from maildesk.language import detect_locale
 from maildesk.message import Incoming, parse
@@ -46,7 +46,7 @@ class Intake:
     mail_class: MailClass = MailClass.HUMAN
     ticket: Ticket | None = None
     is_new: bool = False
-    message: Message | None = None
+    stored: int | None = None  # the messages row of this mail
     rejected: list[str] = field(default_factory=list)
 
 
@@ -80,9 +80,9 @@ _STORED_BY_BYTES = (
 def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
     """Raises Discard when this Message-ID (or, lacking one, these bytes) was stored."""
     if ctx.mail.message_id:
-        found = session.scalar(_STORED_BY_ID, {"key": ctx.mail.message_id})
+        found = execute(session, _STORED_BY_ID, {"key": ctx.mail.message_id}).scalar()
     else:
-        found = session.scalar(_STORED_BY_BYTES, {"key": ctx.raw_id})
+        found = execute(session, _STORED_BY_BYTES, {"key": ctx.raw_id}).scalar()
     if found is not None:
         raise Discard(f"duplicate of a stored message ({ctx.mail.message_id or 'same bytes'})")
 
@@ -120,8 +120,8 @@ def open_ticket(ctx: Intake, app: App, session: Session) -> None:
 
 
 def store_message(ctx: Intake, app: App, session: Session) -> None:
-    """Sets message: the mail on its ticket with its attachments (over-limit ones noted)."""
-    ctx.message = tickets.add_incoming(
+    """Sets stored: the mail on its ticket with its attachments (over-limit ones noted)."""
+    ctx.stored = tickets.add_incoming(
         session,
         ctx.ticket,
         ctx.mail,
@@ -136,7 +136,7 @@ def store_message(ctx: Intake, app: App, session: Session) -> None:
         kept = blobs.store(session, part.data) if len(part.data) <= limit else None
         if kept is None:
             ctx.rejected.append(part.filename or part.content_type)
-        tickets.add_attachment(session, ctx.message, part, kept)
+        tickets.add_attachment(session, ctx.stored, part, kept)
     if ctx.rejected:
         tickets.record(
             session,
@@ -177,7 +177,7 @@ def queue_ack(ctx: Intake, app: App, session: Session) -> None:
         return
     if ctx.is_new or app.config.intake.ack_follow_ups:
         notify.queue_ack(
-            session, app, ctx.ticket, ctx.message, ctx.now, {"rejected_attachments": ctx.rejected}
+            session, app, ctx.ticket, ctx.mail, ctx.now, {"rejected_attachments": ctx.rejected}
         )
 
 
@@ -233,6 +233,33 @@ def process(
             if bookkeeping:
                 bookkeeping(session, Outcome.QUARANTINED)
         return Outcome.QUARANTINED
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One mail of a batch: its bytes, where it came from, its parse if done elsewhere."""
+
+    raw: bytes
+    source: str
+    parsed: Incoming | None = None
+
+
+def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
+    """Run STEPS on several mails in one transaction (import): one commit, not one per mail.
+
+    Should any mail fail, the batch rolls back and every mail runs again on
+    its own through `process`, so only the bad one is quarantined and nothing
+    is stored twice.
+    """
+    try:
+        with transaction(app.sessions) as session:
+            return [
+                _run_steps(Intake(m.raw, m.source, app.clock(), mail=m.parsed), app, session)
+                for m in batch
+            ]
+    except Exception:  # noqa: BLE001 - retried one by one just below
+        log.info("a batch of %d mails failed; processing them one by one", len(batch))
+    return [process(app, m.raw, m.source, parsed=m.parsed) for m in batch]
 
 
 def _run_steps(ctx: Intake, app: App, session: Session) -> Outcome:

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from maildesk.config import LoopsConfig
+from maildesk.db import execute
 from maildesk.models import OutboxKind, OutboxMail
 
 BUDGETED_KINDS = frozenset({OutboxKind.ACK, OutboxKind.STATUS_UPDATE, OutboxKind.SURVEY})
@@ -73,5 +74,5 @@ def count_recent(session: Session, address: str, ticket_id: int, now: datetime) 
         "day_ago": now - ADDRESS_WINDOW,
         "hour_ago": now - TICKET_WINDOW,
     }
-    by_address, by_ticket = session.execute(_RECENT, params).one()
+    by_address, by_ticket = execute(session, _RECENT, params).one()
     return Recent(to_address=by_address, on_ticket=by_ticket)

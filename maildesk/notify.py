@@ -12,22 +12,16 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from maildesk import bounces, compose, loops, tickets
 from maildesk.app import App
 from maildesk.classify import LOOP_HEADER
+from maildesk.db import execute
 from maildesk.ids import make_message_id
-from maildesk.models import (
-    Direction,
-    MailClass,
-    Message,
-    OutboxKind,
-    OutboxMail,
-    OutboxStatus,
-    Ticket,
-)
+from maildesk.message import Incoming
+from maildesk.models import MailClass, Message, OutboxKind, OutboxMail, OutboxStatus, Ticket
 from maildesk.quotes import REPLY_MARKER
 
 MAX_REFERENCES = 10
@@ -36,18 +30,19 @@ _THREAD_IDS = (
     .where(Message.ticket_id == bindparam("ticket"), Message.message_id.is_not(None))
     .order_by(Message.id)
 )
+_INSERT_OUTBOX = insert(OutboxMail.__table__)
 SUPPRESSED = "auto_reply_suppressed"
 
 
 @dataclass(frozen=True)
 class Draft:
-    """One mail to compose: what kind, to whom, what it says, what it answers."""
+    """One mail to compose: what kind, to whom, what it says, the Message-ID it answers."""
 
     kind: OutboxKind
     to: str
     subject: str
     text: str
-    answering: Message | None = None
+    answers: str | None = None
     auto_submitted: str | None = "auto-generated"
 
 
@@ -55,12 +50,12 @@ def queue_ack(
     session: Session,
     app: App,
     ticket: Ticket,
-    answering: Message,
+    mail: Incoming,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> OutboxMail | None:
-    """Queue the acknowledgement of a customer mail on `ticket`, if the gate allows."""
-    name = answering.from_name if answering.from_addr == ticket.customer else ""
+) -> int | None:
+    """Queue the acknowledgement of customer `mail` on `ticket`, if the gate allows."""
+    name = mail.from_name if mail.from_addr == ticket.customer else ""
     context = ticket_context(app, ticket, name) | {"rejected_attachments": []} | (extra or {})
     rendered = app.templates.render("ack", ticket.locale, context)
     draft = Draft(
@@ -68,7 +63,7 @@ def queue_ack(
         ticket.customer,
         rendered.subject,
         rendered.text,
-        answering,
+        mail.message_id,
         auto_submitted="auto-replied",
     )
     return queue_automatic(session, app, ticket, draft, now)
@@ -76,7 +71,7 @@ def queue_ack(
 
 def queue_automatic(
     session: Session, app: App, ticket: Ticket, draft: Draft, now: datetime
-) -> OutboxMail | None:
+) -> int | None:
     """The one gate for automatic mail to customers: queued, or stored as an event why not."""
     recent = loops.count_recent(session, draft.to, ticket.id, now)
     bouncing = bounces.is_bouncing(session, draft.to)
@@ -108,10 +103,8 @@ def ticket_context(app: App, ticket: Ticket, customer: str = "") -> dict[str, An
     }
 
 
-def queue_mail(
-    session: Session, app: App, ticket: Ticket, draft: Draft, now: datetime
-) -> OutboxMail:
-    """Compose, store as an outgoing Message, and queue one mail.
+def queue_mail(session: Session, app: App, ticket: Ticket, draft: Draft, now: datetime) -> int:
+    """Compose, store as an outgoing Message, and queue one mail; returns the outbox row id.
 
     Automatic mail to customers comes through `queue_automatic`; this is
     for agent replies and staff notices, which no budget may silence.
@@ -119,38 +112,35 @@ def queue_mail(
     smtp = app.config.smtp
     sender = smtp.from_address if smtp else f"maildesk@{app.config.desk.instance}"
     message_id = make_message_id(app.secret, ticket.number, sender.rpartition("@")[2])
-    thread = _references(_thread_ids(session, ticket), draft.answering)
+    thread = _references(_thread_ids(session, ticket), draft.answers)
     subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
-    session.add(
-        Message(
-            ticket_id=ticket.id,
-            direction=Direction.OUT,
-            mail_class=MailClass.AUTO_REPLY if draft.auto_submitted else MailClass.HUMAN,
-            message_id=message_id,
-            from_addr=sender,
-            from_name=app.config.desk.name,
-            to_addrs=draft.to,
-            subject=subject,
-            text=draft.text,
-            full_text=draft.text,
-            source=f"outbox:{draft.kind}",
-            created_at=now,
-        )
-    )
-    row = OutboxMail(
-        kind=draft.kind,
-        ticket_id=ticket.id,
+    tickets.add_outgoing(
+        session,
+        ticket,
+        now,
+        mail_class=MailClass.AUTO_REPLY if draft.auto_submitted else MailClass.HUMAN,
         message_id=message_id,
-        sender=sender,
-        recipients=draft.to.lower(),
-        raw=raw,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+        from_addr=sender,
+        from_name=app.config.desk.name,
+        to_addrs=draft.to,
+        subject=subject,
+        text=draft.text,
+        full_text=draft.text,
+        source=f"outbox:{draft.kind}",
     )
-    session.add(row)
-    return row
+    row = {
+        "kind": draft.kind,
+        "ticket_id": ticket.id,
+        "message_id": message_id,
+        "sender": sender,
+        "recipients": draft.to.lower(),
+        "raw": raw,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]
 
 
 def _compose(
@@ -171,8 +161,8 @@ def _compose(
         ("Date", format_datetime(now)),
         ("Message-ID", message_id),
     ]
-    if draft.answering is not None and draft.answering.message_id:
-        headers.append(("In-Reply-To", draft.answering.message_id))
+    if draft.answers:
+        headers.append(("In-Reply-To", draft.answers))
     headers.append(("References", " ".join([_ticket_reference(app, ticket), *thread])))
     if draft.auto_submitted:
         headers += [("Auto-Submitted", draft.auto_submitted), ("Precedence", "bulk")]
@@ -195,13 +185,13 @@ def _ticket_reference(app: App, ticket: Ticket) -> str:
 
 def _thread_ids(session: Session, ticket: Ticket) -> list[str]:
     """Message-IDs on the ticket, oldest first (ids only: texts can be large)."""
-    return list(session.scalars(_THREAD_IDS, {"ticket": ticket.id}))
+    return list(execute(session, _THREAD_IDS, {"ticket": ticket.id}).scalars())
 
 
-def _references(chain: list[str], answering: Message | None) -> list[str]:
+def _references(chain: list[str], answers: str | None) -> list[str]:
     """The thread so far, trimmed like RT (first ids and last ids kept)."""
-    if answering is not None and answering.message_id and answering.message_id not in chain:
-        chain.append(answering.message_id)
+    if answers and answers not in chain:
+        chain.append(answers)
     chain = list(dict.fromkeys(chain))
     if len(chain) > MAX_REFERENCES:
         chain = chain[:2] + chain[-(MAX_REFERENCES - 2) :]
