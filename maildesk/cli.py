@@ -8,9 +8,8 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -104,21 +103,6 @@ def _echo_drain(result: outbox.DrainResult) -> None:
     click.echo(f"outbox: {result.sent} sent, {result.deferred} deferred, {result.failed} failed")
 
 
-T = TypeVar("T")
-IMPORT_BATCH = 100  # mails per commit: fewer commits, and a failed batch is cheap to redo
-
-
-def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 @cli.command(name="import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--send", is_flag=True, help="Also send the acknowledgements now.")
@@ -129,16 +113,17 @@ def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
     counts: dict[str, int] = {}
     for path in paths:
         bar = tqdm(
-            prefetch.parsed(sources.read(path)),
             total=sources.count(path),
             unit="mail",
             desc=path.name,
             disable=not sys.stderr.isatty(),
         )
-        pending = (intake.Pending(item.raw, f"import:{item.label}", mail) for item, mail in bar)
-        for batch in _batches(pending, IMPORT_BATCH):
-            for outcome in intake.process_batch(app, batch):
-                counts[outcome] = counts.get(outcome, 0) + 1
+        with bar:  # each batch is one transaction (intake.process_batch)
+            for batch in prefetch.parsed_batches(sources.read(path)):
+                pending = [intake.Pending(i.raw, f"import:{i.label}", mail) for i, mail in batch]
+                for outcome in intake.process_batch(app, pending):
+                    counts[outcome] = counts.get(outcome, 0) + 1
+                bar.update(len(batch))
     click.echo("imported: " + (", ".join(f"{n} {o}" for o, n in counts.items()) or "nothing"))
     if send:
         _echo_drain(asyncio.run(outbox.drain(app)))

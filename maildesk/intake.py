@@ -23,7 +23,6 @@ from maildesk.errors import Discard
 from maildesk.language import detect_locale
 from maildesk.message import Incoming, parse
 from maildesk.models import Direction, MailClass, Message, Quarantine, Status, Ticket
-from maildesk.quotes import strip_quotes
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +125,6 @@ def store_message(ctx: Intake, app: App, session: Session) -> None:
         ctx.ticket,
         ctx.mail,
         ctx.mail_class,
-        strip_quotes(ctx.mail.text),
         ctx.raw_id,
         ctx.source,
         ctx.now,

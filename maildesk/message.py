@@ -24,6 +24,7 @@ from maildesk.headers import (
     undo_surrogates,
 )
 from maildesk.payloads import decoded, html_to_text, part_text, payload_bytes
+from maildesk.quotes import strip_quotes
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _BOUNDARY_LINE = re.compile(rb"^--([^\s-][^\r\n]{0,69}?)\s*$", re.M)
@@ -66,6 +67,7 @@ class Incoming:
     subject: str
     date: datetime | None
     text: str
+    new_text: str  # without quoted history and signature: parsed here, off the main process
     html: str | None
     content_type: str
     headers: dict[str, tuple[str, ...]] = field(repr=False)
@@ -97,6 +99,7 @@ def parse(raw: bytes) -> Incoming:
     headers = {name: tuple(decode_header(v) for v in values) for name, values in written.items()}
     from_name, from_addr = sender(written)
     body = _body(msg)
+    text = _normalise_newlines(body.text)
     return Incoming(
         message_id=next(iter(_ids(_first(headers, "message-id"))), None),
         in_reply_to=_ids(_first(headers, "in-reply-to")),
@@ -107,7 +110,8 @@ def parse(raw: bytes) -> Incoming:
         cc=_addresses(written.get("cc", ())),
         subject=" ".join(_first(headers, "subject").split()),
         date=_date(_first(headers, "date")),
-        text=_normalise_newlines(body.text),
+        text=text,
+        new_text=strip_quotes(text),
         html=body.html,
         content_type=msg.get_content_type(),
         headers=headers,

@@ -1,21 +1,39 @@
 """Parse mail ahead in a worker process while the main process writes to the database.
 
 Parsing is pure CPU work (message.parse); on a machine with two or more cores
-`import` overlaps it with the database work of the mails before. At most
-`window` mails are in flight, so memory stays flat however large the import.
-A mail the worker cannot parse comes back as None and the main process parses
-it again, so the exception (and the quarantine reason) is its own.
+`import` overlaps it with the database work of the mails before. Mail goes to
+the worker in batches: one task per mail cost more in inter-process traffic
+than the parse itself (bench/ingest.py). At most `window` batches are in
+flight, so memory stays flat however large the import. A mail the worker
+cannot parse comes back as None and the main process parses it again, so the
+exception (and the quarantine reason) is its own.
 """
 
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar
 
 from maildesk.message import Incoming, parse
 from maildesk.sources import RawMail
 
-WINDOW = 64
+BATCH = 50
+WINDOW = 2
+T = TypeVar("T")
+Parsed = list[tuple[RawMail, Incoming | None]]
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of `size` (the last one shorter), read lazily."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _parse_or_none(raw: bytes) -> Incoming | None:
@@ -25,21 +43,27 @@ def _parse_or_none(raw: bytes) -> Incoming | None:
         return None
 
 
-def parsed(
-    items: Iterator[RawMail], window: int = WINDOW
-) -> Iterator[tuple[RawMail, Incoming | None]]:
-    """Each mail with its parse, in order; in-process when there is only one core."""
+def _parse_all(raws: list[bytes]) -> list[Incoming | None]:
+    return [_parse_or_none(raw) for raw in raws]
+
+
+def parsed_batches(
+    items: Iterator[RawMail], size: int = BATCH, window: int = WINDOW
+) -> Iterator[Parsed]:
+    """Batches of mails with their parse, in order; unparsed when there is only one core."""
     if (os.cpu_count() or 1) < 2:
-        for item in items:
-            yield item, None
+        for batch in batches(items, size):
+            yield [(item, None) for item in batch]
         return
     with ProcessPoolExecutor(max_workers=1) as pool:
-        pending: deque[tuple[RawMail, Future]] = deque()
-        for item in items:
-            pending.append((item, pool.submit(_parse_or_none, item.raw)))
+        pending: deque[tuple[list[RawMail], Future]] = deque()
+        for batch in batches(items, size):
+            pending.append((batch, pool.submit(_parse_all, [item.raw for item in batch])))
             if len(pending) >= window:
-                first, future = pending.popleft()
-                yield first, future.result()
+                yield _joined(*pending.popleft())
         while pending:
-            first, future = pending.popleft()
-            yield first, future.result()
+            yield _joined(*pending.popleft())
+
+
+def _joined(batch: list[RawMail], future: Future) -> Parsed:
+    return list(zip(batch, future.result(), strict=True))

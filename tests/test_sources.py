@@ -39,7 +39,7 @@ def test_crlf_mbox_and_unknown_count(tmp_path):
 def test_prefetch_keeps_order_and_leaves_bad_mail_to_the_main_process():
     items = [RawMail(str(n), make_mail(subject=f"s{n}").as_bytes()) for n in range(10)]
     items.insert(3, RawMail("bad", b"\x01\x02 not a mail"))
-    results = list(prefetch.parsed(iter(items), window=4))
+    results = [pair for batch in prefetch.parsed_batches(iter(items), size=4) for pair in batch]
     assert [item.label for item, _ in results] == [item.label for item in items]
     assert results[3][1] is None
     assert [mail.subject for _, mail in results if mail] == [f"s{n}" for n in range(10)]
