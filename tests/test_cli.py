@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from maildesk import db
 from tests.conftest import (
     SmtpSink,
     config_text,
@@ -102,6 +103,12 @@ def test_missing_or_weak_secret_is_named(offline_config):
 def test_commands_refuse_an_uninitialised_database(offline_config):
     result = maildesk_cli("stats", "--json", config=offline_config)
     assert result.returncode == 2 and "maildesk init" in result.stderr
+
+
+def test_schema_revision_is_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory(str(db.MIGRATIONS)).get_current_head() == db.SCHEMA_REVISION
 
 
 def test_init_is_idempotent_and_stats_has_the_contract_keys(offline_config):
