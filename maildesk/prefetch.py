@@ -19,7 +19,7 @@ from maildesk.message import Incoming, parse
 from maildesk.sources import RawMail
 
 BATCH = 50
-WINDOW = 2
+WINDOW = 4
 T = TypeVar("T")
 Parsed = list[tuple[RawMail, Incoming | None]]
 
