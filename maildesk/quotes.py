@@ -9,27 +9,59 @@ loses nothing.
 """
 
 import re
+from dataclasses import dataclass
 
 REPLY_MARKER = "-- 请在此行以上回复 / reply above this line --"
 
-_MARKER = re.compile(r"请在此行以上回复|reply above this line", re.I)
-_CLIENT_CUTS = tuple(
-    re.compile(pattern, re.M | re.I)
-    for pattern in (
-        # Outlook, Foxmail, QQ Mail, forwards: a dashed separator line.
+
+@dataclass(frozen=True)
+class _Cue:
+    """A regex and the words one of which a text must contain (lowercased) to match it.
+
+    Testing for the words is a plain substring search; running five
+    case-insensitive, line-anchored regexes over every long mail was a fifth
+    of parsing (bench/ingest.py).
+    """
+
+    words: tuple[str, ...]
+    regex: re.Pattern[str]
+
+    def search(self, text: str, lowered: str) -> re.Match[str] | None:
+        if any(word in lowered for word in self.words):
+            return self.regex.search(text)
+        return None
+
+
+def _cue(words: tuple[str, ...], pattern: str) -> _Cue:
+    return _Cue(words, re.compile(pattern, re.M | re.I))
+
+
+_MARKER = _cue(
+    ("请在此行以上回复", "reply above this line"), r"请在此行以上回复|reply above this line"
+)
+_CLIENT_CUTS = (
+    # Outlook, Foxmail, QQ Mail, forwards: a dashed separator line.
+    _cue(
+        ("original", "原始", "forwarded", "转发"),
         r"^\s*-{2,}\s*(original message|original|原始邮件|原始郵件|forwarded message|转发邮件)"
         r"\s*-{2,}\s*$",
-        # Outlook: a line of underscores above the header block.
-        r"^\s*_{10,}\s*$",
-        # Gmail, Apple Mail, Thunderbird: "On … wrote:" (or Le/Am), over at most two lines.
+    ),
+    # Outlook: a line of underscores above the header block.
+    _cue(("_" * 10,), r"^\s*_{10,}\s*$"),
+    # Gmail, Apple Mail, Thunderbird: "On … wrote:" (or Le/Am), over at most two lines.
+    _cue(
+        ("wrote", "écrit", "schrieb"),
         r"^\s*(on|le|am)\s[^\n]{3,200}(\n[^\n]{1,200})?\s"
         r"((wrote|a écrit)\s*|schrieb[^\n]{0,200}):\s*$",
-        # Chinese clients and Gmail in Chinese: "在 … 写道：", "… 于 … 写道：".
-        r"^[^\n]{0,200}(写道|寫道)\s*[:：]\s*$",
-        # Outlook and Foxmail header block: From then Sent/Date within four lines.
+    ),
+    # Chinese clients and Gmail in Chinese: "在 … 写道：", "… 于 … 写道：".
+    _cue(("写道", "寫道"), r"^[^\n]{0,200}(写道|寫道)\s*[:：]\s*$"),
+    # Outlook and Foxmail header block: From then Sent/Date within four lines.
+    _cue(
+        ("sent", "date", "发送时间", "日期", "gesendet", "envoyé"),
         r"^\s*\**(from|发件人|寄件者|von|de)\**\s*[:：][^\n]*\n([^\n]*\n){0,3}?"
         r"\s*\**(sent|date|发送时间|日期|寄件日期|gesendet|envoyé)\**\s*[:：]",
-    )
+    ),
 )
 _SIGNATURE = re.compile(r"^-- ?$", re.M)
 _MOBILE_SIGNATURE = re.compile(
@@ -51,7 +83,7 @@ def strip_quotes(text: str) -> str:
 
 def _cut(text: str) -> int:
     """Where the quoted history starts (len(text) when there is none)."""
-    marker = _MARKER.search(text)
+    marker = _MARKER.search(text, text.lower())
     if marker is None:
         return min((m.start() for m in _client_matches(text)), default=len(text))
     line_start = text.rfind("\n", 0, marker.start()) + 1
@@ -61,7 +93,8 @@ def _cut(text: str) -> int:
 
 
 def _client_matches(text: str) -> list[re.Match[str]]:
-    return [m for pattern in _CLIENT_CUTS if (m := pattern.search(text))]
+    lowered = text.lower()
+    return [m for cue in _CLIENT_CUTS if (m := cue.search(text, lowered))]
 
 
 def _intro_window(head: str) -> int:
