@@ -18,7 +18,7 @@ from typing import TypeVar
 from maildesk.message import Incoming, parse
 from maildesk.sources import RawMail
 
-BATCH = 50
+BATCH = 100
 WINDOW = 4
 T = TypeVar("T")
 Parsed = list[tuple[RawMail, Incoming | None]]

@@ -165,6 +165,37 @@ def test_import_eml_mbox_and_maildir_queue_acks_without_sending(offline_config, 
     )
 
 
+def test_import_batch_with_a_bad_mail_quarantines_it_alone(offline_config, tmp_path):
+    """One failing mail rolls its batch back; the batch runs again mail by mail."""
+    maildesk_cli("init", config=offline_config)
+    first = make_mail(subject="first")
+    follow_up = make_mail(subject="more details", In_Reply_To=first["Message-ID"])
+    box = stdlib_mailbox.mbox(tmp_path / "mixed.mbox")
+    for mail in (first, make_mail(subject="second"), follow_up):
+        box.add(mail)
+    box.add(b"\x01\x02 not a mail\n")
+    box.add(make_mail(subject="third"))
+    box.close()
+
+    result = maildesk_cli("import", str(tmp_path / "mixed.mbox"), config=offline_config)
+    assert result.returncode == 0, result.stderr
+    assert "4 stored" in result.stdout and "1 quarantined" in result.stdout
+    data = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    assert data["tickets"] == 3 and data["quarantined"] == 1 and data["outbox"]["pending"] == 3
+    listing = json.loads(maildesk_cli("tickets", "list", "--json", config=offline_config).stdout)
+    assert [(t["number"], t["subject"]) for t in listing] == [
+        (1, "first"),
+        (2, "second"),
+        (3, "third"),
+    ]
+    shown = maildesk_cli("tickets", "show", "1", "--json", config=offline_config)
+    shown = json.loads(shown.stdout)
+    assert [m["subject"] for m in shown["messages"] if m["direction"] == "in"] == [
+        "first",
+        "more details",
+    ]
+
+
 def test_import_send_delivers_acks(tmp_path, smtp_sink: SmtpSink):
     config = write_config(tmp_path, config_text(tmp_path / "d.db", None, None, smtp_sink.port))
     maildesk_cli("init", config=config)
