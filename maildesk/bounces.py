@@ -22,7 +22,7 @@ from maildesk.models import Contact, Direction, Message, Participant, Ticket
 MAX_REASON = 1000
 _CACHE = "maildesk.bouncing"
 _CONTACT = select(Contact).where(Contact.address == bindparam("address"))
-_BOUNCING = select(Contact.bouncing).where(Contact.address == bindparam("address"))
+_BOUNCING = select(Contact.address).where(Contact.bouncing.is_(True))
 
 
 def record(session: Session, ticket: Ticket, mail: Incoming, raw: bytes, now: datetime) -> None:
@@ -55,7 +55,7 @@ def mark_bouncing(session: Session, address: str, reason: str, now: datetime) ->
     contact.last_bounce_reason = reason[:MAX_REASON]
     session.add(contact)
     session.flush()
-    _cache(session)[key] = True
+    _bouncing(session).add(key)
 
 
 def clear(session: Session, ticket: Ticket, address: str, now: datetime) -> None:
@@ -67,22 +67,21 @@ def clear(session: Session, ticket: Ticket, address: str, now: datetime) -> None
     contact.bouncing = False
     contact.bouncing_since = None
     session.flush()
-    _cache(session)[key] = False
+    _bouncing(session).discard(key)
     detail = f"{key} wrote again; it no longer counts as bouncing"
     tickets.record(session, ticket, "bounce_cleared", detail, key, now)
 
 
 def is_bouncing(session: Session, address: str) -> bool:
-    """Looked up once per unit of work: intake asks for every mail, and rarely is it so."""
-    cache = _cache(session)
-    key = address.lower()
-    if key not in cache:
-        cache[key] = bool(execute(session, _BOUNCING, {"address": key}).scalar())
-    return cache[key]
+    return address.lower() in _bouncing(session)
 
 
-def _cache(session: Session) -> dict[str, bool]:
-    return session.info.setdefault(_CACHE, {})
+def _bouncing(session: Session) -> set[str]:
+    """All bouncing addresses, read once per unit of work: intake asks for every
+    mail (an import batch is one unit), and few addresses ever bounce."""
+    if _CACHE not in session.info:
+        session.info[_CACHE] = set(execute(session, _BOUNCING).scalars())
+    return session.info[_CACHE]
 
 
 def bouncing_participants(session: Session, ticket: Ticket) -> list[str]:
