@@ -23,7 +23,11 @@ auto-replies and DSN bounces), then times two child processes on it:
 * the baseline: mailbox.mbox + email.message_from_bytes(policy.default) + one
   sqlite3 INSERT (message-id, subject, raw) per mail, committed every 100.
 
-Peak RSS is each child's own ru_maxrss (os.wait4), so the two are comparable.
+Peak RSS is ru_maxrss from os.wait4: the largest process of each child's tree
+(for `import`, its own or that of its parse worker), so the two are comparable.
+CPU is the whole tree's. The machine must be otherwise idle: `import` runs on
+two cores (main process and parse worker), the baseline on one, so any other
+load skews the ratio against maildesk.
 """
 
 import argparse
@@ -531,7 +535,7 @@ class ChildRun:
 
 
 def run_child(argv: list[str], env: dict[str, str], logs: Path, name: str) -> ChildRun:
-    """Run one child; its own peak RSS comes from os.wait4, not the RUSAGE_CHILDREN max."""
+    """Run one child; its tree's peak RSS comes from os.wait4, not the RUSAGE_CHILDREN max."""
     out, err = logs / f"{name}.stdout", logs / f"{name}.stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         start = time.perf_counter()
