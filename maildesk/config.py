@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from maildesk.errors import ConfigError
+from maildesk.toml_table import Table
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
 SECURITY_MODES = ("ssl", "starttls", "none")
@@ -22,7 +23,6 @@ DEFAULT_NO_REPLY = (
     r"(?i)^(mailer-daemon|postmaster|abuse|root|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)"
     r"([+.\-_].*)?@"
 )
-_REQUIRED = object()
 
 
 @dataclass(frozen=True)
@@ -139,65 +139,6 @@ class Config:
     path: Path | None = None
 
 
-class _Table:
-    """A TOML table that remembers its dotted path for error messages."""
-
-    def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: must be a table, got {type(data).__name__}")
-        self.data = data
-        self.path = path
-        self.used: set[str] = set()
-
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any = _REQUIRED):
-        self.used.add(name)
-        if name not in self.data:
-            if default is _REQUIRED:
-                raise ConfigError(f"{self.key(name)}: required key is missing")
-            return default
-        value = self.data[name]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
-            want = " or ".join(k.__name__ for k in kinds)
-            raise ConfigError(
-                f"{self.key(name)}: must be {want}, got {type(value).__name__} {value!r}"
-            )
-        return value
-
-    def choice(self, name: str, choices: tuple[str, ...], default: Any = _REQUIRED):
-        value = self.get(name, str, default)
-        if value not in choices:
-            raise ConfigError(f"{self.key(name)}: {value!r} is not one of {', '.join(choices)}")
-        return value
-
-    def regex(self, name: str) -> re.Pattern[str] | None:
-        text = self.get(name, str, None)
-        if text is None:
-            return None
-        try:
-            return re.compile(text)
-        except re.error as exc:
-            raise ConfigError(f"{self.key(name)}: invalid regular expression: {exc}") from exc
-
-    def table(self, name: str, required: bool = True) -> "_Table | None":
-        self.used.add(name)
-        if name not in self.data:
-            if required:
-                raise ConfigError(f"{self.key(name)}: required section is missing")
-            return None
-        return _Table(self.data[name], self.key(name))
-
-    def reject_unknown(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise ConfigError(f"{self.key(unknown[0])}: unknown key")
-
-
 def load(path: str | os.PathLike[str]) -> Config:
     """Read and validate the TOML file at `path`."""
     path = Path(path)
@@ -213,7 +154,7 @@ def load(path: str | os.PathLike[str]) -> Config:
 
 def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     """Validate an already-parsed TOML document."""
-    root = _Table(data, "")
+    root = Table(data, "")
     smtp = _smtp(root.table("smtp", required=False))
     desk = _desk(root.table("desk"), smtp)
     config = Config(
@@ -231,7 +172,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     return config
 
 
-def _desk(t: _Table, smtp: SmtpConfig | None) -> DeskConfig:
+def _desk(t: Table, smtp: SmtpConfig | None) -> DeskConfig:
     tag = t.get("subject_tag", str, "[Ticket#{number}]")
     if tag.count("{number}") != 1:
         raise ConfigError(f"{t.key('subject_tag')}: must contain {{number}} exactly once")
@@ -255,28 +196,28 @@ def _desk(t: _Table, smtp: SmtpConfig | None) -> DeskConfig:
     return desk
 
 
-def _imap(t: _Table | None) -> ImapConfig | None:
+def _imap(t: Table | None) -> ImapConfig | None:
     if t is None:
         return None
     security = t.choice("security", SECURITY_MODES, "ssl")
     imap = ImapConfig(
         host=t.get("host", str),
-        port=_port(t, 993 if security == "ssl" else 143),
+        port=t.port(993 if security == "ssl" else 143),
         security=security,
         username=t.get("username", str),
         password=Secret(t.key("password_env"), t.get("password_env", str)),
         folder=t.get("folder", str, "INBOX"),
         processed_folder=t.get("processed_folder", str, "Processed"),
         quarantine_folder=t.get("quarantine_folder", str, "Quarantine"),
-        poll_interval=_positive(t, "poll_interval", 30.0),
+        poll_interval=t.positive("poll_interval", 30.0),
         idle=t.get("idle", bool, True),
-        timeout=_positive(t, "timeout", 60.0),
+        timeout=t.positive("timeout", 60.0),
     )
     t.reject_unknown()
     return imap
 
 
-def _smtp(t: _Table | None) -> SmtpConfig | None:
+def _smtp(t: Table | None) -> SmtpConfig | None:
     if t is None:
         return None
     security = t.choice("security", SECURITY_MODES, "starttls")
@@ -285,49 +226,49 @@ def _smtp(t: _Table | None) -> SmtpConfig | None:
         raise ConfigError(f"{t.key('from_address')}: {from_address!r} is not an address")
     smtp = SmtpConfig(
         host=t.get("host", str),
-        port=_port(t, {"ssl": 465, "starttls": 587, "none": 25}[security]),
+        port=t.port({"ssl": 465, "starttls": 587, "none": 25}[security]),
         security=security,
         username=t.get("username", str, ""),
         password=Secret(t.key("password_env"), t.get("password_env", str, "")),
         from_address=from_address,
-        timeout=_positive(t, "timeout", 60.0),
+        timeout=t.positive("timeout", 60.0),
     )
     t.reject_unknown()
     return smtp
 
 
-def _outbox(t: _Table | None) -> OutboxConfig:
-    t = t or _Table({}, "outbox")
+def _outbox(t: Table | None) -> OutboxConfig:
+    t = t or Table({}, "outbox")
     outbox = OutboxConfig(
-        max_attempts=int(_positive(t, "max_attempts", 8)),
-        retry_base_seconds=_positive(t, "retry_base_seconds", 30.0),
-        retry_max_seconds=_positive(t, "retry_max_seconds", 3600.0),
-        batch_size=int(_positive(t, "batch_size", 100)),
-        drain_interval=_positive(t, "drain_interval", 5.0),
+        max_attempts=int(t.positive("max_attempts", 8)),
+        retry_base_seconds=t.positive("retry_base_seconds", 30.0),
+        retry_max_seconds=t.positive("retry_max_seconds", 3600.0),
+        batch_size=int(t.positive("batch_size", 100)),
+        drain_interval=t.positive("drain_interval", 5.0),
     )
     t.reject_unknown()
     return outbox
 
 
-def _intake(t: _Table | None) -> IntakeConfig:
-    t = t or _Table({}, "intake")
+def _intake(t: Table | None) -> IntakeConfig:
+    t = t or Table({}, "intake")
     intake = IntakeConfig(
         ack_follow_ups=t.get("ack_follow_ups", bool, False),
-        max_attachment_bytes=int(_positive(t, "max_attachment_bytes", 10 * 1024 * 1024)),
+        max_attachment_bytes=int(t.positive("max_attachment_bytes", 10 * 1024 * 1024)),
     )
     t.reject_unknown()
     return intake
 
 
-def _loops(t: _Table | None) -> LoopsConfig:
-    t = t or _Table({}, "loops")
+def _loops(t: Table | None) -> LoopsConfig:
+    t = t or Table({}, "loops")
     default = LoopsConfig()
     loops = LoopsConfig(
-        max_per_address_per_day=_count(
-            t, "max_per_address_per_day", default.max_per_address_per_day
+        max_per_address_per_day=t.count(
+            "max_per_address_per_day", default.max_per_address_per_day
         ),
-        max_per_ticket_per_hour=_count(
-            t, "max_per_ticket_per_hour", default.max_per_ticket_per_hour
+        max_per_ticket_per_hour=t.count(
+            "max_per_ticket_per_hour", default.max_per_ticket_per_hour
         ),
         no_reply=t.regex("no_reply_regex") or default.no_reply,
     )
@@ -338,7 +279,7 @@ def _loops(t: _Table | None) -> LoopsConfig:
 def _rules(items: list[Any]) -> tuple[Rule, ...]:
     rules = []
     for index, item in enumerate(items):
-        t = _Table(item, f"rules[{index}]")
+        t = Table(item, f"rules[{index}]")
         priority = t.get("priority", str, None)
         if priority is not None and priority not in PRIORITIES:
             raise ConfigError(f"{t.key('priority')}: {priority!r} is not one of P0..P3")
@@ -369,27 +310,6 @@ def _rules(items: list[Any]) -> tuple[Rule, ...]:
         t.reject_unknown()
         rules.append(rule)
     return tuple(rules)
-
-
-def _port(t: _Table, default: int) -> int:
-    port = t.get("port", int, default)
-    if not 0 < port < 65536:
-        raise ConfigError(f"{t.key('port')}: {port} is not a TCP port")
-    return port
-
-
-def _positive(t: _Table, name: str, default: float) -> float:
-    value = t.get(name, float, default)
-    if value <= 0:
-        raise ConfigError(f"{t.key(name)}: must be greater than 0, got {value}")
-    return value
-
-
-def _count(t: _Table, name: str, default: int) -> int:
-    value = t.get(name, int, default)
-    if value < 0:
-        raise ConfigError(f"{t.key(name)}: must be 0 or more, got {value}")
-    return value
 
 
 def resolve_path(cli_value: str | None) -> Path:
