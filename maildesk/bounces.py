@@ -77,8 +77,11 @@ def is_bouncing(session: Session, address: str) -> bool:
 
 
 def _bouncing(session: Session) -> set[str]:
-    """All bouncing addresses, read once per unit of work: intake asks for every
-    mail (an import batch is one unit), and few addresses ever bounce."""
+    """All bouncing addresses, read once per unit of work.
+
+    Intake asks for every mail (an import batch is one unit of work), and
+    few addresses ever bounce.
+    """
     if _CACHE not in session.info:
         session.info[_CACHE] = set(execute(session, _BOUNCING).scalars())
     return session.info[_CACHE]

@@ -3,7 +3,8 @@
 Each step reads and sets fields of one typed `Intake`. `Discard` stops on
 purpose (a duplicate); any other exception rolls the transaction back and the
 raw bytes are quarantined in a new one, so one bad mail never blocks the rest.
-`import`, `poll`, `run` and `replay` all come through `process`.
+`poll`, `run` and `replay` come through `process`, one mail per transaction;
+`import` through `process_batch`, many mails per transaction.
 """
 
 import logging
