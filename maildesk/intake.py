@@ -102,34 +102,22 @@ def open_ticket(ctx: Intake, app: App, session: Session) -> None:
     if ctx.ticket is not None:
         return
     automatic = ctx.mail_class is not MailClass.HUMAN
-    found = rules.classify_ticket(() if automatic else app.config.rules, ctx.mail)
-    ctx.ticket = tickets.open_ticket(
-        session,
-        subject=ctx.mail.subject,
-        customer=ctx.mail.from_addr,
-        priority="P3" if automatic else found.priority,
-        category=found.category,
-        team=found.team,
-        locale=detect_locale(
-            f"{ctx.mail.subject}\n{ctx.mail.text}", app.config.desk.default_locale
-        ),
-        automatic=automatic,
-        now=ctx.now,
-    )
+    found = rules.AUTOMATIC if automatic else rules.classify_ticket(app.config.rules, ctx.mail)
+    text = f"{ctx.mail.subject}\n{ctx.mail.text}"
+    locale = detect_locale(text, app.config.desk.default_locale)
+    ctx.ticket = tickets.open_ticket(session, ctx.mail, found, locale, ctx.now, automatic)
     ctx.is_new = True
 
 
 def store_message(ctx: Intake, app: App, session: Session) -> None:
-    """Sets stored: the mail on its ticket with its attachments (over-limit ones noted)."""
+    """Sets stored: the mail on its ticket."""
     ctx.stored = tickets.add_incoming(
-        session,
-        ctx.ticket,
-        ctx.mail,
-        ctx.mail_class,
-        ctx.raw_id,
-        ctx.source,
-        ctx.now,
+        session, ctx.ticket, ctx.mail, ctx.mail_class, ctx.raw_id, ctx.source, ctx.now
     )
+
+
+def store_attachments(ctx: Intake, app: App, session: Session) -> None:
+    """Sets rejected: the parts over the size limit, named on the ticket but not kept."""
     limit = app.config.intake.max_attachment_bytes
     for part in ctx.mail.parts:
         kept = blobs.store(session, part.data) if len(part.data) <= limit else None
@@ -137,14 +125,8 @@ def store_message(ctx: Intake, app: App, session: Session) -> None:
             ctx.rejected.append(part.filename or part.content_type)
         tickets.add_attachment(session, ctx.stored, part, kept)
     if ctx.rejected:
-        tickets.record(
-            session,
-            ctx.ticket,
-            "attachment_rejected",
-            ", ".join(ctx.rejected),
-            ctx.mail.from_addr,
-            ctx.now,
-        )
+        names, sender = ", ".join(ctx.rejected), ctx.mail.from_addr
+        tickets.record(session, ctx.ticket, "attachment_rejected", names, sender, ctx.now)
 
 
 def note_bounce(ctx: Intake, app: App, session: Session) -> None:
@@ -188,6 +170,7 @@ STEPS: tuple[Step, ...] = (
     find_ticket,
     open_ticket,
     store_message,
+    store_attachments,
     note_bounce,
     clear_bouncing,
     reopen_resolved,

@@ -40,3 +40,8 @@ def classify_ticket(rules: tuple[Rule, ...], mail: Incoming) -> Classification:
                 rule.priority or DEFAULT_PRIORITY, rule.category, rule.team, rule.name
             )
     return Classification(DEFAULT_PRIORITY, None, None, None)
+
+
+# Automatic mail that continues no ticket gets one of its own, low and unrouted:
+# rules describe what customers write, not what their autoresponders send.
+AUTOMATIC = Classification("P3", None, None, None)

@@ -23,6 +23,7 @@ from maildesk.models import (
     Status,
     Ticket,
 )
+from maildesk.rules import Classification
 
 TICKET_COUNTER = "ticket"
 # Built once: constructing a statement costs more than running it (see bench/).
@@ -54,24 +55,21 @@ def next_number(session: Session) -> int:
 
 def open_ticket(
     session: Session,
-    *,
-    subject: str,
-    customer: str,
-    priority: str,
+    mail: Incoming,
+    found: Classification,
     locale: str,
     now: datetime,
-    category: str | None = None,
-    team: str | None = None,
     automatic: bool = False,
 ) -> Ticket:
+    """A new ticket for `mail` with the priority, category and team the rules found."""
     values = {
         "number": next_number(session),
-        "subject": subject or "(no subject)",
+        "subject": mail.subject or "(no subject)",
         "status": Status.OPEN,
-        "priority": priority,
-        "category": category,
-        "team": team,
-        "customer": customer,
+        "priority": found.priority,
+        "category": found.category,
+        "team": found.team,
+        "customer": mail.from_addr,
         "locale": locale,
         "automatic": automatic,
         "created_at": now,
@@ -80,8 +78,8 @@ def open_ticket(
     ticket = Ticket(**execute(session, _INSERT_TICKET, values).one()._asdict())
     make_transient_to_detached(ticket)  # it is the row just inserted: no flush, no reload
     session.add(ticket)
-    _insert_participant(session, ticket, customer, "customer")
-    record(session, ticket, "opened", f"priority {priority}", customer, now)
+    _insert_participant(session, ticket, ticket.customer, "customer")
+    record(session, ticket, "opened", f"priority {found.priority}", ticket.customer, now)
     return ticket
 
 
