@@ -6,7 +6,6 @@ because customers write from every client there is; anything that still
 fails raises and the mail is quarantined by the caller, raw bytes kept.
 """
 
-import email
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from maildesk import tnef
+from maildesk import mime, tnef
 from maildesk.headers import (
     attachment_filename,
     decode_header,
@@ -27,9 +26,6 @@ from maildesk.payloads import decoded, html_to_text, part_text, payload_bytes
 from maildesk.quotes import strip_quotes
 
 _MSGID = re.compile(r"<[^<>\s]+>")
-_BOUNDARY_LINE = re.compile(rb"^--([^\s-][^\r\n]{0,69}?)\s*$", re.M)
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
-_CONTENT_TYPE = re.compile(rb"^content-type:[^\r\n]*(\r?\n[ \t][^\r\n]*)*", re.I | re.M)
 _TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 
 
@@ -94,7 +90,7 @@ class _Body:
 
 def parse(raw: bytes) -> Incoming:
     """Parse one RFC 5322 message; raises ValueError when it is not a mail at all."""
-    msg = _message(raw)
+    msg = mime.read(raw)
     written = raw_headers(msg)
     headers = {name: tuple(decode_header(v) for v in values) for name, values in written.items()}
     from_name, from_addr = sender(written)
@@ -118,42 +114,6 @@ def parse(raw: bytes) -> Incoming:
         parts=tuple(body.parts),
         returned=_returned(msg),
     )
-
-
-def _from_bytes(raw: bytes) -> EmailMessage:
-    """EmailMessage's body-finding API with compat32 header handling.
-
-    policy.default builds a parsed header object on every header access, which
-    was a fifth of intake time; we decode header values ourselves anyway
-    (headers.py), so the plain string handling of compat32 is all we need.
-    """
-    return email.message_from_bytes(raw, _class=EmailMessage, policy=policy.compat32)
-
-
-def _message(raw: bytes) -> EmailMessage:
-    """The parsed message; a multipart whose boundary is missing or wrong is re-cut."""
-    msg = _from_bytes(raw)
-    if not isinstance(msg, EmailMessage) or not msg.keys():
-        raise ValueError("no headers found: not an email message")
-    if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
-        repaired = _with_found_boundary(raw)
-        if repaired is not None:
-            return _from_bytes(repaired)
-    return msg
-
-
-def _with_found_boundary(raw: bytes) -> bytes | None:
-    """Clients that mangle the boundary parameter still write `--boundary` lines; use them."""
-    head_end = _HEAD_END.search(raw)
-    if head_end is None:
-        return None
-    head, body = raw[: head_end.start()], raw[head_end.start() :]
-    found = _BOUNDARY_LINE.search(body)
-    if found is None or b'"' in found[1]:
-        return None
-    boundary = found[1].removesuffix(b"--")
-    content_type = b'Content-Type: multipart/mixed; boundary="' + boundary + b'"'
-    return _CONTENT_TYPE.sub(lambda _m: content_type, head, count=1) + body
 
 
 def _first(headers: dict[str, tuple[str, ...]], name: str) -> str:
@@ -309,7 +269,7 @@ def _returned(msg: EmailMessage) -> Returned | None:
                 return _returned_from(inner)
         if ctype == "text/rfc822-headers":
             payload = part.get_payload(decode=True) or b""
-            return _returned_from(_from_bytes(payload))
+            return _returned_from(mime.from_bytes(payload))
     return None
 
 
