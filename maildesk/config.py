@@ -277,39 +277,34 @@ def _loops(t: Table | None) -> LoopsConfig:
 
 
 def _rules(items: list[Any]) -> tuple[Rule, ...]:
-    rules = []
-    for index, item in enumerate(items):
-        t = Table(item, f"rules[{index}]")
-        priority = t.get("priority", str, None)
-        if priority is not None and priority not in PRIORITIES:
-            raise ConfigError(f"{t.key('priority')}: {priority!r} is not one of P0..P3")
-        domains = t.get("sender_domain", (str, list), [])
-        domains = [domains] if isinstance(domains, str) else domains
-        headers = t.table("headers", required=False)
-        rule = Rule(
-            name=t.get("name", str),
-            priority=priority,
-            category=t.get("category", str, None),
-            team=t.get("team", str, None),
-            from_regex=t.regex("from_regex"),
-            sender_domains=tuple(str(d).lower() for d in domains),
-            subject_regex=t.regex("subject_regex"),
-            body_regex=t.regex("body_regex"),
-            headers=tuple(
-                (name.lower(), headers.regex(name)) for name in (headers.data if headers else {})
-            ),
-        )
-        if not (
-            rule.from_regex
-            or rule.sender_domains
-            or rule.subject_regex
-            or rule.body_regex
-            or rule.headers
-        ):
-            raise ConfigError(f"{t.path}: a rule needs at least one condition")
-        t.reject_unknown()
-        rules.append(rule)
-    return tuple(rules)
+    return tuple(_rule(Table(item, f"rules[{index}]")) for index, item in enumerate(items))
+
+
+def _rule(t: Table) -> Rule:
+    priority = t.get("priority", str, None)
+    if priority is not None and priority not in PRIORITIES:
+        raise ConfigError(f"{t.key('priority')}: {priority!r} is not one of P0..P3")
+    domains = t.get("sender_domain", (str, list), [])
+    domains = [domains] if isinstance(domains, str) else domains
+    headers = t.table("headers", required=False)
+    rule = Rule(
+        name=t.get("name", str),
+        priority=priority,
+        category=t.get("category", str, None),
+        team=t.get("team", str, None),
+        from_regex=t.regex("from_regex"),
+        sender_domains=tuple(str(d).lower() for d in domains),
+        subject_regex=t.regex("subject_regex"),
+        body_regex=t.regex("body_regex"),
+        headers=tuple(
+            (name.lower(), headers.regex(name)) for name in (headers.data if headers else {})
+        ),
+    )
+    conditions = (rule.from_regex, rule.sender_domains, rule.subject_regex, rule.body_regex)
+    if not any(conditions) and not rule.headers:
+        raise ConfigError(f"{t.path}: a rule needs at least one condition")
+    t.reject_unknown()
+    return rule
 
 
 def resolve_path(cli_value: str | None) -> Path:

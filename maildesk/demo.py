@@ -228,21 +228,26 @@ def _run(tmp: Path, imap_port: int, smtp_port: int, capture: _Capture) -> None:
     daemon.start()
     try:
         _wait_processed(app, len(SAMPLES))
-        first_ack = next(m for m in capture.mails if m["In-Reply-To"] == SAMPLES[0]["Message-ID"])
-        follow_up = customer_mail(
-            "Ann Lee <ann@shop.example>",
-            f"Re: {first_ack['Subject']}",
-            "Still failing at 10:05, about 300 orders lost so far.",
-            In_Reply_To=first_ack["Message-ID"],
-            References=first_ack["Message-ID"],
-        )
-        _append(imap_port, follow_up)
-        click.echo("customer replied to the first acknowledgement")
+        _reply_to_first_ack(imap_port, capture)
         _wait_processed(app, len(SAMPLES) + 1)
     finally:
         daemon.shutdown()
     _summary(app, capture)
     app.close()
+
+
+def _reply_to_first_ack(imap_port: int, capture: _Capture) -> None:
+    """The customer answers our acknowledgement: it must join the same ticket."""
+    first_ack = next(m for m in capture.mails if m["In-Reply-To"] == SAMPLES[0]["Message-ID"])
+    follow_up = customer_mail(
+        "Ann Lee <ann@shop.example>",
+        f"Re: {first_ack['Subject']}",
+        "Still failing at 10:05, about 300 orders lost so far.",
+        In_Reply_To=first_ack["Message-ID"],
+        References=first_ack["Message-ID"],
+    )
+    _append(imap_port, follow_up)
+    click.echo("customer replied to the first acknowledgement")
 
 
 def _summary(app: App, capture: _Capture) -> None:

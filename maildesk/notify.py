@@ -128,6 +128,19 @@ def queue_mail(session: Session, app: App, ticket: Ticket, draft: Draft, now: da
         full_text=draft.text,
         source=f"outbox:{draft.kind}",
     )
+    return _enqueue(session, ticket, draft, sender, message_id, raw, now)
+
+
+def _enqueue(
+    session: Session,
+    ticket: Ticket,
+    draft: Draft,
+    sender: str,
+    message_id: str,
+    raw: bytes,
+    now: datetime,
+) -> int:
+    """The outbox row the send job picks up; returns its id."""
     row = {
         "kind": draft.kind,
         "ticket_id": ticket.id,
