@@ -1,6 +1,7 @@
 """Parsing and decoding: headers, charsets, bodies, parts. Pure, no servers."""
 
 import base64
+import email
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,23 @@ def test_tnef_body_and_attachments_come_through() -> None:
     assert "the scanner on floor 2 shows error 0x51" in mail.text
     assert [p.filename for p in mail.parts] == ["winmail.dat", "scan-error.txt"]
     assert mail.parts[1].data == b"error 0x51 at 09:14"
+
+
+def test_tnef_rtf_body_becomes_text_and_a_broken_one_loses_nothing() -> None:
+    raw = (MAIL / "tnef_rtf_body.eml").read_bytes()
+    assert "VPN 客户端每十分钟断开一次" in parse(raw).text
+    winmail = email.message_from_bytes(raw).get_payload()[0].get_payload(decode=True)
+    assert b"LZFu" in winmail  # the compressed-RTF magic
+    damaged = winmail.replace(b"LZFu", b"XXXX")  # an unknown compression
+    mail = parse(
+        multipart(
+            b"Content-Type: text/plain\n\nsee the attachment",
+            b"Content-Type: application/ms-tnef; name=winmail.dat\n"
+            b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(damaged),
+        )
+    )
+    assert mail.text.strip() == "see the attachment"
+    assert [p.filename for p in mail.parts] == ["winmail.dat"]
 
 
 def test_broken_tnef_is_kept_as_a_file_only() -> None:
