@@ -120,12 +120,13 @@ class Inbox:
 
         return self._call(do)
 
-    def mark_done(self, uid: int, folder: str) -> None:
-        """Move to `folder`; with no folder configured, flag the message seen instead."""
+    def mark_done(self, uids: list[int], folder: str) -> None:
+        """Move to `folder` in one command; with no folder configured, flag them seen instead."""
+        uid_set = ",".join(map(str, uids))
         if folder:
-            self._call(lambda b: b.move(str(uid), folder))
+            self._call(lambda b: b.move(uid_set, folder))
         else:
-            self._call(lambda b: b.flag(str(uid), ("\\Seen",), True))
+            self._call(lambda b: b.flag(uid_set, ("\\Seen",), True))
 
     def supports_idle(self) -> bool:
         return "IDLE" in self.box.client.capabilities

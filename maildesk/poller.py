@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from maildesk import intake
 from maildesk.app import App
+from maildesk.chunked import chunked
 from maildesk.db import transaction
 from maildesk.errors import ConfigError
 from maildesk.inbox import Inbox
@@ -23,6 +24,8 @@ from maildesk.intake import Outcome
 from maildesk.models import Cursor, Receipt
 
 log = logging.getLogger(__name__)
+# UIDs per round: receipts looked up in one query, moves sent in one command per folder.
+CHUNK = 50
 
 
 @dataclass
@@ -46,39 +49,66 @@ def poll_once(app: App, stop: threading.Event | None = None) -> PollResult:
         validity = inbox.uidvalidity()
         cursor = _load_cursor(app, inbox.key, validity)
         moving = bool(app.config.imap.processed_folder)
-        for uid in inbox.uids(after=0 if moving else cursor):
-            if stop is not None and stop.is_set():
+        for chunk in chunked(inbox.uids(after=0 if moving else cursor), CHUNK):
+            if not _handle_chunk(app, inbox, validity, chunk, result, stop):
                 break
-            _handle_uid(app, inbox, validity, uid, result)
     return result
 
 
-def _handle_uid(app: App, inbox: Inbox, validity: int, uid: int, result: PollResult) -> None:
-    outcome = _known_outcome(app, inbox.key, validity, uid)
-    if outcome is None:
-        raw = inbox.fetch(uid)
-        if raw is None:
-            return
-        outcome = intake.process(
-            app,
-            raw,
-            f"imap:{inbox.key}#{validity}:{uid}",
-            bookkeeping=receipt_writer(inbox.key, validity, uid),
-        )
-        result.count(outcome)
+def _handle_chunk(
+    app: App,
+    inbox: Inbox,
+    validity: int,
+    uids: list[int],
+    result: PollResult,
+    stop: threading.Event | None,
+) -> bool:
+    """Process `uids` one transaction each, then move them in one command per folder.
+
+    False when `stop` was set: the mails handled so far are still moved.
+    """
+    known = _known_outcomes(app, inbox.key, validity, uids)
+    done: dict[str, list[int]] = {}
     imap = app.config.imap
-    folder = imap.quarantine_folder if outcome == Outcome.QUARANTINED else imap.processed_folder
-    inbox.mark_done(uid, folder)
+    try:
+        for uid in uids:
+            if stop is not None and stop.is_set():
+                return False
+            outcome = known.get(uid) or _process_uid(app, inbox, validity, uid, result)
+            if outcome is not None:
+                quarantined = outcome == Outcome.QUARANTINED
+                folder = imap.quarantine_folder if quarantined else imap.processed_folder
+                done.setdefault(folder, []).append(uid)
+    finally:
+        for folder, handled in done.items():
+            inbox.mark_done(handled, folder)
+    return True
 
 
-def _known_outcome(app: App, key: str, validity: int, uid: int) -> Outcome | None:
+def _process_uid(
+    app: App, inbox: Inbox, validity: int, uid: int, result: PollResult
+) -> Outcome | None:
+    """Fetch and run intake on one message; None when it vanished from the server."""
+    raw = inbox.fetch(uid)
+    if raw is None:
+        return None
+    outcome = intake.process(
+        app,
+        raw,
+        f"imap:{inbox.key}#{validity}:{uid}",
+        bookkeeping=receipt_writer(inbox.key, validity, uid),
+    )
+    result.count(outcome)
+    return outcome
+
+
+def _known_outcomes(app: App, key: str, validity: int, uids: list[int]) -> dict[int, Outcome]:
+    """Receipts of mail already handled (a crash came between commit and move)."""
+    query = select(Receipt.uid, Receipt.outcome).where(
+        Receipt.mailbox == key, Receipt.uidvalidity == validity, Receipt.uid.in_(uids)
+    )
     with transaction(app.sessions) as session:
-        outcome = session.scalar(
-            select(Receipt.outcome).where(
-                Receipt.mailbox == key, Receipt.uidvalidity == validity, Receipt.uid == uid
-            )
-        )
-    return Outcome(outcome) if outcome else None
+        return {uid: Outcome(outcome) for uid, outcome in session.execute(query)}
 
 
 def receipt_writer(key: str, validity: int, uid: int) -> intake.Bookkeeping:

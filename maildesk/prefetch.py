@@ -11,29 +11,16 @@ exception (and the quarantine reason) is its own.
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TypeVar
 
+from maildesk.chunked import chunked
 from maildesk.message import Incoming, parse
 from maildesk.sources import RawMail
 
 BATCH = 100
 WINDOW = 4
-T = TypeVar("T")
 Parsed = list[tuple[RawMail, Incoming | None]]
-
-
-def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """`items` in lists of `size` (the last one shorter), read lazily."""
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _parse_or_none(raw: bytes) -> Incoming | None:
@@ -52,12 +39,12 @@ def parsed_batches(
 ) -> Iterator[Parsed]:
     """Batches of mails with their parse, in order; unparsed when there is only one core."""
     if (os.cpu_count() or 1) < 2:
-        for batch in batches(items, size):
+        for batch in chunked(items, size):
             yield [(item, None) for item in batch]
         return
     with ProcessPoolExecutor(max_workers=1) as pool:
         pending: deque[tuple[list[RawMail], Future]] = deque()
-        for batch in batches(items, size):
+        for batch in chunked(items, size):
             pending.append((batch, pool.submit(_parse_all, [item.raw for item in batch])))
             if len(pending) >= window:
                 yield _joined(*pending.popleft())

@@ -1,5 +1,6 @@
 """The IMAP layer on two real servers (Dovecot and pymap): UIDs, moves, crash recovery."""
 
+import threading
 from dataclasses import replace
 
 import pytest
@@ -33,7 +34,7 @@ def test_inbox_lists_fetches_and_moves(any_mailbox, make_app):
         assert inbox.uids(after=uids[1]) == []
         raw = inbox.fetch(uids[1])
         assert first["Message-ID"].encode() not in raw and second["Message-ID"].encode() in raw
-        inbox.mark_done(uids[0], "Processed")
+        inbox.mark_done([uids[0]], "Processed")
         assert inbox.uidvalidity() > 0
     assert any_mailbox.count("INBOX") == 1 and any_mailbox.count("Processed") == 1
 
@@ -53,6 +54,33 @@ def test_crash_between_commit_and_move_is_finished_without_a_second_entry(any_ma
     assert any_mailbox.count("INBOX") == 0 and any_mailbox.count("Processed") == 1
     with db.transaction(app.sessions) as session:
         assert views.stats(session)["messages"] == 1
+
+
+class StopAfter(threading.Event):
+    """A stop request that arrives after `checks` looks (SIGTERM while a chunk is in hand)."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.checks = checks
+
+    def is_set(self) -> bool:
+        self.checks -= 1
+        return self.checks < 0
+
+
+def test_stop_mid_chunk_moves_what_was_handled_and_the_rest_waits(mailbox, make_app):
+    app = make_app(mailbox)
+    mailbox.deliver(*(make_mail(subject=f"mail {n}") for n in range(3)))
+    mailbox.deliver(b"\x01\x02 not a mail\r\n")
+
+    first = poller.poll_once(app, stop=StopAfter(1))
+
+    assert first.handled == 1
+    assert mailbox.count("Processed") == 1 and mailbox.count("INBOX") == 3
+    rest = poller.poll_once(app)
+    assert rest.outcomes == {"stored": 2, "quarantined": 1}
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == 3
+    assert mailbox.count("Quarantine") == 1
 
 
 def test_flag_mode_uses_the_cursor_and_survives_a_uidvalidity_change(mailbox, make_app):
