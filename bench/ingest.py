@@ -551,7 +551,8 @@ def run_child(argv: list[str], env: dict[str, str], logs: Path, name: str) -> Ch
     )
 
 
-def write_config(work: Path) -> Path:
+def write_config(work: Path, extra: str = "") -> Path:
+    """The bench desk's config; `extra` is appended TOML (poll.py adds [imap])."""
     path = work / "maildesk.toml"
     path.write_text(
         f"""
@@ -582,7 +583,8 @@ name = "vip"
 sender_domain = "vip.example"
 priority = "P1"
 team = "key-accounts"
-""",
+"""
+        + extra,
         encoding="utf-8",
     )
     return path
