@@ -11,6 +11,7 @@ from maildesk import db
 from maildesk.config import Config
 from maildesk.errors import ConfigError
 from maildesk.follow_up import SubjectTag
+from maildesk.parse_worker import Budget, ParseWorker
 from maildesk.templates import Templates
 
 MIN_SECRET_LENGTH = 16
@@ -30,6 +31,7 @@ class App:
     templates: Templates
     tag: SubjectTag
     secret: str
+    parser: ParseWorker
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
@@ -40,7 +42,11 @@ class App:
                 f"{config.desk.secret.key}: the value of {config.desk.secret.env} is too short "
                 f"(at least {MIN_SECRET_LENGTH} characters)"
             )
-        engine = db.make_engine(config.database.url)
+        engine = db.make_engine(config.database.url, config.database.busy_timeout)
+        intake = config.intake
+        budget = Budget(
+            intake.max_message_bytes, intake.parse_seconds, intake.parse_memory_mb * 1024 * 1024
+        )
         return cls(
             config=config,
             engine=engine,
@@ -48,8 +54,10 @@ class App:
             templates=Templates(config.desk.templates_dir, config.desk.default_locale),
             tag=SubjectTag(config.desk.subject_tag),
             secret=secret,
+            parser=ParseWorker(budget),
             clock=clock,
         )
 
     def close(self) -> None:
+        self.parser.close()
         self.engine.dispose()

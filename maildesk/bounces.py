@@ -25,9 +25,9 @@ _CONTACT = select(Contact).where(Contact.address == bindparam("address"))
 _BOUNCING = select(Contact.address).where(Contact.bouncing.is_(True))
 
 
-def record(session: Session, ticket: Ticket, mail: Incoming, raw: bytes, now: datetime) -> None:
+def record(session: Session, ticket: Ticket, mail: Incoming, now: datetime) -> None:
     """Note on `ticket` who did not get which mail of ours; mark failed addresses."""
-    reports = dsn.reports(raw)
+    reports = mail.reports
     sent = _returned_mail(session, ticket, mail)
     if sent is None:
         summary = "; ".join(f"{r.final}: {r.reason()}" for r in reports) or "no delivery report"

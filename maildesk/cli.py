@@ -119,7 +119,7 @@ def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
             disable=not sys.stderr.isatty(),
         )
         with bar:  # each batch is one transaction (intake.process_batch)
-            for batch in prefetch.parsed_batches(sources.read(path)):
+            for batch in prefetch.parsed_batches(app.parser, sources.read(path)):
                 pending = [intake.Pending(i.raw, f"import:{i.label}", mail) for i, mail in batch]
                 for outcome in intake.process_batch(app, pending):
                     counts[outcome] = counts.get(outcome, 0) + 1

@@ -60,6 +60,9 @@ class DeskConfig:
 class IntakeConfig:
     ack_follow_ups: bool
     max_attachment_bytes: int
+    max_message_bytes: int
+    parse_seconds: float
+    parse_memory_mb: int
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class LoopsConfig:
 @dataclass(frozen=True)
 class DatabaseConfig:
     url: str
+    busy_timeout: float = 30.0  # SQLite: seconds to wait for another writer's lock
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     desk = _desk(root.table("desk"), smtp)
     config = Config(
         desk=desk,
-        database=DatabaseConfig(url=root.table("database").get("url", str)),
+        database=_database(root.table("database")),
         imap=_imap(root.table("imap", required=False)),
         smtp=smtp,
         outbox=_outbox(root.table("outbox", required=False)),
@@ -250,11 +254,20 @@ def _outbox(t: Table | None) -> OutboxConfig:
     return outbox
 
 
+def _database(t: Table) -> DatabaseConfig:
+    database = DatabaseConfig(t.get("url", str), t.positive("busy_timeout", 30.0))
+    t.reject_unknown()
+    return database
+
+
 def _intake(t: Table | None) -> IntakeConfig:
     t = t or Table({}, "intake")
     intake = IntakeConfig(
         ack_follow_ups=t.get("ack_follow_ups", bool, False),
         max_attachment_bytes=int(t.positive("max_attachment_bytes", 10 * 1024 * 1024)),
+        max_message_bytes=int(t.positive("max_message_bytes", 50 * 1024 * 1024)),
+        parse_seconds=t.positive("parse_seconds", 30.0),
+        parse_memory_mb=int(t.positive("parse_memory_mb", 2048)),
     )
     t.reject_unknown()
     return intake

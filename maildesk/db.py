@@ -5,23 +5,32 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from maildesk.errors import ConfigError, TemporaryFailure
+from maildesk.errors import ConfigError, DatabaseUnavailable, TemporaryFailure
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. Kept here so that commands check the schema without
 # loading Alembic and every migration (a fifth of start-up); a test holds it
 # equal to Alembic's head.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL, foreign keys and a busy timeout."""
+# SQLite's words for another connection holding the lock.
+_SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+# PostgreSQL SQLSTATEs that say "try again": a lost connection (class 08), a
+# serialization failure or deadlock (40001, 40P01), too many connections, a
+# lock not available, an administrator or crash shutdown.
+_PG_TRANSIENT = ("08", "40001", "40P01", "53300", "55P03", "57P01", "57P02", "57P03")
+
+
+def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
+    """An engine; SQLite gets WAL, foreign keys and a busy timeout (seconds)."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": busy_timeout})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -43,6 +52,36 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""
     with factory() as session, session.begin():
         yield session
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error that is nobody's fault and may pass: locked, busy, disconnected."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    if state:
+        return state.startswith(_PG_TRANSIENT)
+    if not isinstance(exc, OperationalError):
+        return False
+    if "sqlite" not in type(exc.orig).__module__:
+        return True  # a server's driver: connection refused or lost
+    message = str(exc.orig).lower()
+    return any(words in message for words in _SQLITE_BUSY)
+
+
+@contextmanager
+def unavailable_is_temporary() -> Iterator[None]:
+    """A transient database error leaves as DatabaseUnavailable (exit 75, retried later)."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as exc:
+        if not is_transient(exc):
+            raise
+        raise DatabaseUnavailable(f"database unavailable: {getattr(exc, 'orig', exc)}") from exc
 
 
 def execute(session: Session, statement: Executable, params: dict | None = None) -> CursorResult:

@@ -1,14 +1,12 @@
 """Delivery status notifications (RFC 3464): who did not get the mail, and why. Pure.
 
-`message.py` finds the returned message's headers; this reads the
-per-recipient fields (Original-/Final-Recipient, Action, Status,
+`message.py` finds the returned message's headers and calls this, in the
+parse child, for the per-recipient fields (Original-/Final-Recipient, Action, Status,
 Diagnostic-Code) that say which address failed, and Exim's
 X-Failed-Recipients for bounces without a report.
 """
 
-import email
 from dataclasses import dataclass
-from email import policy
 from email.message import Message
 from email.utils import getaddresses
 
@@ -39,9 +37,8 @@ class Report:
         return " ".join(part for part in (self.action, self.status, self.diagnostic) if part)
 
 
-def reports(raw: bytes) -> tuple[Report, ...]:
+def reports(msg: Message) -> tuple[Report, ...]:
     """Per-recipient reports of a bounce; empty when it carries none."""
-    msg = email.message_from_bytes(raw, policy=policy.default)
     found = [
         _report(block)
         for part in msg.walk()

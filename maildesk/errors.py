@@ -19,6 +19,10 @@ class TemporaryFailure(MaildeskError):
     exit_code = 75
 
 
+class DatabaseUnavailable(TemporaryFailure):
+    """The database is locked, busy or gone for now; the mail in hand is not at fault."""
+
+
 class TemplateError(MaildeskError):
     """A template is missing, does not parse, or fails to render."""
 

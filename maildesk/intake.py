@@ -1,8 +1,11 @@
 """The pipeline for one incoming mail: the STEPS tuple, in order, in one transaction.
 
 Each step reads and sets fields of one typed `Intake`. `Discard` stops on
-purpose (a duplicate); any other exception rolls the transaction back and the
-raw bytes are quarantined in a new one, so one bad mail never blocks the rest.
+purpose (a duplicate); an error the mail causes rolls the transaction back and
+the raw bytes are quarantined in a new one, so one bad mail never blocks the
+rest. An error that is nobody's fault (a locked or lost database, a parser
+that does not start) is not the mail's: it leaves as TemporaryFailure, the
+mail stays where it is and is taken again on the next cycle.
 `poll`, `run` and `replay` come through `process`, one mail per transaction;
 `import` through `process_batch`, many mails per transaction.
 """
@@ -19,11 +22,12 @@ from sqlalchemy.orm import Session
 from maildesk import blobs, bounces, follow_up, notify, rules, tickets
 from maildesk.app import App
 from maildesk.classify import classify
-from maildesk.db import execute, transaction
-from maildesk.errors import Discard
+from maildesk.db import execute, is_transient, transaction, unavailable_is_temporary
+from maildesk.errors import Discard, TemporaryFailure
 from maildesk.language import detect_locale
-from maildesk.message import Incoming, parse
+from maildesk.message import Incoming
 from maildesk.models import Direction, MailClass, Message, Quarantine, Status, Ticket
+from maildesk.parse_worker import Unparseable
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ class Intake:
     source: str
     now: datetime
     raw_id: int | None = None
+    parsed: Incoming | Unparseable | None = None  # by prefetch, ahead of the steps
     mail: Incoming | None = None
     mail_class: MailClass = MailClass.HUMAN
     ticket: Ticket | None = None
@@ -59,9 +64,14 @@ def store_raw(ctx: Intake, app: App, session: Session) -> None:
 
 
 def parse_mail(ctx: Intake, app: App, session: Session) -> None:
-    """Sets mail from the raw bytes, unless a prefetching worker already parsed them."""
-    if ctx.mail is None:
-        ctx.mail = parse(ctx.raw)
+    """Sets mail: parsed in the budgeted child (parse_worker.py), or ahead by prefetch.
+
+    Raises Unparseable, with the reason, for a mail that is too large, broken
+    or over its parse budget.
+    """
+    if isinstance(ctx.parsed, Unparseable):
+        raise ctx.parsed
+    ctx.mail = ctx.parsed or app.parser.parse(ctx.raw)
 
 
 # Built once: constructing a statement costs more than running it (see bench/).
@@ -132,7 +142,7 @@ def store_attachments(ctx: Intake, app: App, session: Session) -> None:
 def note_bounce(ctx: Intake, app: App, session: Session) -> None:
     """A bounce on a ticket: note who did not get our mail and stop writing to them."""
     if ctx.mail_class is MailClass.BOUNCE and not ctx.is_new:
-        bounces.record(session, ctx.ticket, ctx.mail, ctx.raw, ctx.now)
+        bounces.record(session, ctx.ticket, ctx.mail, ctx.now)
 
 
 def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
@@ -188,9 +198,9 @@ def process(
     now: datetime | None = None,
     bookkeeping: Bookkeeping | None = None,
     quarantined: Quarantine | None = None,
-    parsed: Incoming | None = None,
+    parsed: Incoming | Unparseable | None = None,
 ) -> Outcome:
-    """Run STEPS on one mail; never raises for a bad mail.
+    """Run STEPS on one mail; never raises for a bad mail, raises TemporaryFailure.
 
     `bookkeeping` runs inside the same transaction (the IMAP receipt and
     cursor), so a crash leaves either everything or nothing. `quarantined`
@@ -198,23 +208,34 @@ def process(
     `parsed` is `raw` already parsed elsewhere (prefetch.py).
     """
     now = now or app.clock()
-    try:
-        with transaction(app.sessions) as session:
-            ctx = Intake(raw=raw, source=source, now=now, mail=parsed)
-            outcome = _run_steps(ctx, app, session)
-            if quarantined is not None:
-                session.get(Quarantine, quarantined.id).replayed_at = now
-            if bookkeeping:
-                bookkeeping(session, outcome)
-        return outcome
-    except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
+    with unavailable_is_temporary():
+        try:
+            with transaction(app.sessions) as session:
+                ctx = Intake(raw=raw, source=source, now=now, parsed=parsed)
+                outcome = _run_steps(ctx, app, session)
+                if quarantined is not None:
+                    session.get(Quarantine, quarantined.id).replayed_at = now
+                if bookkeeping:
+                    bookkeeping(session, outcome)
+            return outcome
+        except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
+            if isinstance(exc, TemporaryFailure) or is_transient(exc):
+                raise
+            _log_quarantine(source, exc)
+            reason = f"{type(exc).__name__}: {exc}"[:2000]
+            with transaction(app.sessions) as session:
+                _quarantine(session, raw, source, reason, now, quarantined)
+                if bookkeeping:
+                    bookkeeping(session, Outcome.QUARANTINED)
+            return Outcome.QUARANTINED
+
+
+def _log_quarantine(source: str, exc: Exception) -> None:
+    """A verdict of the parser needs one line; anything else, the traceback."""
+    if isinstance(exc, Unparseable):
+        log.warning("quarantining mail from %s: %s", source, exc)
+    else:
         log.exception("quarantining mail from %s", source)
-        reason = f"{type(exc).__name__}: {exc}"[:2000]
-        with transaction(app.sessions) as session:
-            _quarantine(session, raw, source, reason, now, quarantined)
-            if bookkeeping:
-                bookkeeping(session, Outcome.QUARANTINED)
-        return Outcome.QUARANTINED
 
 
 @dataclass(frozen=True)
@@ -223,7 +244,7 @@ class Pending:
 
     raw: bytes
     source: str
-    parsed: Incoming | None = None
+    parsed: Incoming | Unparseable | None = None
 
 
 def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
@@ -236,7 +257,7 @@ def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
     try:
         with transaction(app.sessions) as session:
             return [
-                _run_steps(Intake(m.raw, m.source, app.clock(), mail=m.parsed), app, session)
+                _run_steps(Intake(m.raw, m.source, app.clock(), parsed=m.parsed), app, session)
                 for m in batch
             ]
     except Exception:  # noqa: BLE001 - retried one by one just below

@@ -14,7 +14,7 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from maildesk import mime, tnef
+from maildesk import dsn, mime, tnef
 from maildesk.headers import (
     attachment_filename,
     decode_header,
@@ -69,6 +69,7 @@ class Incoming:
     headers: dict[str, tuple[str, ...]] = field(repr=False)
     parts: tuple[Part, ...] = ()
     returned: Returned | None = None
+    reports: tuple[dsn.Report, ...] = ()  # a bounce's per-recipient delivery reports
 
     def header(self, name: str) -> str:
         """First value of header `name` (case-insensitive), or ''."""
@@ -113,6 +114,7 @@ def parse(raw: bytes) -> Incoming:
         headers=headers,
         parts=tuple(body.parts),
         returned=_returned(msg),
+        reports=dsn.reports(msg),
     )
 
 

@@ -2,9 +2,17 @@
 
 The body is plain text, HTML, or (Outlook's "Rich Text" format) compressed
 RTF, which tnefparse decompresses with compressed_rtf and striprtf reads.
+
+tnefparse trusts the counts inside the blob: a property count of 2^31 in a
+300-byte file makes it loop (and log) two billion times. `_counts_fit` walks
+the object framing first and refuses a blob whose lengths or counts need more
+bytes than remain; what else a crafted blob can do is bounded by the parse
+budget (parse_worker.py). The library's per-item log lines are silenced.
 """
 
+import logging
 import mimetypes
+import struct
 from dataclasses import dataclass
 
 from striprtf.striprtf import rtf_to_text
@@ -12,6 +20,16 @@ from tnefparse import TNEF
 
 from maildesk.charsets import decode_bytes
 from maildesk.payloads import html_to_text
+
+logging.getLogger("tnefparse").setLevel(logging.CRITICAL + 1)
+
+_SIGNATURE = 0x223E9F78
+_OBJECT_HEAD = struct.Struct("<BHHI")  # level, attribute name, attribute type, length
+_CHECKSUM = 2
+# Objects whose data starts with a count of items (MAPI properties, recipient rows).
+_COUNTED = frozenset({0x9003, 0x9004, 0x9005})
+# Each counted item takes at least 4 bytes (a row's own count; a property's type and name).
+_MIN_ITEM = 4
 
 
 @dataclass(frozen=True)
@@ -22,6 +40,8 @@ class Unpacked:
 
 def unpack(data: bytes) -> Unpacked | None:
     """Text and files of a TNEF blob; None when it is not readable TNEF."""
+    if not _counts_fit(data):
+        return None
     try:
         tnef = TNEF(data, do_checksum=False)
     except (ValueError, IndexError, KeyError, UnicodeError, TypeError):
@@ -31,6 +51,26 @@ def unpack(data: bytes) -> Unpacked | None:
         name = attachment.long_filename() or attachment.name
         files.append((name, _guess_type(name), attachment.data))
     return Unpacked(text=_tnef_text(tnef), files=tuple(files))
+
+
+def _counts_fit(data: bytes) -> bool:
+    """The signature is there and every item count fits the bytes that remain.
+
+    A truncated last object is tolerated (tnefparse reads what is there).
+    """
+    if len(data) < 6 or struct.unpack_from("<I", data)[0] != _SIGNATURE:
+        return False
+    offset = 6
+    while offset + _OBJECT_HEAD.size <= len(data):
+        _level, name, _kind, length = _OBJECT_HEAD.unpack_from(data, offset)
+        start = offset + _OBJECT_HEAD.size
+        available = min(length, len(data) - start)
+        if name in _COUNTED and available >= 4:
+            count = struct.unpack_from("<I", data, start)[0]
+            if count * _MIN_ITEM > available - 4:
+                return False
+        offset = start + length + _CHECKSUM
+    return True
 
 
 def _tnef_text(tnef: TNEF) -> str:

@@ -26,6 +26,7 @@ from maildesk import config as config_module
 from maildesk import db, demo
 from maildesk.app import App
 from maildesk.demo import free_port
+from maildesk.parse_worker import Budget, ParseWorker
 
 PASSWORD = "secret"
 SECRET = "test-secret-0123456789abcdef"
@@ -145,6 +146,18 @@ def pymap_server() -> Iterator[ImapServer]:
         proc.wait(15)
 
 
+# The parse budget of tests: short enough that a runaway parse ends quickly.
+TEST_BUDGET = Budget(max_bytes=10 * 1024 * 1024, seconds=2.0, memory_bytes=512 * 1024 * 1024)
+
+
+@pytest.fixture(scope="session")
+def parser() -> Iterator[ParseWorker]:
+    """A parse child shared by the tests that parse without an App."""
+    worker = ParseWorker(TEST_BUDGET)
+    yield worker
+    worker.close()
+
+
 @dataclass
 class SmtpSink:
     """What the daemon sent, as parsed messages with their envelopes."""
@@ -223,7 +236,12 @@ def clock() -> Clock:
 
 
 def config_text(
-    db_path: Path, imap_port: int | None, user: str | None, smtp_port: int | None, extra: str = ""
+    db_path: Path,
+    imap_port: int | None,
+    user: str | None,
+    smtp_port: int | None,
+    extra: str = "",
+    busy_timeout: float = 30.0,
 ) -> str:
     parts = [
         f"""
@@ -236,6 +254,7 @@ secret_env = "MAILDESK_SECRET"
 
 [database]
 url = "sqlite:///{db_path}"
+busy_timeout = {busy_timeout}
 
 [outbox]
 retry_base_seconds = 60
@@ -290,7 +309,10 @@ def make_app(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 
     def build(
-        mailbox: Mailbox | None = None, sink: SmtpSink | None = None, extra: str = ""
+        mailbox: Mailbox | None = None,
+        sink: SmtpSink | None = None,
+        extra: str = "",
+        busy_timeout: float = 30.0,
     ) -> App:
         path = tmp_path / "maildesk.toml"
         path.write_text(
@@ -300,6 +322,7 @@ def make_app(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., App]]:
                 mailbox.user if mailbox else None,
                 sink.port if sink else None,
                 extra,
+                busy_timeout,
             ),
             encoding="utf-8",
         )

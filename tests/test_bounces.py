@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from maildesk import db, dsn, outbox, poller, views
+from maildesk.message import parse
 from maildesk.models import Base, Contact
 from tests.conftest import make_mail
 
@@ -183,7 +184,7 @@ def test_bounce_naming_none_of_our_mails_is_stored_but_marks_nothing(mailbox, sm
 
 def test_report_lines_are_read_per_recipient():
     raw = delivery_report(b"Subject: x\n", final="Ann@Customer.Example", status="5.2.2")
-    [report] = dsn.reports(raw)
+    [report] = parse(raw).reports
     assert report.final == ANN and report.names("ANN@customer.example")
     assert report.permanent and report.status == "5.2.2"
     assert report.diagnostic.startswith("550 5.2.2 <Ann@Customer.Example>: Recipient")
@@ -191,8 +192,8 @@ def test_report_lines_are_read_per_recipient():
 
 def test_exim_failed_recipients_header_without_report():
     raw = b"From: MAILER-DAEMON@x.example\nX-Failed-Recipients: A@B.example\n\nbody\n"
-    assert dsn.reports(raw) == (dsn.Report(final="a@b.example"),)
-    assert dsn.reports(raw)[0].permanent
+    assert parse(raw).reports == (dsn.Report(final="a@b.example"),)
+    assert parse(raw).reports[0].permanent
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 import mailbox
 
 from maildesk import prefetch, sources
+from maildesk.message import Incoming
+from maildesk.parse_worker import Unparseable
 from maildesk.sources import RawMail
 from tests.conftest import make_mail
 
@@ -36,10 +38,13 @@ def test_crlf_mbox_and_unknown_count(tmp_path):
     assert sources.count(path) is None
 
 
-def test_prefetch_keeps_order_and_leaves_bad_mail_to_the_main_process():
+def test_prefetch_keeps_order_and_gives_bad_mail_its_reason(parser):
     items = [RawMail(str(n), make_mail(subject=f"s{n}").as_bytes()) for n in range(10)]
     items.insert(3, RawMail("bad", b"\x01\x02 not a mail"))
-    results = [pair for batch in prefetch.parsed_batches(iter(items), size=4) for pair in batch]
+    batches = list(prefetch.parsed_batches(parser, iter(items), size=4, ahead=3))
+    results = [pair for batch in batches for pair in batch]
+    assert [len(batch) for batch in batches] == [4, 4, 3]
     assert [item.label for item, _ in results] == [item.label for item in items]
-    assert results[3][1] is None
-    assert [mail.subject for _, mail in results if mail] == [f"s{n}" for n in range(10)]
+    assert isinstance(results[3][1], Unparseable) and "no headers found" in str(results[3][1])
+    parsed = [mail.subject for _, mail in results if isinstance(mail, Incoming)]
+    assert parsed == [f"s{n}" for n in range(10)]
