@@ -4,7 +4,8 @@ Two autoresponders answering each other, or a misbehaving sender opening a
 ticket a minute, must not make us send mail without end. Like Znuny
 (`PostmasterMaxEmails`, 40 per address per day) and Zammad (25 per ticket per
 hour) we count what we already queued; past the budget the mail is stored and
-not answered. No-reply and bouncing addresses never get automatic mail.
+not answered. No-reply and bouncing addresses never get automatic mail, and
+neither does anything but one address we would deliver to (addresses.py).
 
 Only automatic mail to customers is budgeted (acks, status updates, surveys):
 agent replies are people writing, and staff notices (agent notifications,
@@ -17,9 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from maildesk.addresses import MAX_LENGTH, deliverable
 from maildesk.config import LoopsConfig
 from maildesk.db import execute
-from maildesk.models import OutboxKind, OutboxMail
+from maildesk.models import OutboxKind, OutboxMail, OutboxRecipient
+from maildesk.plaintext import one_line
 
 BUDGETED_KINDS = frozenset({OutboxKind.ACK, OutboxKind.STATUS_UPDATE, OutboxKind.SURVEY})
 ADDRESS_WINDOW = timedelta(hours=24)
@@ -34,10 +37,18 @@ class Recent:
     on_ticket: int
 
 
-def refusal(config: LoopsConfig, address: str, bouncing: bool, recent: Recent) -> str | None:
-    """Why no automatic mail may go to `address` now, or None when it may. Pure."""
-    if not address or "@" not in address or config.no_reply.search(address.lower()):
-        return f"{address or 'no address'} is a no-reply address"
+def refusal(
+    config: LoopsConfig, to: tuple[str, ...], bouncing: bool, recent: Recent
+) -> str | None:
+    """Why no automatic mail may go to the envelope `to` now, or None when it may. Pure."""
+    if len(to) != 1:
+        return f"automatic mail goes to one address, not {len(to)}"
+    address = to[0]
+    why = deliverable(address)
+    if why is not None:
+        return f"not an address we deliver to ({why}): {one_line(address, MAX_LENGTH)}"
+    if config.no_reply.search(address.lower()):
+        return f"{address} is a no-reply address"
     if bouncing:
         return f"mail to {address} bounces"
     if recent.to_address >= config.max_per_address_per_day:
@@ -53,7 +64,11 @@ def refusal(config: LoopsConfig, address: str, bouncing: bool, recent: Recent) -
     return None
 
 
-_TO_ADDRESS = OutboxMail.recipients == bindparam("address")
+_TO_ADDRESS = OutboxMail.id.in_(
+    select(OutboxRecipient.outbox_id).where(
+        OutboxRecipient.address.in_(bindparam("addresses", expanding=True))
+    )
+)
 _ON_TICKET = (OutboxMail.ticket_id == bindparam("ticket")) & (
     OutboxMail.created_at > bindparam("hour_ago", type_=OutboxMail.created_at.type)
 )
@@ -66,10 +81,15 @@ _RECENT = select(
 )
 
 
-def count_recent(session: Session, address: str, ticket_id: int, now: datetime) -> Recent:
-    """Count budgeted outbox rows (any status: a failed send was still an attempt)."""
+def count_recent(
+    session: Session, to: tuple[str, ...], ticket_id: int, now: datetime
+) -> Recent:
+    """Count budgeted outbox rows to `to` and on the ticket.
+
+    Any status counts: a failed send was still an attempt.
+    """
     params = {
-        "address": address.lower(),
+        "addresses": list(to),
         "ticket": ticket_id,
         "day_ago": now - ADDRESS_WINDOW,
         "hour_ago": now - TICKET_WINDOW,

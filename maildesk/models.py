@@ -210,16 +210,12 @@ class OutboxMail(Base):
     """A rendered mail waiting to be sent (or sent); sending is a separate job."""
 
     __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-        Index("ix_outbox_recipient_created", "recipients", "created_at"),
-    )
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     message_id: Mapped[str] = mapped_column(String(998), nullable=False, unique=True)
     sender: Mapped[str] = mapped_column(String(320), nullable=False)
-    recipients: Mapped[str] = mapped_column(Text, nullable=False)
     raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -227,6 +223,20 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    recipients: Mapped[list["OutboxRecipient"]] = relationship(
+        order_by="OutboxRecipient.position"
+    )
+
+
+class OutboxRecipient(Base):
+    """One envelope address of an outbox mail, in order: a list, never a string to split."""
+
+    __tablename__ = "outbox_recipients"
+    __table_args__ = (Index("ix_outbox_recipients_address", "address", "outbox_id"),)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    address: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class Event(Base):

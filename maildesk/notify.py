@@ -3,8 +3,10 @@
 Automatic mail carries the headers of an automatic reply (RFC 3834) and our
 loop header, and a signed Message-ID that we also store, so replies and
 bounces find their ticket even when the subject was edited. Automatic mail
-to customers passes one gate, `queue_automatic`: no-reply and bouncing
-addresses and the loop budget (loops.py) are checked there.
+to customers passes one gate, `queue_automatic`: the envelope (one address we
+would deliver to), no-reply and bouncing addresses and the loop budget
+(loops.py) are checked there. What the customer wrote (their name, the
+subject) enters our mail only as one bounded line (plaintext.py).
 """
 
 from dataclasses import dataclass
@@ -16,12 +18,22 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from maildesk import bounces, compose, loops, tickets
+from maildesk.addresses import MAX_LENGTH
 from maildesk.app import App
 from maildesk.classify import LOOP_HEADER
 from maildesk.db import execute
 from maildesk.ids import make_message_id
 from maildesk.message import Incoming
-from maildesk.models import MailClass, Message, OutboxKind, OutboxMail, OutboxStatus, Ticket
+from maildesk.models import (
+    MailClass,
+    Message,
+    OutboxKind,
+    OutboxMail,
+    OutboxRecipient,
+    OutboxStatus,
+    Ticket,
+)
+from maildesk.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
 from maildesk.quotes import REPLY_MARKER
 
 MAX_REFERENCES = 10
@@ -31,15 +43,19 @@ _THREAD_IDS = (
     .order_by(Message.id)
 )
 _INSERT_OUTBOX = insert(OutboxMail.__table__)
+_INSERT_RECIPIENT = insert(OutboxRecipient.__table__)
 SUPPRESSED = "auto_reply_suppressed"
 
 
 @dataclass(frozen=True)
 class Draft:
-    """One mail to compose: what kind, to whom, what it says, the Message-ID it answers."""
+    """One mail to compose: what kind, to whom, what it says, the Message-ID it answers.
+
+    `to` is the SMTP envelope as it will be sent, address by address.
+    """
 
     kind: OutboxKind
-    to: str
+    to: tuple[str, ...]
     subject: str
     text: str
     answers: str | None = None
@@ -60,7 +76,7 @@ def queue_ack(
     rendered = app.templates.render("ack", ticket.locale, context)
     draft = Draft(
         OutboxKind.ACK,
-        ticket.customer,
+        (ticket.customer,),
         rendered.subject,
         rendered.text,
         mail.message_id,
@@ -72,9 +88,12 @@ def queue_ack(
 def queue_automatic(
     session: Session, app: App, ticket: Ticket, draft: Draft, now: datetime
 ) -> int | None:
-    """The one gate for automatic mail to customers: queued, or stored as an event why not."""
+    """The one gate for automatic mail to customers: queued, or stored as an event why not.
+
+    It checks `draft.to`, which is the envelope the outbox sends to.
+    """
     recent = loops.count_recent(session, draft.to, ticket.id, now)
-    bouncing = bounces.is_bouncing(session, draft.to)
+    bouncing = any(bounces.is_bouncing(session, address) for address in draft.to)
     why = loops.refusal(app.config.loops, draft.to, bouncing, recent)
     if why is not None:
         detail = f"{draft.kind} not sent: {why}"
@@ -84,21 +103,25 @@ def queue_automatic(
 
 
 def ticket_context(app: App, ticket: Ticket, customer: str = "") -> dict[str, Any]:
-    """Plain values for templates (never ORM objects: the sandbox sees data only)."""
+    """Plain values for templates (never ORM objects: the sandbox sees data only).
+
+    What the customer chose (name, address, subject) comes as one bounded line.
+    """
+    address = one_line(ticket.customer, MAX_LENGTH)
     return {
         "desk_name": app.config.desk.name,
         "tag": app.tag.format(ticket.number),
         "reply_marker": REPLY_MARKER,
-        "customer_name": customer or ticket.customer,
+        "customer_name": one_line(customer, NAME_LIMIT) or address,
         "ticket": {
             "number": ticket.number,
-            "subject": ticket.subject,
+            "subject": one_line(ticket.subject, SUBJECT_LIMIT),
             "status": ticket.status,
             "priority": ticket.priority,
             "category": ticket.category,
             "team": ticket.team,
             "assignee": ticket.assignee,
-            "customer": ticket.customer,
+            "customer": address,
         },
     }
 
@@ -122,7 +145,7 @@ def queue_mail(session: Session, app: App, ticket: Ticket, draft: Draft, now: da
         message_id=message_id,
         from_addr=sender,
         from_name=app.config.desk.name,
-        to_addrs=draft.to,
+        to_addrs=", ".join(draft.to),
         subject=subject,
         text=draft.text,
         full_text=draft.text,
@@ -140,20 +163,25 @@ def _enqueue(
     raw: bytes,
     now: datetime,
 ) -> int:
-    """The outbox row the send job picks up; returns its id."""
+    """The outbox row the send job picks up, its envelope as a list; returns its id."""
     row = {
         "kind": draft.kind,
         "ticket_id": ticket.id,
         "message_id": message_id,
         "sender": sender,
-        "recipients": draft.to.lower(),
         "raw": raw,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
     }
-    return execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]
+    row_id = execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]
+    envelope = [
+        {"outbox_id": row_id, "position": n, "address": address}
+        for n, address in enumerate(draft.to)
+    ]
+    execute(session, _INSERT_RECIPIENT, envelope)
+    return row_id
 
 
 def _compose(
@@ -166,10 +194,10 @@ def _compose(
     now: datetime,
 ) -> tuple[str, bytes]:
     """Subject and bytes of the mail: threading headers, RFC 3834 ones when automatic."""
-    subject = _with_tag(app, ticket, draft.subject)
+    subject = _with_tag(app, ticket, one_line(draft.subject, SUBJECT_LIMIT))
     headers = [
         ("From", compose.address(app.config.desk.name, sender)),
-        ("To", draft.to),
+        ("To", ", ".join(draft.to)),
         ("Subject", subject),
         ("Date", format_datetime(now)),
         ("Message-ID", message_id),

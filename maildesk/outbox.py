@@ -2,7 +2,8 @@
 
 A row is marked sent in its own transaction right after the server accepted
 it; a failure records the error and the time of the next attempt, growing
-exponentially, until `max_attempts`, when the row is marked failed.
+exponentially, until `max_attempts`, when the row is marked failed. The
+envelope is the row's list of recipients exactly as notify queued it.
 """
 
 import logging
@@ -78,7 +79,7 @@ async def _send_one(
         return
     sender, recipients, raw = claimed
     try:
-        await send_raw(smtp, sender, [r.strip() for r in recipients if r.strip()], raw)
+        await send_raw(smtp, sender, recipients, raw)
     except (aiosmtplib.SMTPException, OSError) as exc:
         _record_failure(
             app, row_id, now, f"{type(exc).__name__}: {exc}", _is_permanent(exc), result
@@ -109,7 +110,7 @@ def _claim(app: App, row_id: int, now: datetime) -> tuple[str, list[str], bytes]
         if not taken:
             return None
         row = session.get(OutboxMail, row_id)
-        return row.sender, row.recipients.split(","), row.raw
+        return row.sender, [r.address for r in row.recipients], row.raw
 
 
 def _is_permanent(exc: Exception) -> bool:

@@ -11,10 +11,11 @@ import pytest
 
 from maildesk import config, db, ids, loops, outbox, poller, views
 from maildesk.errors import ConfigError
-from maildesk.models import OutboxKind, OutboxMail, OutboxStatus, Ticket
+from maildesk.models import OutboxKind, OutboxMail, OutboxRecipient, OutboxStatus, Ticket
 from tests.conftest import SECRET, T0, make_mail
 
 ANN = "ann@customer.example"
+TO_ANN = (ANN,)
 BUDGET = config.LoopsConfig(max_per_address_per_day=3, max_per_ticket_per_hour=2)
 
 
@@ -39,26 +40,26 @@ def ticket_count(app) -> int:
 
 
 def test_under_budget_may_send():
-    assert loops.refusal(BUDGET, ANN, False, loops.Recent(to_address=2, on_ticket=1)) is None
+    assert loops.refusal(BUDGET, TO_ANN, False, loops.Recent(to_address=2, on_ticket=1)) is None
 
 
 def test_address_budget_is_per_day():
-    why = loops.refusal(BUDGET, ANN, False, loops.Recent(to_address=3, on_ticket=0))
+    why = loops.refusal(BUDGET, TO_ANN, False, loops.Recent(to_address=3, on_ticket=0))
     assert why == f"3 automatic mails to {ANN} in 24 h (loops.max_per_address_per_day = 3)"
 
 
 def test_ticket_budget_is_per_hour():
-    why = loops.refusal(BUDGET, ANN, False, loops.Recent(to_address=0, on_ticket=2))
+    why = loops.refusal(BUDGET, TO_ANN, False, loops.Recent(to_address=0, on_ticket=2))
     assert "loops.max_per_ticket_per_hour = 2" in why
 
 
 def test_bouncing_address_gets_nothing():
-    assert loops.refusal(BUDGET, ANN, True, loops.Recent(0, 0)) == f"mail to {ANN} bounces"
+    assert loops.refusal(BUDGET, TO_ANN, True, loops.Recent(0, 0)) == f"mail to {ANN} bounces"
 
 
 def test_zero_budget_turns_automatic_mail_off():
     off = config.LoopsConfig(max_per_address_per_day=0)
-    assert loops.refusal(off, ANN, False, loops.Recent(0, 0)) is not None
+    assert loops.refusal(off, TO_ANN, False, loops.Recent(0, 0)) is not None
 
 
 @pytest.mark.parametrize(
@@ -72,18 +73,39 @@ def test_zero_budget_turns_automatic_mail_off():
         "MAILER-DAEMON@mx.example",
         "postmaster@mx.example",
         "bounces+123@lists.example",
-        "",
-        "not-an-address",
     ],
 )
 def test_no_reply_addresses_never_get_automatic_mail(address):
-    why = loops.refusal(config.LoopsConfig(), address, False, loops.Recent(0, 0))
-    assert why is not None and "no-reply address" in why
+    why = loops.refusal(config.LoopsConfig(), (address,), False, loops.Recent(0, 0))
+    assert why == f"{address} is a no-reply address"
 
 
 @pytest.mark.parametrize("address", [ANN, "reply@shop.example", "noreplyman.fan@x.example"])
 def test_ordinary_addresses_may_get_automatic_mail(address):
-    assert loops.refusal(config.LoopsConfig(), address, False, loops.Recent(0, 0)) is None
+    assert loops.refusal(config.LoopsConfig(), (address,), False, loops.Recent(0, 0)) is None
+
+
+@pytest.mark.parametrize(
+    ("to", "why"),
+    [
+        ((), "automatic mail goes to one address, not 0"),
+        ((ANN, "bob@customer.example"), "automatic mail goes to one address, not 2"),
+        (("",), "not an address we deliver to (no address): "),
+        (("not-an-address",), "not an address we deliver to (no domain): not-an-address"),
+        (
+            ('"x,victim@target.test"@attacker.test',),
+            "not an address we deliver to (a quoted local part): "
+            '"x,victim@target.test"@attacker.test',
+        ),
+        (
+            ("a@x.example\r\nBcc: v@target.test",),
+            "not an address we deliver to (a control character or line break): "
+            "a@x.example Bcc: v@target.test",
+        ),
+    ],
+)
+def test_only_one_deliverable_address_gets_automatic_mail(to, why):
+    assert loops.refusal(config.LoopsConfig(), to, False, loops.Recent(0, 0)) == why
 
 
 # The [loops] section.
@@ -133,7 +155,7 @@ def _row(ticket: Ticket, kind: OutboxKind, to: str, age: timedelta, status=Outbo
         ticket_id=ticket.id,
         message_id=f"<{kind}.{to}.{age.total_seconds()}@test>",
         sender="support@desk.example",
-        recipients=to.lower(),  # as notify.queue_mail stores them
+        recipients=[OutboxRecipient(position=0, address=to)],
         raw=b"",
         status=status,
         attempts=1,
@@ -162,13 +184,7 @@ def test_counts_only_automatic_customer_mail_inside_the_windows(make_app):
         session.add_all(
             [
                 _row(ticket, OutboxKind.ACK, ANN, timedelta(minutes=10)),
-                _row(
-                    ticket,
-                    OutboxKind.SURVEY,
-                    "Ann@Customer.Example",
-                    timedelta(minutes=50),
-                    OutboxStatus.FAILED,
-                ),
+                _row(ticket, OutboxKind.SURVEY, ANN, timedelta(minutes=50), OutboxStatus.FAILED),
                 _row(other, OutboxKind.STATUS_UPDATE, ANN, timedelta(hours=23)),
                 _row(ticket, OutboxKind.ACK, ANN, timedelta(hours=24)),
                 _row(ticket, OutboxKind.AGENT_REPLY, ANN, timedelta(minutes=1)),
@@ -177,7 +193,7 @@ def test_counts_only_automatic_customer_mail_inside_the_windows(make_app):
             ]
         )
         session.flush()
-        assert loops.count_recent(session, ANN, ticket.id, T0) == loops.Recent(3, 2)
+        assert loops.count_recent(session, TO_ANN, ticket.id, T0) == loops.Recent(3, 2)
 
 
 # The whole flow: mail in over IMAP, acks out over SMTP.
