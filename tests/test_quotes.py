@@ -1,8 +1,10 @@
 """Quote and signature stripping: our marker first, then client patterns. Pure."""
 
+import time
+
 import pytest
 
-from maildesk.quotes import REPLY_MARKER, strip_quotes
+from maildesk.quotes import REPLY_MARKER, SCAN_LIMIT, strip_quotes
 
 QUOTE = f"{REPLY_MARKER}\n\nDear Ann,\nwe opened ticket [Ticket#1].\n\nTest Support"
 
@@ -98,3 +100,69 @@ def test_intro_right_above_the_marker_is_cut_even_after_a_look_alike_far_above()
     new_text = strip_quotes(text)
     assert new_text.startswith("Our mail gateway logs:") and "detail line 9" in new_text
     assert "Test Support" not in new_text
+
+
+# Text that made line-anchored regexes rescan the rest of the mail from every
+# line: a prefix with the words that switch the patterns on, then a unit
+# repeated to the wanted size.
+ADVERSARIAL = {
+    "blank lines": ("Sent wrote original 写道 ____________\n", "\n"),
+    "whitespace lines": ("sent wrote\n", " \t\n"),
+    "From lines": ("sent\n", "From: a\n"),
+    "From and blank lines": ("sent\n", "From: a\n\n\n\n\n\n\n\n"),
+    "On lines": ("wrote\n", "On Monday the printer on floor 3 jams\n"),
+    "quoted lines": ("", "> On Monday sent from: wrote\n>\n"),
+    "long dashed lines": ("original\n", "-" * 3000 + " original message\n"),
+    "one long line": ("", "From: on 写道 sent wrote "),
+}
+
+
+def adversarial(shape: str, size: int) -> str:
+    prefix, unit = ADVERSARIAL[shape]
+    return prefix + (unit * (size // len(unit) + 1))[: size - len(prefix)]
+
+
+def seconds_per_call(text: str, rounds: int = 5, least: float = 0.005) -> float:
+    """The fastest of a few rounds, each of enough calls to last `least` seconds.
+
+    The fastest round is the one least disturbed by other work on the machine;
+    rounds of several milliseconds keep the timer's own noise out.
+    """
+    calls = 1
+    while _round(text, calls) < least:
+        calls *= 2
+    return min(_round(text, calls) for _ in range(rounds)) / calls
+
+
+def _round(text: str, calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        strip_quotes(text)
+    return time.perf_counter() - start
+
+
+@pytest.mark.parametrize("shape", sorted(ADVERSARIAL))
+def test_stripping_time_grows_linearly(shape: str) -> None:
+    # All within SCAN_LIMIT, so the search itself is timed, not the cap on it.
+    sizes = (32_000, 64_000, 128_000, 256_000)
+    assert sizes[-1] <= SCAN_LIMIT
+    times = [seconds_per_call(adversarial(shape, size)) for size in sizes]
+    measured = zip(sizes, times, strict=True)
+    report = ", ".join(f"{size // 1000} kB {took * 1000:.2f} ms" for size, took in measured)
+    # 8 times the text: linear is about 8 times the time, quadratic 64 times.
+    assert times[-1] < 20 * times[0], report
+
+
+@pytest.mark.parametrize("shape", sorted(ADVERSARIAL))
+def test_a_megabyte_of_adversarial_quote_is_cut_at_its_intro(shape: str) -> None:
+    history = adversarial(shape, 1_000_000)
+    mail = f"The jam is on tray 2.\n\nOn Mon, Test Support <s@d> wrote:\n{history}\n"
+    assert strip_quotes(mail) == "The jam is on tray 2."
+
+
+@pytest.mark.parametrize("shape", sorted(ADVERSARIAL))
+def test_an_intro_past_the_scan_limit_is_not_searched_for(shape: str) -> None:
+    own = f"The jam is on tray 2.\n{adversarial(shape, 1_000_000)}"
+    intro = "On Mon, Test Support <s@d> wrote:"
+    new_text = strip_quotes(f"{own}\n{intro}\n{quoted(QUOTE)}\n")
+    assert new_text.startswith("The jam is on tray 2.") and new_text.endswith(intro)
