@@ -9,7 +9,7 @@ import base64
 import binascii
 import re
 from email.message import Message
-from email.utils import parseaddr
+from email.utils import getaddresses
 
 from maildesk.charsets import decode_bytes
 
@@ -77,14 +77,16 @@ def sender(written: dict[str, list[str]]) -> tuple[str, str]:
     """(display name, address) from From, else Sender or Return-Path.
 
     The address is split off the raw value first: a decoded display name may
-    contain commas or brackets that would confuse the address parser.
+    contain commas or brackets that would confuse the address parser. A header
+    holding more than one address gives them all, comma-separated, so that
+    addresses.deliverable refuses them rather than one of them being picked.
     """
     for name in ("from", "sender", "return-path"):
-        values = written.get(name)
-        if values:
-            display, address = parseaddr(values[0])
-            if "@" in address:
-                return decode_header(display).strip(), undo_surrogates(address).strip().lower()
+        found = [pair for pair in getaddresses(written.get(name, [])) if "@" in pair[1]]
+        if found:
+            names = [decode_header(display).strip() for display, _address in found]
+            addresses = [undo_surrogates(address).strip().lower() for _name, address in found]
+            return ", ".join(filter(None, names)), ", ".join(addresses)
     return "", ""
 
 
