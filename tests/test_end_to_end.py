@@ -1,8 +1,11 @@
 """Mail in over real IMAP (Dovecot) → tickets → acknowledgements out over real SMTP."""
 
 import asyncio
+import base64
 import re
+import uuid
 
+import pytest
 from sqlalchemy import select
 
 from maildesk import db, outbox, poller, views
@@ -212,3 +215,91 @@ def test_smtp_server_gone_entirely_defers(mailbox, make_app, tmp_path):
     assert result.handled == 1 and sent.deferred == 1
     with db.transaction(app.sessions) as session:
         assert "Connect" in session.scalar(select(OutboxMail)).last_error
+
+
+# Addresses and text the sender chose.
+
+ATTACKER = '"x,victim@target.test"@attacker.test'
+
+
+def encoded(text: str) -> str:
+    """`text` as RFC 2047 words on folded lines, so any character can reach our parser."""
+    data = text.encode()
+    words = (base64.b64encode(data[n : n + 45]).decode() for n in range(0, len(data), 45))
+    return "\r\n ".join(f"=?utf-8?b?{word}?=" for word in words)
+
+
+def raw_mail(*senders: str, subject: str = "Hello", body: str = "Please help.") -> bytes:
+    """A mail with one From line per sender, written as given (no library re-encodes it)."""
+    lines = [f"From: {value}" for value in senders] + [
+        "To: support@desk.example",
+        f"Subject: {subject}",
+        "Date: Mon, 23 Nov 2026 10:00:00 +0800",
+        f"Message-ID: <{uuid.uuid4().hex}@sender.example>",
+        "",
+        body,
+    ]
+    return "\r\n".join(lines).encode() + b"\r\n"
+
+
+def suppressed(ticket: dict) -> list[str]:
+    return [e["detail"] for e in ticket["events"] if e["kind"] == "auto_reply_suppressed"]
+
+
+def test_quoted_local_part_with_a_comma_gets_no_mail_at_all(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(raw_mail(ATTACKER, subject="Urgent: call me", body="Ticket please."))
+
+    cycle(app)
+
+    assert smtp_sink.received == []
+    assert stats(app)["outbox"] == {"pending": 0, "sent": 0, "failed": 0}
+    ticket = show(app, 1)
+    assert ticket["customer"] == ATTACKER and ticket["subject"] == "Urgent: call me"
+    assert [(m["direction"], m["text"]) for m in ticket["messages"]] == [("in", "Ticket please.")]
+    assert suppressed(ticket) == [
+        f"ack not sent: not an address we deliver to (a quoted local part): {ATTACKER}"
+    ]
+    assert mailbox.count("Processed") == 1
+
+
+@pytest.mark.parametrize(
+    "senders",
+    [
+        ("Ann <ann@customer.example>, Victim <victim@target.test>",),
+        ("ann@customer.example", "victim@target.test"),
+    ],
+    ids=["one From header", "two From headers"],
+)
+def test_from_with_two_addresses_makes_a_ticket_and_no_ack(mailbox, smtp_sink, make_app, senders):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(raw_mail(*senders))
+    cycle(app)
+    assert smtp_sink.received == []
+    ticket = show(app, 1)
+    assert ticket["customer"] == "ann@customer.example, victim@target.test"
+    assert [m["direction"] for m in ticket["messages"]] == ["in"]
+    [why] = suppressed(ticket)
+    assert why.startswith("ack not sent: not an address we deliver to (more than one address)")
+
+
+def test_line_breaks_in_name_and_subject_stay_data_in_the_ack(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    injected = "\r\nBcc: victim@target.test\r\nX-Injected: yes\r\n\r\nPay now"
+    name = encoded("Ann" + injected + "A" * 10_000)
+    subject = encoded("Help" + injected + "S" * 500)
+    mailbox.deliver(raw_mail(f"{name} <ann@customer.example>", subject=subject))
+
+    cycle(app)
+
+    [(_sender, rcpts, ack)] = smtp_sink.received
+    assert rcpts == ["ann@customer.example"]
+    assert ack["Bcc"] is None and ack["X-Injected"] is None
+    assert ack["To"] == "ann@customer.example"
+    assert ack["Subject"].startswith("[Ticket#1] Help Bcc: victim@target.test X-Injected: yes")
+    assert len(ack["Subject"]) <= 200 and ack["Subject"].endswith("…")
+    body = ack.get_content().splitlines()
+    [greeting] = [line for line in body if line.startswith("Dear ")]
+    assert greeting.startswith("Dear Ann Bcc: victim@target.test X-Injected: yes Pay nowAAA")
+    assert len(greeting) <= len("Dear ,") + 80 and "…" in greeting
+    assert not any(line.startswith(("Bcc", "X-Injected", "Pay")) for line in body)
