@@ -12,6 +12,7 @@ a parser. The mails queued behind a killed child go to a fresh one.
 
 import logging
 import multiprocessing
+import queue
 import resource
 import threading
 import time
@@ -136,25 +137,43 @@ class ParseWorker:
 
 
 class _Child:
-    """The process, its request queue and result pipe, and the clock of the mail in hand."""
+    """The process, its two pipes, and the clock of the mail in hand.
+
+    Raw mail goes down as bytes, not pickled (a copy less of a large mail on
+    each side), written by a feeder thread so that a large mail never blocks
+    the caller while the child waits for its results to be read.
+    """
 
     def __init__(self, memory_bytes: int) -> None:
-        self.requests = _CONTEXT.Queue()
-        self.results, child_end = _CONTEXT.Pipe(duplex=False)
+        child_requests, self._requests = _CONTEXT.Pipe(duplex=False)
+        self.results, child_results = _CONTEXT.Pipe(duplex=False)
         self.began = _CONTEXT.Value("d", 0.0, lock=False)  # monotonic start of the mail in hand
         self.process = _CONTEXT.Process(
             target=_serve,
-            args=(self.requests, child_end, self.began, memory_bytes),
+            args=(child_requests, child_results, self.began, memory_bytes),
             name="maildesk-parse",
             daemon=True,
         )
         self.process.start()
-        child_end.close()
+        child_requests.close()
+        child_results.close()
+        self._outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._feeder = threading.Thread(target=self._feed, name="maildesk-parse-feed", daemon=True)
+        self._feeder.start()
         self.verdict: str | None = None
         self.blamed = False  # killed or died while on a mail
 
     def send(self, raw: bytes) -> None:
-        self.requests.put(raw)
+        self._outgoing.put(raw)
+
+    def _feed(self) -> None:
+        """Write queued mail to the child; None closes the pipe, which ends the child."""
+        while (raw := self._outgoing.get()) is not None:
+            try:
+                self._requests.send_bytes(raw)
+            except OSError:  # the child is gone; receive() says why
+                break
+        self._requests.close()
 
     def receive(self, seconds: float) -> Result | None:
         """The next result; None (and `verdict` set) when the child was killed or died."""
@@ -176,25 +195,29 @@ class _Child:
         return None
 
     def stop(self) -> None:
-        """Ask the child to end; kill it if it is busy. Its queue and pipe are closed."""
-        if self.verdict is None and self.process.is_alive():
-            self.requests.put(None)
+        """End the child at its next read; kill it if it is busy or was judged."""
+        self._outgoing.put(None)
+        if self.verdict is None:
             self.process.join(5)
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
         self.process.close()
-        self.requests.cancel_join_thread()
-        self.requests.close()
+        self._feeder.join()
         self.results.close()
 
 
-def _serve(requests, results: Connection, began, memory_bytes: int) -> None:
-    """The child's loop: parse each request, answer in order, until None arrives."""
+def _serve(requests: Connection, results: Connection, began, memory_bytes: int) -> None:
+    """The child's loop: parse each mail, answer in order, until the pipe closes."""
     _limit_memory(memory_bytes)
-    while (raw := requests.get()) is not None:
+    while True:
+        try:
+            raw = requests.recv_bytes()
+        except EOFError:
+            return
         began.value = time.monotonic()
         result = _parse_one(raw)
+        del raw
         began.value = 0.0
         _reply(results, result)
 
