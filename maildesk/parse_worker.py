@@ -75,17 +75,21 @@ class ParseWorker:
         """(key, parse) for each (key, raw), in order, with up to `ahead` mails in flight."""
         with self._lock:
             pending: deque[tuple[T, bytes]] = deque()
-            for key, raw in items:
-                refusal = self._refusal(raw)
-                if refusal is not None:
-                    yield from self._drain(pending)
-                    yield key, refusal
-                    continue
-                pending.append((key, raw))
-                self._started().send(raw)
-                if len(pending) >= ahead:
-                    yield self._answer(pending)
-            yield from self._drain(pending)
+            try:
+                for key, raw in items:
+                    refusal = self._refusal(raw)
+                    if refusal is not None:
+                        yield from self._drain(pending)
+                        yield key, refusal
+                        continue
+                    pending.append((key, raw))
+                    self._started().send(raw)
+                    if len(pending) >= ahead:
+                        yield self._answer(pending)
+                yield from self._drain(pending)
+            finally:
+                if pending:  # left midway: the answers still due must not reach the next caller
+                    self.close()
 
     def close(self) -> None:
         if self._child is not None:
