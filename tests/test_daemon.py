@@ -152,3 +152,23 @@ def test_imap_server_restart_is_survived(tmp_path, smtp_sink):
         server.wait(10)
     assert code == 0
     assert smtp_sink.messages[0]["Subject"] == "[Ticket#1] after the restart"
+
+
+def test_database_lock_backs_off_and_the_mail_is_taken_afterwards(tmp_path, mailbox, smtp_sink):
+    """Another writer holds SQLite's lock past busy_timeout: no quarantine, a retry later."""
+    config, db_path = prepare(tmp_path, mailbox, smtp_sink, busy_timeout="0.1")
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    mailbox.deliver(make_mail(subject="during the lock"))
+    proc = start_daemon(config)
+    try:
+        wait_until(lambda: "database unavailable" in log_text(config), 30)
+        assert mailbox.count("INBOX") == 1, "the mail waits on the server"
+        holder.execute("ROLLBACK")
+        wait_until(lambda: len(smtp_sink.received) == 1, 60)
+    finally:
+        holder.close()
+        code = stop(proc)
+    assert code == 0, log_text(config)
+    assert query(db_path, "select count(*) from quarantine") == 0
+    assert smtp_sink.messages[0]["Subject"] == "[Ticket#1] during the lock"
