@@ -13,6 +13,7 @@ from email.utils import formataddr
 
 _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = QP  # readable in any client's "show source", safe for 7-bit relays
+_ADDRESS_HEADERS = frozenset({"to", "cc"})
 
 
 class _ShortAsciiAsIs(Compat32):
@@ -45,5 +46,15 @@ def text_mail(headers: list[tuple[str, str]], text: str) -> bytes:
     """The whole message; header values may be any Unicode text."""
     mail = MIMEText(text, "plain", _UTF8)
     for name, value in headers:
-        mail[name] = value if value.isascii() else Header(value, "utf-8", header_name=name)
+        mail[name] = _header_value(name, value)
     return mail.as_bytes(policy=_POLICY)
+
+
+def _header_value(name: str, value: str) -> str | Header:
+    """RFC 2047 words for text; plain UTF-8 (RFC 6532) for addresses, where such words
+    are not allowed (compat32 writes surrogate-escaped bytes as they are)."""
+    if value.isascii():
+        return value
+    if name.lower() in _ADDRESS_HEADERS:
+        return value.encode("utf-8").decode("ascii", "surrogateescape")
+    return Header(value, "utf-8", header_name=name)

@@ -37,11 +37,16 @@ def backoff(config: OutboxConfig, attempts: int) -> timedelta:
 
 
 async def send_raw(smtp: SmtpConfig, sender: str, recipients: list[str], raw: bytes) -> None:
-    """Hand one message to the SMTP server; raises aiosmtplib/OS errors."""
+    """Hand one message to the SMTP server; raises aiosmtplib/OS errors.
+
+    An internationalised address needs SMTPUTF8 (a server without it refuses the mail).
+    """
+    ascii_only = sender.isascii() and all(r.isascii() for r in recipients)
     await aiosmtplib.send(
         raw,
         sender=sender,
         recipients=recipients,
+        mail_options=None if ascii_only else ["SMTPUTF8"],
         hostname=smtp.host,
         port=smtp.port,
         use_tls=smtp.security == "ssl",

@@ -39,3 +39,8 @@ def test_long_and_non_ascii_headers_are_still_folded_and_encoded():
     assert all(len(line) <= 78 for line in raw.split(b"\n"))
     parsed = message_from_bytes(raw)
     assert "=?utf-8?" in parsed["Subject"] and parsed["References"].count("<id") == 10
+
+
+def test_an_internationalised_address_is_utf8_not_encoded_words():
+    raw = compose.text_mail([("To", "张伟@例子.中国"), ("Subject", "工单")], "hi")
+    assert "To: 张伟@例子.中国\n".encode() in raw and b"Subject: =?utf-8?" in raw

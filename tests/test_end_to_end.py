@@ -6,11 +6,12 @@ import re
 import uuid
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from maildesk import db, outbox, poller, views
 from maildesk.models import OutboxMail, OutboxStatus, Quarantine
-from tests.conftest import make_mail
+from tests.conftest import SmtpSink, free_port, make_mail
 
 
 def cycle(app):
@@ -207,8 +208,6 @@ def test_smtp_down_intake_goes_on_and_acks_go_out_later(mailbox, smtp_sink, make
 
 
 def test_smtp_server_gone_entirely_defers(mailbox, make_app, tmp_path):
-    from tests.conftest import SmtpSink, free_port
-
     app = make_app(mailbox, SmtpSink(port=free_port()))
     mailbox.deliver(make_mail())
     result, sent = cycle(app)
@@ -303,3 +302,25 @@ def test_line_breaks_in_name_and_subject_stay_data_in_the_ack(mailbox, smtp_sink
     assert greeting.startswith("Dear Ann Bcc: victim@target.test X-Injected: yes Pay nowAAA")
     assert len(greeting) <= len("Dear ,") + 80 and "…" in greeting
     assert not any(line.startswith(("Bcc", "X-Injected", "Pay")) for line in body)
+
+
+def test_internationalised_address_gets_its_ack_in_utf8(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(raw_mail(f"{encoded('张伟')} <张伟@例子.中国>"))
+    cycle(app)
+    [(_sender, rcpts, ack)] = smtp_sink.received
+    assert rcpts == ["张伟@例子.中国"] and ack["To"] == "张伟@例子.中国"
+
+
+def test_a_server_without_smtputf8_defers_that_ack_and_sends_the_rest(mailbox, make_app):
+    sink = SmtpSink(port=free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port, enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        app = make_app(mailbox, sink)
+        mailbox.deliver(raw_mail("张伟@例子.中国"), raw_mail("ann@customer.example"))
+        _result, sent = cycle(app)
+    finally:
+        controller.stop()
+    assert (sent.sent, sent.deferred) == (1, 1)
+    assert [rcpts for _, rcpts, _ in sink.received] == [["ann@customer.example"]]
