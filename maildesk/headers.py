@@ -85,7 +85,7 @@ def sender(written: dict[str, list[str]]) -> tuple[str, str]:
         found = [pair for pair in getaddresses(written.get(name, [])) if "@" in pair[1]]
         if found:
             names = [decode_header(display).strip() for display, _address in found]
-            addresses = [undo_surrogates(address).strip().lower() for _name, address in found]
+            addresses = [undo_surrogates(address).strip().lower() for _display, address in found]
             return ", ".join(filter(None, names)), ", ".join(addresses)
     return "", ""
 
