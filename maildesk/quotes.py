@@ -88,13 +88,18 @@ _MOBILE_SIGNATURE = re.compile(
     r"^\s*(sent from my|sent from (outlook|mail) for|get outlook for|发自我的|从我的.{1,30}发送)",
     re.I,
 )
-# With our marker present, a client intro counts only this close above it.
-_INTRO_LINES = 8
-
-
+_QUOTED_LINE = re.compile(r"^[^\S\n]*>", re.M)
+# A line quoted with `>` or the line of our reply marker, with its newline.
+_NOT_OWN_LINE = re.compile(
+    r"^([^\S\n]*>|[^\n]*(请在此行以上回复|reply above this line))[^\n]*\n?", re.M | re.I
+)
+# A letter or a digit, in any script: what makes a text more than punctuation.
+_WORD = re.compile(r"[^\W_]")
 # A non-blank line: `[^\S\n]` is a space that is not a newline, so a match
 # never runs on into the next line and one pass over the text finds them all.
 _FILLED_LINE = re.compile(r"^[^\S\n]*\S[^\n]*", re.M)
+# With our marker present, a client intro counts only this close above it.
+_INTRO_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -112,11 +117,19 @@ class _Lines:
 
 
 def strip_quotes(text: str) -> str:
-    """The customer's new words: above the quote, without `>` lines and signature."""
+    """The customer's new words: above the quote, without `>` lines and signature.
+
+    A cut never leaves nothing of what the customer wrote: when neither the
+    text above the quote nor the lines below it hold a word (an inline reply
+    inside the quote, a forward with the note below it, a sentence that only
+    looks like an intro), all the lines that are not quoted are kept.
+    """
     cut = _cut(text)
     new_text = _without_signature(_trim_quoted_tail(text[:cut]))
-    if not new_text and cut < len(text):
+    if not _WORD.search(new_text) and cut < len(text):
         new_text = _without_signature(_below_quote(text[cut:]))
+    if not _WORD.search(new_text):
+        new_text = _without_signature(_unquoted(text))
     return new_text
 
 
@@ -168,12 +181,14 @@ def _trim_quoted_tail(text: str) -> str:
 
 
 def _below_quote(text: str) -> str:
-    """Bottom-posting: what follows the last `>` line of the quote."""
-    lines = text.rstrip().split("\n")
-    last_quoted = max((i for i, line in enumerate(lines) if line.startswith(">")), default=None)
-    if last_quoted is None:
-        return ""
-    return "\n".join(lines[last_quoted + 1 :]).strip()
+    """Bottom-posting and inline replies: the unquoted lines below the first `>` line."""
+    first = _QUOTED_LINE.search(text)
+    return "" if first is None else _unquoted(text[first.start() :])
+
+
+def _unquoted(text: str) -> str:
+    """The lines of `text` that are neither quoted with `>` nor our reply marker's."""
+    return _NOT_OWN_LINE.sub("", text).strip()
 
 
 def _without_signature(text: str) -> str:

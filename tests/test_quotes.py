@@ -174,3 +174,76 @@ def test_an_intro_past_the_scan_limit_is_not_searched_for(shape: str) -> None:
     intro = "On Mon, Test Support <s@d> wrote:"
     new_text = strip_quotes(f"{own}\n{intro}\n{quoted(QUOTE)}\n")
     assert new_text.startswith("The jam is on tray 2.") and new_text.endswith(intro)
+
+
+ASKED = "On Mon, Nov 23, 2026 at 10:00 AM Test Support <support@desk.example> wrote:"
+
+
+@pytest.mark.parametrize(
+    ("mail", "words"),
+    [
+        (
+            f"{ASKED}\n> {REPLY_MARKER}\n>\n> Dear Ann,\n> which tray jams?\nTray 2.\n> Bye\n",
+            "Tray 2.",
+        ),
+        (
+            f"{ASKED}\n> Which tray?\nTray 2.\n> Which floor?\nFloor 3, room 301.\n\n"
+            "> Since when?\nSince Monday.\n> Test Support\n",
+            "Tray 2.\nFloor 3, room 301.\n\nSince Monday.",
+        ),
+        (
+            "在 2026年12月1日 周一 10:00，Test Support 写道：\n> 哪个纸盒？\n二号纸盒。\n> 谢谢\n",
+            "二号纸盒。",
+        ),
+        (f"{quoted(QUOTE)}\nTray 2.\n>\n> Sent from my iPhone\n", "Tray 2."),
+    ],
+    ids=["one answer", "several answers", "Chinese", "our quote only"],
+)
+def test_answers_inside_the_quote_are_kept(mail: str, words: str) -> None:
+    assert strip_quotes(mail) == words
+
+
+@pytest.mark.parametrize(
+    "forward",
+    [
+        "---------- Forwarded message ---------\nFrom: HR <hr@customer.example>\n"
+        "Date: Fri, 20 Nov 2026\nSubject: New hire\n\nNew hire Dana starts Monday.",
+        "-----Original Message-----\nFrom: HR\nSent: Friday\n\nNew hire Dana starts Monday.",
+        "-------- 原始邮件 --------\n发件人：HR\n日期：2026年11月20日\n\n新员工周一入职。",
+    ],
+    ids=["Gmail", "Outlook", "Chinese"],
+)
+def test_a_note_below_a_forward_is_kept(forward: str) -> None:
+    mail = f"{forward}\n\nPlease set up VPN for Dana.\n\n-- \nAnn Lee\n"
+    assert strip_quotes(mail) == f"{forward}\n\nPlease set up VPN for Dana."
+
+
+def test_a_note_below_a_quoted_forward_is_kept_alone() -> None:
+    mail = (
+        "---------- Forwarded message ---------\n> From: HR\n> New hire Dana.\n\n"
+        "Please set up VPN for Dana.\n"
+    )
+    assert strip_quotes(mail) == "Please set up VPN for Dana."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On Monday my colleague wrote:\nThe printer on floor 3 prints blank pages.",
+        "On Monday my colleague wrote:\n\nThe printer prints blank pages.\nOn Tuesday, too.",
+        "在 2026年12月1日 周一 写道：\n打印机打不出字。",
+        "From: our ERP\nDate: today\nThe export fails with error 42.",
+    ],
+)
+def test_a_sentence_like_an_intro_with_no_quote_below_is_kept(text: str) -> None:
+    assert strip_quotes(f"{text}\n\nSent from my iPhone\n") == text
+
+
+def test_text_below_our_unquoted_marker_is_kept_without_the_marker() -> None:
+    mail = f"{REPLY_MARKER}\n\nThe jam is on tray 2.\n"
+    assert strip_quotes(mail) == "The jam is on tray 2."
+
+
+def test_an_answer_inside_a_megabyte_of_quote_is_kept() -> None:
+    half = adversarial("quoted lines", 500_000)
+    assert strip_quotes(f"{ASKED}\n{half}\nTray 2.\n{half}") == "Tray 2."
