@@ -16,6 +16,7 @@ from maildesk.charsets import decode_bytes
 _WORD = re.compile(r"=\?([^?\s]+)\?([bq])\?([^?]*)\?=", re.I)
 _QP_BYTE = re.compile(rb"=([0-9a-f]{2})", re.I)
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
+ADDRESS_COLUMN = 320  # the tables' String(320) address columns
 
 
 def raw_headers(msg: Message) -> dict[str, list[str]]:
@@ -79,14 +80,16 @@ def sender(written: dict[str, list[str]]) -> tuple[str, str]:
     The address is split off the raw value first: a decoded display name may
     contain commas or brackets that would confuse the address parser. A header
     holding more than one address gives them all, comma-separated, so that
-    addresses.deliverable refuses them rather than one of them being picked.
+    addresses.deliverable refuses them rather than one of them being picked;
+    the result is cut to the length an address column holds (ADDRESS_COLUMN),
+    which an address we would deliver to never reaches.
     """
     for name in ("from", "sender", "return-path"):
         found = [pair for pair in getaddresses(written.get(name, [])) if "@" in pair[1]]
         if found:
             names = [decode_header(display).strip() for display, _address in found]
             addresses = [undo_surrogates(address).strip().lower() for _display, address in found]
-            return ", ".join(filter(None, names)), ", ".join(addresses)
+            return ", ".join(filter(None, names)), ", ".join(addresses)[:ADDRESS_COLUMN]
     return "", ""
 
 

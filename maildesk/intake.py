@@ -28,6 +28,7 @@ from maildesk.language import detect_locale
 from maildesk.message import Incoming
 from maildesk.models import Direction, MailClass, Message, Quarantine, Status, Ticket
 from maildesk.parse_worker import Unparseable
+from maildesk.plaintext import NAME_LIMIT, one_line
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def store_attachments(ctx: Intake, app: App, session: Session) -> None:
     for part in ctx.mail.parts:
         kept = blobs.store(session, part.data) if len(part.data) <= limit else None
         if kept is None:
-            ctx.rejected.append(part.filename or part.content_type)
+            ctx.rejected.append(one_line(part.filename or part.content_type, NAME_LIMIT))
         tickets.add_attachment(session, ctx.stored, part, kept)
     if ctx.rejected:
         names, sender = ", ".join(ctx.rejected), ctx.mail.from_addr

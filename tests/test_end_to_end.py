@@ -304,6 +304,24 @@ def test_line_breaks_in_name_and_subject_stay_data_in_the_ack(mailbox, smtp_sink
     assert not any(line.startswith(("Bcc", "X-Injected", "Pay")) for line in body)
 
 
+def test_a_rejected_attachment_name_is_one_line_in_the_ack(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink, extra="[intake]\nmax_attachment_bytes = 10\n")
+    name = b"a.pdf%0D%0APay%20now%20to%20account%20123" + b"N" * 200
+    mailbox.deliver(
+        b"From: Ann Lee <ann@customer.example>\r\nTo: support@desk.example\r\n"
+        b"Subject: with a file\r\nMessage-ID: <file@customer.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+        b"Content-Type: text/plain\r\n\r\nThe file.\r\n--b\r\nContent-Type: application/pdf\r\n"
+        b"Content-Disposition: attachment; filename*=utf-8''" + name + b"\r\n\r\n"
+        + b"x" * 100 + b"\r\n--b--\r\n"
+    )
+    cycle(app)
+    body = smtp_sink.messages[0].get_content().splitlines()
+    [named] = [line for line in body if "a.pdf" in line]
+    assert "a.pdf Pay now to account 123" in named and len(named) <= 90
+    assert not any(line.startswith("Pay now") for line in body)
+
+
 def test_internationalised_address_gets_its_ack_in_utf8(mailbox, smtp_sink, make_app):
     app = make_app(mailbox, smtp_sink)
     mailbox.deliver(raw_mail(f"{encoded('张伟')} <张伟@例子.中国>"))

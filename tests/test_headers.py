@@ -3,7 +3,7 @@
 import pytest
 
 from maildesk.addresses import deliverable
-from maildesk.headers import sender
+from maildesk.headers import ADDRESS_COLUMN, sender
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,9 @@ def test_sender(written, expected):
 )
 def test_a_from_header_that_is_not_one_plain_address_is_refused(value):
     assert deliverable(sender({"from": [value]})[1]) is not None
+
+
+def test_a_from_header_of_many_addresses_fits_the_address_column_and_is_refused():
+    many = ", ".join(f"person{n}@customer.example" for n in range(50))
+    address = sender({"from": [many]})[1]
+    assert len(address) == ADDRESS_COLUMN and deliverable(address) is not None
