@@ -116,7 +116,9 @@ def _message(message: Message) -> dict[str, Any]:
         "subject": message.subject,
         "message_id": message.message_id,
         "created_at": _iso(message.created_at),
-        "text": message.text,
+        # The new text; when that is empty (a mail all quote, or one stored before
+        # strip_quotes kept inline answers), the full text: never nothing.
+        "text": message.text or message.full_text,
         "attachments": [
             {
                 "filename": a.filename,

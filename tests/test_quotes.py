@@ -1,9 +1,14 @@
-"""Quote and signature stripping: our marker first, then client patterns. Pure."""
+"""Quote and signature stripping: our marker first, then client patterns; how it shows."""
 
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from maildesk import db, views
+from maildesk.models import Direction, MailClass, Message, Status, Ticket
 from maildesk.quotes import REPLY_MARKER, SCAN_LIMIT, strip_quotes
 
 QUOTE = f"{REPLY_MARKER}\n\nDear Ann,\nwe opened ticket [Ticket#1].\n\nTest Support"
@@ -247,3 +252,33 @@ def test_text_below_our_unquoted_marker_is_kept_without_the_marker() -> None:
 def test_an_answer_inside_a_megabyte_of_quote_is_kept() -> None:
     half = adversarial("quoted lines", 500_000)
     assert strip_quotes(f"{ASKED}\n{half}\nTray 2.\n{half}") == "Tray 2."
+
+
+def stored_ticket(tmp_path: Path, texts: list[tuple[str, str]]) -> sessionmaker[Session]:
+    """A real SQLite file with ticket 1 and one incoming message per (text, full text)."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'd.db'}")
+    db.upgrade(engine)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    incoming = {"direction": Direction.IN, "mail_class": MailClass.HUMAN, "created_at": now}
+    messages = [Message(text=text, full_text=full, **incoming) for text, full in texts]
+    ticket = Ticket(
+        number=1,
+        status=Status.OPEN,
+        priority="P2",
+        customer="ann@customer.example",
+        locale="en",
+        created_at=now,
+        updated_at=now,
+        messages=messages,
+    )
+    sessions = db.session_factory(engine)
+    with db.transaction(sessions) as session:
+        session.add(ticket)
+    return sessions
+
+
+def test_tickets_show_gives_the_full_text_when_the_new_text_is_empty(tmp_path: Path) -> None:
+    stored = [("", "> Which tray?\nTray 2."), ("Floor 3.", "Floor 3.\n\n> Which floor?")]
+    with db.transaction(stored_ticket(tmp_path, stored)) as session:
+        shown = [m["text"] for m in views.ticket_detail(session, 1)["messages"]]
+    assert shown == ["> Which tray?\nTray 2.", "Floor 3."]
