@@ -30,7 +30,8 @@ from pathlib import Path
 from imap_tools import MailBoxUnencrypted
 
 sys.path.insert(0, str(Path(__file__).parent))
-import ingest  # noqa: E402 - the generator and config of the ingest benchmark
+from harness import MIB, write_config  # noqa: E402 - the desk of ingest.py
+from mailgen import write_mbox  # noqa: E402 - and its generated mail
 
 from maildesk import config, db, poller  # noqa: E402
 from maildesk.app import App  # noqa: E402
@@ -55,6 +56,7 @@ def server_cpu_seconds(pid: int) -> float:
 
 
 def deliver(port: int, mbox: Path) -> int:
+    """Append every mail of the mbox to the INBOX; how many."""
     box = mailbox.mbox(mbox, create=False)
     try:
         with MailBoxUnencrypted("127.0.0.1", port).login(USER, PASSWORD) as imap:
@@ -66,14 +68,15 @@ def deliver(port: int, mbox: Path) -> int:
 
 
 def bench(n: int, seed: int) -> None:
+    """Deliver N generated mails, time one poll_once on them, print the figures."""
     work = Path(tempfile.mkdtemp(prefix=f"maildesk-poll-{n}-"))
     port = free_port()
     server = start_pymap(port, USER, PASSWORD)
     try:
-        mix = ingest.write_mbox(work / "mails.mbox", n, seed)
+        mix = write_mbox(work / "mails.mbox", n, seed)
         delivered = deliver(port, work / "mails.mbox")
         os.environ.update(MAILDESK_SECRET=secrets.token_hex(32), MAILDESK_IMAP_PASSWORD=PASSWORD)
-        app = App.build(config.load(ingest.write_config(work, IMAP.format(port=port, user=USER))))
+        app = App.build(config.load(write_config(work, IMAP.format(port=port, user=USER))))
         db.upgrade(app.engine)
         server_before, start = server_cpu_seconds(server.pid), time.perf_counter()
         cpu_before = time.process_time()
@@ -86,7 +89,7 @@ def bench(n: int, seed: int) -> None:
         server.terminate()
         server.wait(10)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"== N={n}: {delivered} mails, {mix['bytes'] / ingest.MIB:.1f} MiB, in INBOX ==")
+    print(f"== N={n}: {delivered} mails, {mix['bytes'] / MIB:.1f} MiB, in INBOX ==")
     print("outcomes: " + ", ".join(f"{count} {name}" for name, count in result.outcomes.items()))
     print(
         f"poll_once {seconds:8.2f} s  {result.handled / seconds:8.1f} msg/s  "
@@ -97,6 +100,7 @@ def bench(n: int, seed: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """One bench per --n."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", action="append", type=int, metavar="N", help="default 500")
     parser.add_argument("--seed", type=int, default=20261123, help="generator seed")
