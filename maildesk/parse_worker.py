@@ -12,6 +12,7 @@ a parser. The mails queued behind a killed child go to a fresh one.
 
 import logging
 import multiprocessing
+import os
 import queue
 import resource
 import threading
@@ -214,6 +215,7 @@ class _Child:
 def _serve(requests: Connection, results: Connection, began, memory_bytes: int) -> None:
     """The child's loop: parse each mail, answer in order, until the pipe closes."""
     _limit_memory(memory_bytes)
+    threading.Thread(target=_exit_with_parent, name="maildesk-parent-watch", daemon=True).start()
     while True:
         try:
             raw = requests.recv_bytes()
@@ -224,6 +226,12 @@ def _serve(requests: Connection, results: Connection, began, memory_bytes: int) 
         del raw
         began.value = 0.0
         _reply(results, result)
+
+
+def _exit_with_parent() -> None:
+    """A parent killed with SIGKILL closes no pipe for us mid-parse: end when it is gone."""
+    multiprocessing.parent_process().join()
+    os._exit(1)
 
 
 def _parse_one(raw: bytes) -> Result:

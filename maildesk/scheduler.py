@@ -34,6 +34,10 @@ class Daemon:
         self.stop = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.failures = 0
+        # Held while a job reschedules another. APScheduler's shutdown(wait=True)
+        # holds its job-store lock while it waits for running jobs, so a job that
+        # then asked for a job would wait for ever; `shutdown` takes this first.
+        self._rescheduling = threading.Lock()
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT."""
@@ -75,6 +79,8 @@ class Daemon:
         """Finish the message in hand, then stop every job."""
         log.info("stopping after the message in hand")
         self.stop.set()
+        with self._rescheduling:  # from here on no job touches the scheduler
+            pass
         self.scheduler.shutdown(wait=True)
 
     def poll(self) -> None:
@@ -127,7 +133,10 @@ class Daemon:
                 delay = min(delay * 2, MAX_BACKOFF)
 
     def _run_soon(self, job_id: str, delay: float = 0.0) -> None:
-        job = self.scheduler.get_job(job_id)
-        if job is not None and not self.stop.is_set():
-            when = datetime.now(UTC).timestamp() + delay
-            job.modify(next_run_time=datetime.fromtimestamp(when, UTC))
+        with self._rescheduling:
+            if self.stop.is_set():
+                return
+            job = self.scheduler.get_job(job_id)
+            if job is not None:
+                when = datetime.now(UTC).timestamp() + delay
+                job.modify(next_run_time=datetime.fromtimestamp(when, UTC))
