@@ -1,6 +1,6 @@
 """Memory for one large mail: how far the peak RSS rises over its size, in each process.
 
-Runs `intake.process` on one mail of each size (one attachment of random bytes,
+Runs `pipeline.process` on one mail of each size (one attachment of random bytes,
 base64-encoded, as mail clients send it) on a fresh SQLite file, and prints the
 rise of the main process's peak RSS over its resident size before the mail, and
 the parse child's peak RSS over its size when idle, both as multiples of the
@@ -16,8 +16,10 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from maildesk import config, db, intake
+from maildesk import config
 from maildesk.app import App
+from maildesk.intake import pipeline
+from maildesk.store import db
 
 CONFIG = """
 [desk]
@@ -64,9 +66,9 @@ def measure(app: App, raw: bytes) -> tuple[float, float, float]:
     reset_peak("self")
     reset_peak(child)
     started = time.perf_counter()
-    outcome = intake.process(app, raw, "bench")
+    outcome = pipeline.process(app, raw, "bench")
     seconds = time.perf_counter() - started
-    assert outcome == intake.Outcome.STORED, outcome
+    assert outcome == pipeline.Outcome.STORED, outcome
     main_rise = (status_kib("self", "VmHWM") - before) * 1024
     child_rise = (status_kib(child, "VmHWM") - child_idle) * 1024
     return main_rise, child_rise, seconds

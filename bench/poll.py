@@ -33,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import MIB, write_config  # noqa: E402 - the desk of ingest.py
 from mailgen import write_mbox  # noqa: E402 - and its generated mail
 
-from maildesk import config, db, poller  # noqa: E402
+from maildesk import config, poller  # noqa: E402
 from maildesk.app import App  # noqa: E402
 from maildesk.demo import free_port, start_pymap  # noqa: E402
+from maildesk.store import db
 
 USER, PASSWORD = "support@bench.test", "bench-password"
 IMAP = """

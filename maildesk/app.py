@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from maildesk import db
 from maildesk.config import Config
+from maildesk.desk.templates import Templates
 from maildesk.errors import ConfigError
-from maildesk.follow_up import SubjectTag
-from maildesk.parse_worker import Budget, ParseWorker
-from maildesk.templates import Templates
+from maildesk.mail.parse_worker import Budget, ParseWorker
+from maildesk.mail.subject_tag import SubjectTag
+from maildesk.store import db
 
 MIN_SECRET_LENGTH = 16
 

@@ -16,10 +16,13 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from maildesk import config as config_module
-from maildesk import db, intake, outbox, poller, prefetch, sources, views
+from maildesk import views
 from maildesk.app import App
 from maildesk.errors import MaildeskError
-from maildesk.models import Quarantine, Status
+from maildesk.intake import pipeline, poller, prefetch, sources
+from maildesk.store import db
+from maildesk.store.tables import Quarantine, Status
+from maildesk.transport import outbox
 
 
 class _Group(click.Group):
@@ -118,10 +121,10 @@ def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
             desc=path.name,
             disable=not sys.stderr.isatty(),
         )
-        with bar:  # each batch is one transaction (intake.process_batch)
+        with bar:  # each batch is one transaction (pipeline.process_batch)
             for batch in prefetch.parsed_batches(app.parser, sources.read(path)):
-                pending = [intake.Pending(i.raw, f"import:{i.label}", mail) for i, mail in batch]
-                for outcome in intake.process_batch(app, pending):
+                pending = [pipeline.Pending(i.raw, f"import:{i.label}", mail) for i, mail in batch]
+                for outcome in pipeline.process_batch(app, pending):
                     counts[outcome] = counts.get(outcome, 0) + 1
                 bar.update(len(batch))
     click.echo("imported: " + (", ".join(f"{n} {o}" for o, n in counts.items()) or "nothing"))
@@ -155,7 +158,7 @@ def replay(state: State, ids: tuple[int, ...]) -> None:
             query = query.where(Quarantine.id.in_(ids))
         rows = [(row, row.raw.data) for row in session.scalars(query.order_by(Quarantine.id))]
     for row, raw in rows:
-        outcome = intake.process(app, raw, f"replay:{row.id}", quarantined=row)
+        outcome = pipeline.process(app, raw, f"replay:{row.id}", quarantined=row)
         click.echo(f"quarantine #{row.id}: {outcome}")
     if not rows:
         click.echo("nothing to replay")

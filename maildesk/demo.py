@@ -20,11 +20,12 @@ import click
 from sqlalchemy import func, select
 
 from maildesk import config as config_module
-from maildesk import db, views
+from maildesk import views
 from maildesk.app import App
 from maildesk.errors import MaildeskError
-from maildesk.models import OutboxMail, OutboxStatus, Receipt
 from maildesk.scheduler import Daemon
+from maildesk.store import db
+from maildesk.store.tables import OutboxMail, OutboxStatus, Receipt
 
 USER, PASSWORD = "support@demo.test", "demo-password"
 CONFIG = """

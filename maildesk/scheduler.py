@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from maildesk import outbox, poller
 from maildesk.app import App
 from maildesk.errors import MaildeskError, TemporaryFailure
-from maildesk.inbox import Inbox
+from maildesk.intake import poller
+from maildesk.transport import outbox
+from maildesk.transport.inbox import Inbox
 
 log = logging.getLogger(__name__)
 # Job start/finish lines would drown the log; "skipped: maximum number of running

@@ -6,12 +6,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from maildesk import bounces
 from maildesk.config import PRIORITIES
-from maildesk.models import (
+from maildesk.desk import bounces
+from maildesk.mail.classify import MailClass
+from maildesk.store.tables import (
     Direction,
     Event,
-    MailClass,
     Message,
     OutboxKind,
     OutboxMail,

@@ -23,14 +23,16 @@ from aiosmtpd.controller import Controller
 from imap_tools import MailBoxUnencrypted
 
 from maildesk import config as config_module
-from maildesk import db, demo
+from maildesk import demo
 from maildesk.app import App
 from maildesk.demo import free_port
-from maildesk.parse_worker import Budget, ParseWorker
+from maildesk.mail.parse_worker import Budget, ParseWorker
+from maildesk.store import db
 
 PASSWORD = "secret"
 SECRET = "test-secret-0123456789abcdef"
 ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "mail" / "corpus"  # our .eml cases and expected.toml
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai
 
 DOVECOT_CONF = """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from maildesk import db
+from maildesk.store import db
 from tests.conftest import (
     SmtpSink,
     config_text,

@@ -1,0 +1,37 @@
+"""Typed settings from one TOML file: `load` it, pass the frozen `Config` down.
+
+settings.py holds the dataclasses, loading.py reads and checks the file,
+toml_table.py the typed table access whose errors name the key.
+"""
+
+from maildesk.config.loading import load, parse, resolve_path
+from maildesk.config.settings import (
+    PRIORITIES,
+    Config,
+    DatabaseConfig,
+    DeskConfig,
+    ImapConfig,
+    IntakeConfig,
+    LoopsConfig,
+    OutboxConfig,
+    Rule,
+    Secret,
+    SmtpConfig,
+)
+
+__all__ = [
+    "PRIORITIES",
+    "Config",
+    "DatabaseConfig",
+    "DeskConfig",
+    "ImapConfig",
+    "IntakeConfig",
+    "LoopsConfig",
+    "OutboxConfig",
+    "Rule",
+    "Secret",
+    "SmtpConfig",
+    "load",
+    "parse",
+    "resolve_path",
+]

@@ -1,0 +1,210 @@
+"""TOML file → Config, validated once at start.
+
+Every error names the offending key (`rules[2].priority: ...`) so an operator
+can fix the file without reading code.
+"""
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from maildesk.config.settings import (
+    PRIORITIES,
+    SECURITY_MODES,
+    Config,
+    DatabaseConfig,
+    DeskConfig,
+    ImapConfig,
+    IntakeConfig,
+    LoopsConfig,
+    OutboxConfig,
+    Rule,
+    Secret,
+    SmtpConfig,
+)
+from maildesk.config.toml_table import Table
+from maildesk.errors import ConfigError
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    """Read and validate the TOML file at `path`."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse(data, path)
+
+
+def parse(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Validate an already-parsed TOML document."""
+    root = Table(data, "")
+    smtp = _smtp(root.table("smtp", required=False))
+    desk = _desk(root.table("desk"), smtp)
+    config = Config(
+        desk=desk,
+        database=_database(root.table("database")),
+        imap=_imap(root.table("imap", required=False)),
+        smtp=smtp,
+        outbox=_outbox(root.table("outbox", required=False)),
+        intake=_intake(root.table("intake", required=False)),
+        rules=_rules(root.get("rules", list, [])),
+        loops=_loops(root.table("loops", required=False)),
+        path=path,
+    )
+    root.reject_unknown()
+    return config
+
+
+def _desk(t: Table, smtp: SmtpConfig | None) -> DeskConfig:
+    tag = t.get("subject_tag", str, "[Ticket#{number}]")
+    if tag.count("{number}") != 1:
+        raise ConfigError(f"{t.key('subject_tag')}: must contain {{number}} exactly once")
+    zone = t.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{t.key('timezone')}: unknown time zone {zone!r}") from exc
+    templates_dir = t.get("templates_dir", str, "")
+    default_instance = smtp.from_address.rpartition("@")[2] if smtp else "maildesk"
+    desk = DeskConfig(
+        name=t.get("name", str),
+        subject_tag=tag,
+        timezone=zone,
+        default_locale=t.get("default_locale", str, "en"),
+        secret=Secret(t.key("secret_env"), t.get("secret_env", str, "MAILDESK_SECRET")),
+        instance=t.get("instance", str, default_instance) or default_instance,
+        templates_dir=Path(templates_dir) if templates_dir else None,
+    )
+    t.reject_unknown()
+    return desk
+
+
+def _imap(t: Table | None) -> ImapConfig | None:
+    if t is None:
+        return None
+    security = t.choice("security", SECURITY_MODES, "ssl")
+    imap = ImapConfig(
+        host=t.get("host", str),
+        port=t.port(993 if security == "ssl" else 143),
+        security=security,
+        username=t.get("username", str),
+        password=Secret(t.key("password_env"), t.get("password_env", str)),
+        folder=t.get("folder", str, "INBOX"),
+        processed_folder=t.get("processed_folder", str, "Processed"),
+        quarantine_folder=t.get("quarantine_folder", str, "Quarantine"),
+        poll_interval=t.positive("poll_interval", 30.0),
+        idle=t.get("idle", bool, True),
+        timeout=t.positive("timeout", 60.0),
+    )
+    t.reject_unknown()
+    return imap
+
+
+def _smtp(t: Table | None) -> SmtpConfig | None:
+    if t is None:
+        return None
+    security = t.choice("security", SECURITY_MODES, "starttls")
+    from_address = t.get("from_address", str)
+    if "@" not in from_address:
+        raise ConfigError(f"{t.key('from_address')}: {from_address!r} is not an address")
+    smtp = SmtpConfig(
+        host=t.get("host", str),
+        port=t.port({"ssl": 465, "starttls": 587, "none": 25}[security]),
+        security=security,
+        username=t.get("username", str, ""),
+        password=Secret(t.key("password_env"), t.get("password_env", str, "")),
+        from_address=from_address,
+        timeout=t.positive("timeout", 60.0),
+    )
+    t.reject_unknown()
+    return smtp
+
+
+def _outbox(t: Table | None) -> OutboxConfig:
+    t = t or Table({}, "outbox")
+    outbox = OutboxConfig(
+        max_attempts=int(t.positive("max_attempts", 8)),
+        retry_base_seconds=t.positive("retry_base_seconds", 30.0),
+        retry_max_seconds=t.positive("retry_max_seconds", 3600.0),
+        batch_size=int(t.positive("batch_size", 100)),
+        drain_interval=t.positive("drain_interval", 5.0),
+    )
+    t.reject_unknown()
+    return outbox
+
+
+def _database(t: Table) -> DatabaseConfig:
+    database = DatabaseConfig(t.get("url", str), t.positive("busy_timeout", 30.0))
+    t.reject_unknown()
+    return database
+
+
+def _intake(t: Table | None) -> IntakeConfig:
+    t = t or Table({}, "intake")
+    intake = IntakeConfig(
+        ack_follow_ups=t.get("ack_follow_ups", bool, False),
+        max_attachment_bytes=int(t.positive("max_attachment_bytes", 10 * 1024 * 1024)),
+        max_message_bytes=int(t.positive("max_message_bytes", 50 * 1024 * 1024)),
+        parse_seconds=t.positive("parse_seconds", 30.0),
+        parse_memory_mb=int(t.positive("parse_memory_mb", 2048)),
+    )
+    t.reject_unknown()
+    return intake
+
+
+def _loops(t: Table | None) -> LoopsConfig:
+    t = t or Table({}, "loops")
+    default = LoopsConfig()
+    loops = LoopsConfig(
+        max_per_address_per_day=t.count(
+            "max_per_address_per_day", default.max_per_address_per_day
+        ),
+        max_per_ticket_per_hour=t.count(
+            "max_per_ticket_per_hour", default.max_per_ticket_per_hour
+        ),
+        no_reply=t.regex("no_reply_regex") or default.no_reply,
+    )
+    t.reject_unknown()
+    return loops
+
+
+def _rules(items: list[Any]) -> tuple[Rule, ...]:
+    return tuple(_rule(Table(item, f"rules[{index}]")) for index, item in enumerate(items))
+
+
+def _rule(t: Table) -> Rule:
+    priority = t.get("priority", str, None)
+    if priority is not None and priority not in PRIORITIES:
+        raise ConfigError(f"{t.key('priority')}: {priority!r} is not one of P0..P3")
+    domains = t.get("sender_domain", (str, list), [])
+    domains = [domains] if isinstance(domains, str) else domains
+    headers = t.table("headers", required=False)
+    rule = Rule(
+        name=t.get("name", str),
+        priority=priority,
+        category=t.get("category", str, None),
+        team=t.get("team", str, None),
+        from_regex=t.regex("from_regex"),
+        sender_domains=tuple(str(d).lower() for d in domains),
+        subject_regex=t.regex("subject_regex"),
+        body_regex=t.regex("body_regex"),
+        headers=tuple(
+            (name.lower(), headers.regex(name)) for name in (headers.data if headers else {})
+        ),
+    )
+    conditions = (rule.from_regex, rule.sender_domains, rule.subject_regex, rule.body_regex)
+    if not any(conditions) and not rule.headers:
+        raise ConfigError(f"{t.path}: a rule needs at least one condition")
+    t.reject_unknown()
+    return rule
+
+
+def resolve_path(cli_value: str | None) -> Path:
+    """`--config`, else $MAILDESK_CONFIG, else ./maildesk.toml (design.md)."""
+    return Path(cli_value or os.environ.get("MAILDESK_CONFIG") or "maildesk.toml")

@@ -1,0 +1,139 @@
+"""The settings as frozen dataclasses, one per TOML section; loading.py fills them.
+
+Secrets are never in the file: keys ending in `_env` name environment
+variables, read when first needed (Secret.value).
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from maildesk.errors import ConfigError
+
+PRIORITIES = ("P0", "P1", "P2", "P3")
+SECURITY_MODES = ("ssl", "starttls", "none")
+# Addresses that never get automatic mail (Zammad's and Znuny's lists, anchors.md §3.3).
+DEFAULT_NO_REPLY = (
+    r"(?i)^(mailer-daemon|postmaster|abuse|root|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)"
+    r"([+.\-_].*)?@"
+)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret read from the environment variable `env`, named by config `key`."""
+
+    key: str
+    env: str
+
+    def value(self, required: bool = True) -> str:
+        if not self.env:
+            return ""
+        found = os.environ.get(self.env)
+        if found is None and required:
+            raise ConfigError(f"{self.key}: environment variable {self.env} is not set")
+        return found or ""
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    name: str
+    subject_tag: str
+    timezone: str
+    default_locale: str
+    secret: Secret
+    instance: str
+    templates_dir: Path | None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    ack_follow_ups: bool
+    max_attachment_bytes: int
+    max_message_bytes: int
+    parse_seconds: float
+    parse_memory_mb: int
+
+
+@dataclass(frozen=True)
+class LoopsConfig:
+    """Budget of automatic mail to customers; defaults from Znuny (per address) and Zammad."""
+
+    max_per_address_per_day: int = 40
+    max_per_ticket_per_hour: int = 25
+    no_reply: re.Pattern[str] = re.compile(DEFAULT_NO_REPLY)
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str
+    busy_timeout: float = 30.0  # SQLite: seconds to wait for another writer's lock
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: Secret
+    folder: str
+    processed_folder: str
+    quarantine_folder: str
+    poll_interval: float
+    idle: bool
+    timeout: float
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: Secret
+    from_address: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    batch_size: int
+    drain_interval: float
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One classification rule; every condition given must match."""
+
+    name: str
+    priority: str | None = None
+    category: str | None = None
+    team: str | None = None
+    from_regex: re.Pattern[str] | None = None
+    sender_domains: tuple[str, ...] = ()
+    subject_regex: re.Pattern[str] | None = None
+    body_regex: re.Pattern[str] | None = None
+    headers: tuple[tuple[str, re.Pattern[str]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    desk: DeskConfig
+    database: DatabaseConfig
+    imap: ImapConfig | None
+    smtp: SmtpConfig | None
+    outbox: OutboxConfig
+    intake: IntakeConfig
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+    loops: LoopsConfig = field(default_factory=LoopsConfig)
+    path: Path | None = None

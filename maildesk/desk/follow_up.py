@@ -1,0 +1,85 @@
+"""Which ticket does a mail continue? (design.md, threading rules)
+
+1. A Message-ID in In-Reply-To/References that is ours (signed) or that we
+   stored; for a bounce, the ids of the returned message.
+2. Our subject tag, but for human mail only when the sender already takes
+   part in that ticket: a stranger typing a ticket number opens a new ticket
+   instead of landing on someone else's (zammad#5064).
+3. Otherwise none: the caller opens a new ticket.
+"""
+
+import re
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from maildesk.desk import tickets
+from maildesk.mail.classify import MailClass
+from maildesk.mail.ids import ticket_number
+from maildesk.mail.message import Incoming
+from maildesk.mail.subject_tag import SubjectTag
+from maildesk.store.db import execute
+from maildesk.store.tables import Message, Ticket
+
+_BODY_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
+_BY_NUMBER = select(Ticket.id).where(Ticket.number == bindparam("number"))
+_BY_MESSAGE_ID = (
+    select(Message.ticket_id)
+    .where(Message.message_id == bindparam("message_id"))
+    .order_by(Message.id)
+    .limit(1)
+)
+
+
+def find_ticket(
+    session: Session, mail: Incoming, mail_class: MailClass, tag: SubjectTag, secret: str
+) -> Ticket | None:
+    """The ticket this mail continues, or None for a new one."""
+    return _by_ids(session, _candidate_ids(mail, mail_class), secret) or _by_tag(
+        session, mail, mail_class, tag
+    )
+
+
+def _candidate_ids(mail: Incoming, mail_class: MailClass) -> list[str]:
+    """Most specific first: the mail we answer, then the chain newest to oldest."""
+    ids = list(mail.in_reply_to) + list(reversed(mail.references))
+    if mail.returned is not None:
+        returned = [mail.returned.message_id] if mail.returned.message_id else []
+        ids = returned + list(reversed(mail.returned.references)) + ids
+    if mail_class is MailClass.OWN_LOOP and mail.message_id:
+        ids.insert(0, mail.message_id)
+    if mail_class is MailClass.BOUNCE and mail.returned is None:
+        ids += _BODY_ID.findall(mail.text)  # qmail and Exchange copy headers into the text
+    return list(dict.fromkeys(ids))
+
+
+def _by_ids(session: Session, ids: list[str], secret: str) -> Ticket | None:
+    for message_id in ids:
+        number = ticket_number(secret, message_id)
+        if number is not None:
+            ticket = _by_number(session, number)
+            if ticket is not None:
+                return ticket
+        found = execute(session, _BY_MESSAGE_ID, {"message_id": message_id}).scalar()
+        if found is not None:
+            return session.get(Ticket, found)
+    return None
+
+
+def _by_number(session: Session, number: int) -> Ticket | None:
+    """The ticket numbered `number`; the session's own object when it holds one."""
+    found = execute(session, _BY_NUMBER, {"number": number}).scalar()
+    return None if found is None else session.get(Ticket, found)
+
+
+def _by_tag(session: Session, mail: Incoming, mail_class: MailClass, tag: SubjectTag):
+    subject = mail.subject
+    if mail.returned is not None:
+        subject = f"{subject} {mail.returned.subject}"
+    number = tag.find(subject)
+    if number is None:
+        return None
+    ticket = _by_number(session, number)
+    if ticket is None or mail_class is not MailClass.HUMAN:
+        return ticket
+    return ticket if tickets.is_participant(session, ticket, mail.from_addr) else None

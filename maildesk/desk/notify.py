@@ -1,0 +1,239 @@
+"""Ticket events → rendered OutboxMail rows. Never sends; the outbox job does.
+
+Automatic mail carries the headers of an automatic reply (RFC 3834) and our
+loop header, and a signed Message-ID that we also store, so replies and
+bounces find their ticket even when the subject was edited. Automatic mail
+to customers passes one gate, `queue_automatic`: the envelope (one address we
+would deliver to), no-reply and bouncing addresses and the loop budget
+(loops.py) are checked there. What the customer wrote (their name, the
+subject) enters our mail only as one bounded line (plaintext.py).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from maildesk.desk import bounces, loops, tickets
+from maildesk.desk.context import Desk
+from maildesk.mail import compose
+from maildesk.mail.addresses import MAX_LENGTH
+from maildesk.mail.classify import LOOP_HEADER, MailClass
+from maildesk.mail.ids import make_message_id
+from maildesk.mail.message import Incoming
+from maildesk.mail.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
+from maildesk.mail.quotes import REPLY_MARKER
+from maildesk.store.db import execute
+from maildesk.store.tables import (
+    Message,
+    OutboxKind,
+    OutboxMail,
+    OutboxRecipient,
+    OutboxStatus,
+    Ticket,
+)
+
+MAX_REFERENCES = 10
+_THREAD_IDS = (
+    select(Message.message_id)
+    .where(Message.ticket_id == bindparam("ticket"), Message.message_id.is_not(None))
+    .order_by(Message.id)
+)
+_INSERT_OUTBOX = insert(OutboxMail.__table__)
+_INSERT_RECIPIENT = insert(OutboxRecipient.__table__)
+SUPPRESSED = "auto_reply_suppressed"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One mail to compose: what kind, to whom, what it says, the Message-ID it answers.
+
+    `to` is the SMTP envelope as it will be sent, address by address.
+    """
+
+    kind: OutboxKind
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    answers: str | None = None
+    auto_submitted: str | None = "auto-generated"
+
+
+def queue_ack(
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    mail: Incoming,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> int | None:
+    """Queue the acknowledgement of customer `mail` on `ticket`, if the gate allows."""
+    name = mail.from_name if mail.from_addr == ticket.customer else ""
+    context = ticket_context(app, ticket, name) | {"rejected_attachments": []} | (extra or {})
+    rendered = app.templates.render("ack", ticket.locale, context)
+    draft = Draft(
+        OutboxKind.ACK,
+        (ticket.customer,),
+        rendered.subject,
+        rendered.text,
+        mail.message_id,
+        auto_submitted="auto-replied",
+    )
+    return queue_automatic(session, app, ticket, draft, now)
+
+
+def queue_automatic(
+    session: Session, app: Desk, ticket: Ticket, draft: Draft, now: datetime
+) -> int | None:
+    """The one gate for automatic mail to customers: queued, or stored as an event why not.
+
+    It checks `draft.to`, which is the envelope the outbox sends to.
+    """
+    recent = loops.count_recent(session, draft.to, ticket.id, now)
+    bouncing = any(bounces.is_bouncing(session, address) for address in draft.to)
+    why = loops.refusal(app.config.loops, draft.to, bouncing, recent)
+    if why is not None:
+        detail = f"{draft.kind} not sent: {why}"
+        tickets.record(session, ticket, SUPPRESSED, detail, "maildesk", now)
+        return None
+    return queue_mail(session, app, ticket, draft, now)
+
+
+def ticket_context(app: Desk, ticket: Ticket, customer: str = "") -> dict[str, Any]:
+    """Plain values for templates (never ORM objects: the sandbox sees data only).
+
+    What the customer chose (name, address, subject) comes as one bounded line.
+    """
+    address = one_line(ticket.customer, MAX_LENGTH)
+    return {
+        "desk_name": app.config.desk.name,
+        "tag": app.tag.format(ticket.number),
+        "reply_marker": REPLY_MARKER,
+        "customer_name": one_line(customer, NAME_LIMIT) or address,
+        "ticket": {
+            "number": ticket.number,
+            "subject": one_line(ticket.subject, SUBJECT_LIMIT),
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "category": ticket.category,
+            "team": ticket.team,
+            "assignee": ticket.assignee,
+            "customer": address,
+        },
+    }
+
+
+def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: datetime) -> int:
+    """Compose, store as an outgoing Message, and queue one mail; returns the outbox row id.
+
+    Automatic mail to customers comes through `queue_automatic`; this is
+    for agent replies and staff notices, which no budget may silence.
+    """
+    smtp = app.config.smtp
+    sender = smtp.from_address if smtp else f"maildesk@{app.config.desk.instance}"
+    message_id = make_message_id(app.secret, ticket.number, sender.rpartition("@")[2])
+    thread = _references(_thread_ids(session, ticket), draft.answers)
+    subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
+    tickets.add_outgoing(
+        session,
+        ticket,
+        now,
+        mail_class=MailClass.AUTO_REPLY if draft.auto_submitted else MailClass.HUMAN,
+        message_id=message_id,
+        from_addr=sender,
+        from_name=app.config.desk.name,
+        to_addrs=", ".join(draft.to),
+        subject=subject,
+        text=draft.text,
+        full_text=draft.text,
+        source=f"outbox:{draft.kind}",
+    )
+    return _enqueue(session, ticket, draft, sender, message_id, raw, now)
+
+
+def _enqueue(
+    session: Session,
+    ticket: Ticket,
+    draft: Draft,
+    sender: str,
+    message_id: str,
+    raw: bytes,
+    now: datetime,
+) -> int:
+    """The outbox row the send job picks up, its envelope as a list; returns its id."""
+    row = {
+        "kind": draft.kind,
+        "ticket_id": ticket.id,
+        "message_id": message_id,
+        "sender": sender,
+        "raw": raw,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    row_id = execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]
+    envelope = [
+        {"outbox_id": row_id, "position": n, "address": address}
+        for n, address in enumerate(draft.to)
+    ]
+    execute(session, _INSERT_RECIPIENT, envelope)
+    return row_id
+
+
+def _compose(
+    app: Desk,
+    ticket: Ticket,
+    draft: Draft,
+    sender: str,
+    message_id: str,
+    thread: list[str],
+    now: datetime,
+) -> tuple[str, bytes]:
+    """Subject and bytes of the mail: threading headers, RFC 3834 ones when automatic."""
+    subject = _with_tag(app, ticket, one_line(draft.subject, SUBJECT_LIMIT))
+    headers = [
+        ("From", compose.address(app.config.desk.name, sender)),
+        ("To", ", ".join(draft.to)),
+        ("Subject", subject),
+        ("Date", format_datetime(now)),
+        ("Message-ID", message_id),
+    ]
+    if draft.answers:
+        headers.append(("In-Reply-To", draft.answers))
+    headers.append(("References", " ".join([_ticket_reference(app, ticket), *thread])))
+    if draft.auto_submitted:
+        headers += [("Auto-Submitted", draft.auto_submitted), ("Precedence", "bulk")]
+    headers += [("X-Auto-Response-Suppress", "All"), (LOOP_HEADER, app.config.desk.instance)]
+    return subject, compose.text_mail(headers, draft.text)
+
+
+def _with_tag(app: Desk, ticket: Ticket, subject: str) -> str:
+    tag = app.tag.format(ticket.number)
+    return subject if app.tag.find(subject) == ticket.number else f"{tag} {subject}"
+
+
+def _ticket_reference(app: Desk, ticket: Ticket) -> str:
+    """A pseudo id shared by all our mail on a ticket, so mail clients keep one thread.
+
+    It is not signed, so follow_up never trusts it; our signed ids do that job.
+    """
+    return f"<ticket-{ticket.number}@{app.config.desk.instance}>"
+
+
+def _thread_ids(session: Session, ticket: Ticket) -> list[str]:
+    """Message-IDs on the ticket, oldest first (ids only: texts can be large)."""
+    return list(execute(session, _THREAD_IDS, {"ticket": ticket.id}).scalars())
+
+
+def _references(chain: list[str], answers: str | None) -> list[str]:
+    """The thread so far, trimmed like RT (first ids and last ids kept)."""
+    if answers and answers not in chain:
+        chain.append(answers)
+    chain = list(dict.fromkeys(chain))
+    if len(chain) > MAX_REFERENCES:
+        chain = chain[:2] + chain[-(MAX_REFERENCES - 2) :]
+    return chain

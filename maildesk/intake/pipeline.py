@@ -1,0 +1,293 @@
+"""The pipeline for one incoming mail: the STEPS tuple, in order, in one transaction.
+
+Each step reads and sets fields of one typed `Intake`. `Discard` stops on
+purpose (a duplicate); an error the mail causes rolls the transaction back and
+the raw bytes are quarantined in a new one, so one bad mail never blocks the
+rest. An error that is nobody's fault (a locked or lost database, a parser
+that does not start) is not the mail's: it leaves as TemporaryFailure, the
+mail stays where it is and is taken again on the next cycle.
+`poll`, `run` and `replay` come through `process`, one mail per transaction;
+`import` through `process_batch`, many mails per transaction.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from maildesk.app import App
+from maildesk.desk import bounces, follow_up, notify, rules, tickets
+from maildesk.errors import Discard, TemporaryFailure
+from maildesk.mail.classify import MailClass, classify
+from maildesk.mail.language import detect_locale
+from maildesk.mail.message import Incoming
+from maildesk.mail.parse_worker import Unparseable
+from maildesk.mail.plaintext import NAME_LIMIT, one_line
+from maildesk.store import blobs
+from maildesk.store.db import execute, is_transient, transaction, unavailable_is_temporary
+from maildesk.store.tables import Direction, Message, Quarantine, Status, Ticket
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
+@dataclass
+class Intake:
+    """What the steps know about the mail in hand."""
+
+    raw: bytes
+    source: str
+    now: datetime
+    raw_id: int | None = None
+    parsed: Incoming | Unparseable | None = None  # by prefetch, ahead of the steps
+    mail: Incoming | None = None
+    mail_class: MailClass = MailClass.HUMAN
+    ticket: Ticket | None = None
+    is_new: bool = False
+    stored: int | None = None  # the messages row of this mail
+    rejected: list[str] = field(default_factory=list)
+
+
+Step = Callable[[Intake, App, Session], None]
+
+
+def store_raw(ctx: Intake, app: App, session: Session) -> None:
+    """Sets raw_id: the raw bytes, stored before anything can go wrong with them."""
+    ctx.raw_id = blobs.store(session, ctx.raw)
+
+
+def parse_mail(ctx: Intake, app: App, session: Session) -> None:
+    """Sets mail: parsed in the budgeted child (parse_worker.py), or ahead by prefetch.
+
+    Raises Unparseable, with the reason, for a mail that is too large, broken
+    or over its parse budget.
+    """
+    if isinstance(ctx.parsed, Unparseable):
+        raise ctx.parsed
+    ctx.mail = ctx.parsed or app.parser.parse(ctx.raw)
+
+
+# Built once: constructing a statement costs more than running it (see bench/).
+_STORED_BY_ID = (
+    select(Message.id)
+    .where(Message.direction == Direction.IN, Message.message_id == bindparam("key"))
+    .limit(1)
+)
+_STORED_BY_BYTES = (
+    select(Message.id)
+    .where(Message.direction == Direction.IN, Message.raw_id == bindparam("key"))
+    .limit(1)
+)
+
+
+def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
+    """Raises Discard when this Message-ID (or, lacking one, these bytes) was stored."""
+    if ctx.mail.message_id:
+        found = execute(session, _STORED_BY_ID, {"key": ctx.mail.message_id}).scalar()
+    else:
+        found = execute(session, _STORED_BY_BYTES, {"key": ctx.raw_id}).scalar()
+    if found is not None:
+        raise Discard(f"duplicate of a stored message ({ctx.mail.message_id or 'same bytes'})")
+
+
+def classify_mail(ctx: Intake, app: App, session: Session) -> None:
+    """Sets mail_class: human, auto_reply, bounce, list or own_loop."""
+    ctx.mail_class = classify(ctx.mail, app.config.desk.instance, app.secret)
+
+
+def find_ticket(ctx: Intake, app: App, session: Session) -> None:
+    """Sets ticket when the mail continues one (headers, then tag with sender check)."""
+    ctx.ticket = follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
+
+
+def open_ticket(ctx: Intake, app: App, session: Session) -> None:
+    """Sets ticket and is_new for a mail that continues nothing; rules apply here only."""
+    if ctx.ticket is not None:
+        return
+    automatic = ctx.mail_class is not MailClass.HUMAN
+    found = rules.AUTOMATIC if automatic else rules.classify_ticket(app.config.rules, ctx.mail)
+    text = f"{ctx.mail.subject}\n{ctx.mail.text}"
+    locale = detect_locale(text, app.config.desk.default_locale)
+    ctx.ticket = tickets.open_ticket(session, ctx.mail, found, locale, ctx.now, automatic)
+    ctx.is_new = True
+
+
+def store_message(ctx: Intake, app: App, session: Session) -> None:
+    """Sets stored: the mail on its ticket."""
+    ctx.stored = tickets.add_incoming(
+        session, ctx.ticket, ctx.mail, ctx.mail_class, ctx.raw_id, ctx.source, ctx.now
+    )
+
+
+def store_attachments(ctx: Intake, app: App, session: Session) -> None:
+    """Sets rejected: the parts over the size limit, named on the ticket but not kept."""
+    limit = app.config.intake.max_attachment_bytes
+    for part in ctx.mail.parts:
+        kept = blobs.store(session, part.data) if len(part.data) <= limit else None
+        if kept is None:
+            ctx.rejected.append(one_line(part.filename or part.content_type, NAME_LIMIT))
+        tickets.add_attachment(session, ctx.stored, part, kept)
+    if ctx.rejected:
+        names, sender = ", ".join(ctx.rejected), ctx.mail.from_addr
+        tickets.record(session, ctx.ticket, "attachment_rejected", names, sender, ctx.now)
+
+
+def note_bounce(ctx: Intake, app: App, session: Session) -> None:
+    """A bounce on a ticket: note who did not get our mail and stop writing to them."""
+    if ctx.mail_class is MailClass.BOUNCE and not ctx.is_new:
+        bounces.record(session, ctx.ticket, ctx.mail, ctx.now)
+
+
+def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
+    """A person writing from a bouncing address proves it works again."""
+    if ctx.mail_class is MailClass.HUMAN:
+        bounces.clear(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+
+
+def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
+    """A customer's human follow-up reopens a resolved ticket; automatic mail never does."""
+    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN:
+        return
+    if ctx.ticket.status == Status.RESOLVED:
+        tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+
+
+def queue_ack(ctx: Intake, app: App, session: Session) -> None:
+    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set).
+
+    notify's gate may still refuse it (no-reply, bouncing, loop budget).
+    """
+    if ctx.mail_class is not MailClass.HUMAN:
+        return
+    if ctx.is_new or app.config.intake.ack_follow_ups:
+        notify.queue_ack(
+            session, app, ctx.ticket, ctx.mail, ctx.now, {"rejected_attachments": ctx.rejected}
+        )
+
+
+STEPS: tuple[Step, ...] = (
+    store_raw,
+    parse_mail,
+    skip_duplicate,
+    classify_mail,
+    find_ticket,
+    open_ticket,
+    store_message,
+    store_attachments,
+    note_bounce,
+    clear_bouncing,
+    reopen_resolved,
+    queue_ack,
+)
+
+Bookkeeping = Callable[[Session, Outcome], None]
+
+
+def process(
+    app: App,
+    raw: bytes,
+    source: str,
+    *,
+    now: datetime | None = None,
+    bookkeeping: Bookkeeping | None = None,
+    quarantined: Quarantine | None = None,
+    parsed: Incoming | Unparseable | None = None,
+) -> Outcome:
+    """Run STEPS on one mail; never raises for a bad mail, raises TemporaryFailure.
+
+    `bookkeeping` runs inside the same transaction (the IMAP receipt and
+    cursor), so a crash leaves either everything or nothing. `quarantined`
+    is the row being replayed, updated instead of adding a new one.
+    `parsed` is `raw` already parsed elsewhere (prefetch.py).
+    """
+    now = now or app.clock()
+    with unavailable_is_temporary():
+        try:
+            with transaction(app.sessions) as session:
+                ctx = Intake(raw=raw, source=source, now=now, parsed=parsed)
+                outcome = _run_steps(ctx, app, session)
+                if quarantined is not None:
+                    session.get(Quarantine, quarantined.id).replayed_at = now
+                if bookkeeping:
+                    bookkeeping(session, outcome)
+            return outcome
+        except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
+            if isinstance(exc, TemporaryFailure) or is_transient(exc):
+                raise
+            _log_quarantine(source, exc)
+            reason = f"{type(exc).__name__}: {exc}"[:2000]
+            with transaction(app.sessions) as session:
+                _quarantine(session, raw, source, reason, now, quarantined)
+                if bookkeeping:
+                    bookkeeping(session, Outcome.QUARANTINED)
+            return Outcome.QUARANTINED
+
+
+def _log_quarantine(source: str, exc: Exception) -> None:
+    """A verdict of the parser needs one line; anything else, the traceback."""
+    if isinstance(exc, Unparseable):
+        log.warning("quarantining mail from %s: %s", source, exc)
+    else:
+        log.exception("quarantining mail from %s", source)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One mail of a batch: its bytes, where it came from, its parse if done elsewhere."""
+
+    raw: bytes
+    source: str
+    parsed: Incoming | Unparseable | None = None
+
+
+def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
+    """Run STEPS on several mails in one transaction (import): one commit, not one per mail.
+
+    Should any mail fail, the batch rolls back and every mail runs again on
+    its own through `process`, so only the bad one is quarantined and nothing
+    is stored twice.
+    """
+    try:
+        with transaction(app.sessions) as session:
+            return [
+                _run_steps(Intake(m.raw, m.source, app.clock(), parsed=m.parsed), app, session)
+                for m in batch
+            ]
+    except Exception:  # noqa: BLE001 - retried one by one just below
+        log.info("a batch of %d mails failed; processing them one by one", len(batch))
+    return [process(app, m.raw, m.source, parsed=m.parsed) for m in batch]
+
+
+def _run_steps(ctx: Intake, app: App, session: Session) -> Outcome:
+    try:
+        for step in STEPS:
+            step(ctx, app, session)
+    except Discard as discard:
+        log.info("discarded mail from %s: %s", ctx.source, discard.reason)
+        return Outcome.DUPLICATE
+    return Outcome.STORED
+
+
+def _quarantine(
+    session: Session,
+    raw: bytes,
+    source: str,
+    reason: str,
+    now: datetime,
+    existing: Quarantine | None,
+) -> None:
+    if existing is not None:
+        session.get(Quarantine, existing.id).reason = reason
+        return
+    session.add(
+        Quarantine(raw_id=blobs.store(session, raw), reason=reason, source=source, created_at=now)
+    )

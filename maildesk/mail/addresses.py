@@ -1,0 +1,73 @@
+"""Which addresses automatic mail may go to: one pure check, `deliverable`.
+
+An acknowledgement goes to an address the sender wrote, so only the plain
+shape `local@host.name` is answered: a dot-atom local part (non-ASCII letters
+allowed) and a hostname domain (IDNs allowed). A quoted local part can hide a
+comma that another program splits on, and a display name, a bracket or a
+second address means the parser did not find exactly one address.
+"""
+
+import unicodedata
+
+from maildesk.mail.plaintext import is_control
+
+MAX_LENGTH = 254  # RFC 5321: a path is 256 octets, its angle brackets included
+MAX_LOCAL = 64
+_ATEXT = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~"
+)
+_LDH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+def deliverable(address: str) -> str | None:
+    """Why we would not deliver automatic mail to `address`, or None when we would."""
+    local, at, domain = address.rpartition("@")
+    problems = (
+        (not address, "no address"),
+        (_octets(address) > MAX_LENGTH, f"over {MAX_LENGTH} bytes"),
+        (any(is_control(ch) for ch in address), "a control character or line break"),
+        ("<" in address or ">" in address, "angle brackets"),
+        ('"' in address, "a quoted local part"),
+        ("," in address, "more than one address"),
+        (any(ch.isspace() for ch in address), "white space"),
+        (not at or not domain, "no domain"),
+        (_octets(local) > MAX_LOCAL, f"a local part over {MAX_LOCAL} bytes"),
+        (not _dot_atom(local), "a local part that is not a dot-atom"),
+        (not _hostname(domain), "a domain that is not a hostname"),
+    )
+    return next((reason for found, reason in problems if found), None)
+
+
+def _octets(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _international(ch: str) -> bool:
+    """A non-ASCII letter, mark or digit: allowed in internationalised addresses."""
+    return not ch.isascii() and unicodedata.category(ch)[0] in "LMN"
+
+
+def _dot_atom(local: str) -> bool:
+    """RFC 5322 dot-atom: atoms of atext joined by single dots."""
+    return all(
+        atom and all(ch in _ATEXT or _international(ch) for ch in atom)
+        for atom in local.split(".")
+    )
+
+
+def _hostname(domain: str) -> bool:
+    """Two or more labels of letters, digits and inner hyphens; not an IP address."""
+    labels = domain.split(".")
+    return len(labels) > 1 and not labels[-1].isdigit() and all(map(_label, labels))
+
+
+def _label(label: str) -> bool:
+    if not label or label[0] == "-" or label[-1] == "-":
+        return False
+    if not all(ch in _LDH or _international(ch) for ch in label):
+        return False
+    try:
+        label.encode("idna")  # the ASCII form must fit: 63 characters
+    except UnicodeError:
+        return False
+    return True

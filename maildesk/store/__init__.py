@@ -1,0 +1,1 @@
+"""Where the desk keeps things: engine and sessions, tables, blobs, Alembic migrations."""

@@ -1,0 +1,260 @@
+"""The tables: tickets, their messages, raw bytes, outbox, quarantine, cursors, contacts.
+
+Enumerations are stored as short strings so the schema stays portable between
+SQLite and PostgreSQL; times are stored as UTC and returned timezone-aware.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    ACK = "ack"
+    STATUS_UPDATE = "status_update"
+    AGENT_NOTIFICATION = "agent_notification"
+    AGENT_REPLY = "agent_reply"
+    ESCALATION = "escalation"
+    SURVEY = "survey"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; maildesk stores aware times only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Counter(Base):
+    """Named sequences (ticket numbers) incremented inside the transaction."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class Blob(Base):
+    """Content-addressed bytes: raw mails and attachments, stored once per hash."""
+
+    __tablename__ = "blobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    subject: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    priority: Mapped[str] = mapped_column(String(2), nullable=False)
+    category: Mapped[str | None] = mapped_column(String(64))
+    team: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(320))
+    customer: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
+    locale: Mapped[str] = mapped_column(String(16), nullable=False)
+    automatic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="ticket", order_by="Message.id"
+    )
+
+
+class Participant(Base):
+    """An address that takes part in a ticket (customer, Cc, writer): may follow its tag."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("ticket_id", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), nullable=False)
+    address: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class Message(Base):
+    """One mail on a ticket, incoming or outgoing; `text` is the new text only."""
+
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), nullable=False, index=True)
+    direction: Mapped[str] = mapped_column(String(3), nullable=False)
+    mail_class: Mapped[str] = mapped_column(String(16), nullable=False)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    from_addr: Mapped[str] = mapped_column(String(320), nullable=False, default="")
+    from_name: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    to_addrs: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    cc_addrs: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    subject: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    full_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    html: Mapped[str | None] = mapped_column(Text)
+    raw_id: Mapped[int | None] = mapped_column(ForeignKey("blobs.id"))
+    source: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    attachments: Mapped[list["Attachment"]] = relationship(order_by="Attachment.id")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), nullable=False, index=True)
+    filename: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    content_type: Mapped[str] = mapped_column(String(255), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    blob_id: Mapped[int | None] = mapped_column(ForeignKey("blobs.id"))
+    inline: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    content_id: Mapped[str | None] = mapped_column(String(998))
+
+
+class Receipt(Base):
+    """One fetched IMAP message: makes intake idempotent across crashes and re-fetches."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(512), nullable=False)
+    uidvalidity: Mapped[int] = mapped_column(Integer, nullable=False)
+    uid: Mapped[int] = mapped_column(Integer, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class Cursor(Base):
+    """Per-mailbox high-water mark: UIDVALIDITY and the last UID handled."""
+
+    __tablename__ = "cursors"
+    mailbox: Mapped[str] = mapped_column(String(512), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_uid: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class Quarantine(Base):
+    """A mail that could not be processed: raw bytes and the reason, for `replay`."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    raw_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    source: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    raw: Mapped[Blob] = relationship()
+
+
+class OutboxMail(Base):
+    """A rendered mail waiting to be sent (or sent); sending is a separate job."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(998), nullable=False, unique=True)
+    sender: Mapped[str] = mapped_column(String(320), nullable=False)
+    raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    recipients: Mapped[list["OutboxRecipient"]] = relationship(
+        order_by="OutboxRecipient.position"
+    )
+
+
+class OutboxRecipient(Base):
+    """One envelope address of an outbox mail, in order: a list, never a string to split."""
+
+    __tablename__ = "outbox_recipients"
+    __table_args__ = (Index("ix_outbox_recipients_address", "address", "outbox_id"),)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    address: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Event(Base):
+    """Ticket history: what changed, when, and who did it."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    actor: Mapped[str] = mapped_column(String(320), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Contact(Base):
+    """An address we write to, and whether our mail to it bounces.
+
+    A bouncing address gets no automatic mail until it writes to us again;
+    the ticket view shows agents that the customer did not get our mail.
+    """
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    bouncing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    bouncing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_bounce_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,23 @@
+"""Signed Message-IDs and the subject tag."""
+
+from maildesk.mail.ids import make_message_id, ticket_number
+from maildesk.mail.subject_tag import SubjectTag
+
+
+def test_signed_id_round_trip_and_forgery():
+    message_id = make_message_id("k" * 20, 42, "desk.example")
+    assert ticket_number("k" * 20, message_id) == 42
+    assert ticket_number("other-secret-xxxx", message_id) is None
+    forged = message_id.replace("<md.42.", "<md.43.")
+    assert ticket_number("k" * 20, forged) is None
+    assert ticket_number("k" * 20, "<random@example.com>") is None
+
+
+def test_subject_tag_is_ours_only():
+    tag = SubjectTag("[Ticket#{number}]")
+    assert tag.format(7) == "[Ticket#7]"
+    assert tag.find("Re: AW: [Ticket#7] printer") == 7
+    assert tag.find("Re: [ticket# 12 ] lower case") == 12
+    assert tag.find("Re: [RT #12] other system") is None
+    assert tag.find("[issue12]") is None
+    assert SubjectTag("工单{number}号").find("回复：工单15号") == 15
