@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from maildesk.store import db
 from maildesk.store.tables import Base, OutboxMail, OutboxRecipient
-from tests.conftest import T0
+from tests.conftest import T0, maildesk_cli
 
 # Envelopes as 0003 stored them: one string, which 0004 must not split.
 OLD_RECIPIENTS = ("ann@customer.example", '"x,victim@target.test"@attacker.test')
@@ -107,3 +107,21 @@ def test_0004_downgrades_to_one_string_per_row(engine):
     with engine.connect() as connection:
         stored = connection.scalar(sa.text("SELECT recipients FROM outbox"))
     assert stored == "ann@customer.example,bob@customer.example"
+
+
+def test_init_upgrades_a_database_made_at_the_first_revision(engine, tmp_path):
+    """`maildesk init` as an operator runs it, on a database left at revision 0001."""
+    migrate(engine, "upgrade", "0001")
+    config = tmp_path / "maildesk.toml"
+    config.write_text(
+        f'[desk]\nname = "Old Desk"\nsecret_env = "MAILDESK_SECRET"\n'
+        f'[database]\nurl = "{engine.url.render_as_string(hide_password=False)}"\n'
+    )
+    done = maildesk_cli("init", config=config)
+    assert done.returncode == 0, done.stderr
+    with engine.connect() as connection:
+        revision = connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        tables = set(sa.inspect(connection).get_table_names())
+    assert revision == db.SCHEMA_REVISION
+    assert {"tickets", "messages", "outbox", "outbox_recipients", "contacts"} <= tables
+    assert maildesk_cli("stats", "--json", config=config).returncode == 0
