@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+
 from maildesk import views
 from maildesk.app import App
 from maildesk.intake import poller
@@ -47,3 +49,14 @@ def write_lock(path: Path) -> Iterator[None]:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def fuzz(examples: int) -> settings:
+    """Hypothesis settings of the suite: derandomised, no example database, fixtures allowed."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )

@@ -7,7 +7,7 @@ address that passes addresses.deliverable, and our To header is that address.
 from email import message_from_bytes, policy
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from maildesk.mail.addresses import deliverable
 from maildesk.store import db
 from maildesk.store.tables import OutboxMail
 from tests.mail.test_addresses import near_addresses
+from tests.support import fuzz
 
 PIECES = st.sampled_from(
     [
@@ -52,13 +53,7 @@ FROM_VALUES = st.one_of(
     near_addresses(),
     st.text(max_size=40),
 )
-SETTINGS = settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = fuzz(200)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ examples are derandomised and bounded so the run is fast and the same on CI.
 import hashlib
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -18,15 +18,10 @@ from maildesk.mail.message import parse
 from maildesk.store import db
 from maildesk.store.tables import Blob, Message, Quarantine
 from tests.conftest import CORPUS
+from tests.support import fuzz
 
 SEEDS = tuple(p.read_bytes() for p in sorted(CORPUS.glob("*.eml")))
-FUZZ = settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz(150)
 
 
 @st.composite

@@ -11,7 +11,7 @@ import struct
 from email.message import EmailMessage
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from maildesk.mail import tnef
@@ -19,6 +19,7 @@ from maildesk.mail.message import Incoming, parse
 from maildesk.mail.parse_worker import Budget, ParseWorker, Unparseable
 from tests.conftest import CORPUS, make_mail
 from tests.mail.crafted import corpus_winmail, count_attack, runaway_attack, with_winmail
+from tests.support import fuzz
 
 
 def test_count_attack_on_winmail_dat_keeps_mail_and_file_and_logs_nothing(caplog):
@@ -60,13 +61,7 @@ SEEDS = {
     "rfc822": [(CORPUS / "attached_message_rfc822.eml").read_bytes()],
     "html": [b"<html><body>" + b"<div><table><tr><td>" * 40 + b"Hello &amp; bye</body></html>"],
 }
-FUZZ = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz(60)
 
 
 @st.composite
