@@ -28,6 +28,7 @@ from maildesk.app import App
 from maildesk.demo import free_port
 from maildesk.mail.parse_worker import Budget, ParseWorker
 from maildesk.store import db
+from tests import postgres
 
 PASSWORD = "secret"
 SECRET = "test-secret-0123456789abcdef"
@@ -160,6 +161,27 @@ def parser() -> Iterator[ParseWorker]:
     worker.close()
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.PostgresCluster]:
+    """A PostgreSQL cluster of the session's own, on loopback."""
+    try:
+        cluster = postgres.start(free_port())
+    except FileNotFoundError as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{missing} is missing on CI: .ci/run must install it")
+        pytest.skip(f"{missing} not installed")
+    yield cluster
+    postgres.stop(cluster)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that touches the database runs on a fresh SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'desk.db'}"
+    return request.getfixturevalue("pg_cluster").new_database()
+
+
 @dataclass
 class SmtpSink:
     """What the daemon sent, as parsed messages with their envelopes."""
@@ -238,13 +260,14 @@ def clock() -> Clock:
 
 
 def config_text(
-    db_path: Path,
+    database: Path | str,
     imap_port: int | None,
     user: str | None,
     smtp_port: int | None,
     extra: str = "",
     busy_timeout: float = 30.0,
 ) -> str:
+    url = f"sqlite:///{database}" if isinstance(database, Path) else database
     parts = [
         f"""
 [desk]
@@ -255,7 +278,7 @@ default_locale = "en"
 secret_env = "MAILDESK_SECRET"
 
 [database]
-url = "sqlite:///{db_path}"
+url = "{url}"
 busy_timeout = {busy_timeout}
 
 [outbox]
@@ -306,8 +329,10 @@ def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., App]]:
-    """Build an App on a fresh database file; `extra` is appended TOML."""
+def make_app(
+    tmp_path: Path, clock: Clock, database_url: str
+) -> Iterator[Callable[..., App]]:
+    """Build an App on a fresh database (SQLite file or PostgreSQL); `extra` is appended TOML."""
     apps: list[App] = []
 
     def build(
@@ -319,7 +344,7 @@ def make_app(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., App]]:
         path = tmp_path / "maildesk.toml"
         path.write_text(
             config_text(
-                tmp_path / "desk.db",
+                database_url,
                 mailbox.server.port if mailbox else None,
                 mailbox.user if mailbox else None,
                 sink.port if sink else None,

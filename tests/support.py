@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
+from sqlalchemy import make_url, text
 
 from maildesk import views
 from maildesk.app import App
@@ -40,15 +41,27 @@ def events(app: App, number: int, kind: str) -> list[str]:
 
 
 @contextmanager
-def write_lock(path: Path) -> Iterator[None]:
-    """Another process's writer: holds SQLite's write lock until the block ends."""
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
+def write_lock(database: Path | str) -> Iterator[None]:
+    """Another writer holds the lock until the block ends: SQLite's write lock, or on
+    PostgreSQL an exclusive lock on the table every intake writes first (blobs).
+    """
+    url = make_url(database if isinstance(database, str) else f"sqlite:///{database}")
+    if url.drivername.startswith("sqlite"):
+        holder = sqlite3.connect(url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    engine = db.make_engine(url.render_as_string(hide_password=False))
     try:
-        yield
+        with engine.connect() as connection, connection.begin():
+            connection.execute(text("LOCK TABLE blobs IN EXCLUSIVE MODE"))
+            yield
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        engine.dispose()
 
 
 def fuzz(examples: int) -> settings:

@@ -73,7 +73,7 @@ class LoopsConfig:
 @dataclass(frozen=True)
 class DatabaseConfig:
     url: str
-    busy_timeout: float = 30.0  # SQLite: seconds to wait for another writer's lock
+    busy_timeout: float = 30.0  # seconds to wait for another writer's lock (both databases)
 
 
 @dataclass(frozen=True)

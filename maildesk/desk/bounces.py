@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 from maildesk.desk import tickets
 from maildesk.mail import dsn
 from maildesk.mail.message import Incoming
-from maildesk.store.db import execute
+from maildesk.store.db import InsertOrSkip, execute
 from maildesk.store.tables import Contact, Direction, Message, Participant, Ticket
 
 MAX_REASON = 1000
 _CACHE = "maildesk.bouncing"
+# A contact another worker creates at the same moment is no error.
+_NEW_CONTACT = InsertOrSkip(Contact.__table__, ["address"])
 _CONTACT = select(Contact).where(Contact.address == bindparam("address"))
 _BOUNCING = select(Contact.address).where(Contact.bouncing.is_(True))
 
@@ -48,13 +50,13 @@ def record(session: Session, ticket: Ticket, mail: Incoming, now: datetime) -> N
 
 def mark_bouncing(session: Session, address: str, reason: str, now: datetime) -> None:
     key = address.lower()
-    contact = session.scalar(_CONTACT, {"address": key}) or Contact(address=key, bounce_count=0)
+    _NEW_CONTACT(session, {"address": key, "bouncing": False, "bounce_count": 0})
+    contact = session.scalar(_CONTACT, {"address": key})
     contact.bouncing = True
     contact.bouncing_since = contact.bouncing_since or now
     contact.last_bounce_at = now
     contact.bounce_count += 1
     contact.last_bounce_reason = reason[:MAX_REASON]
-    session.add(contact)
     session.flush()
     _bouncing(session).add(key)
 

@@ -7,16 +7,16 @@ most of intake's database time (bench/ingest.py).
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from maildesk.desk.rules import Classification
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming, Part
-from maildesk.store.db import execute
+from maildesk.store import numbers
+from maildesk.store.db import InsertOrSkip, execute
 from maildesk.store.tables import (
     Attachment,
-    Counter,
     Direction,
     Event,
     Message,
@@ -25,32 +25,15 @@ from maildesk.store.tables import (
     Ticket,
 )
 
-TICKET_COUNTER = "ticket"
 # Built once: constructing a statement costs more than running it (see bench/).
-_INCREMENT = (
-    update(Counter)
-    .where(Counter.name == TICKET_COUNTER)
-    .values(value=Counter.value + 1)
-    .returning(Counter.value)
-)
 _PARTICIPANT = select(Participant.id).where(
     Participant.ticket_id == bindparam("ticket"), Participant.address == bindparam("address")
 )
-_INSERT_COUNTER = insert(Counter.__table__)
 _INSERT_TICKET = insert(Ticket.__table__).returning(*Ticket.__table__.columns)
-_INSERT_PARTICIPANT = insert(Participant.__table__)
+_INSERT_PARTICIPANT = InsertOrSkip(Participant.__table__, ["ticket_id", "address"])
 _INSERT_MESSAGE = insert(Message.__table__)
 _INSERT_ATTACHMENT = insert(Attachment.__table__)
 _INSERT_EVENT = insert(Event.__table__)
-
-
-def next_number(session: Session) -> int:
-    """The next ticket number: an atomic increment, safe with several workers."""
-    value = execute(session, _INCREMENT).scalar_one_or_none()
-    if value is None:
-        execute(session, _INSERT_COUNTER, {"name": TICKET_COUNTER, "value": 1})
-        value = 1
-    return value
 
 
 def open_ticket(
@@ -63,7 +46,7 @@ def open_ticket(
 ) -> Ticket:
     """A new ticket for `mail` with the priority, category and team the rules found."""
     values = {
-        "number": next_number(session),
+        "number": numbers.next_ticket_number(session),
         "subject": mail.subject or "(no subject)",
         "status": Status.OPEN,
         "priority": found.priority,
@@ -98,8 +81,7 @@ def is_participant(session: Session, ticket: Ticket, address: str) -> bool:
 
 
 def _insert_participant(session: Session, ticket: Ticket, address: str, role: str) -> None:
-    row = {"ticket_id": ticket.id, "address": address, "role": role}
-    execute(session, _INSERT_PARTICIPANT, row)
+    _INSERT_PARTICIPANT(session, {"ticket_id": ticket.id, "address": address, "role": role})
 
 
 def add_incoming(

@@ -1,13 +1,13 @@
-"""The pipeline for one incoming mail: the STEPS tuple, in order, in one transaction.
+"""The pipeline for one incoming mail: the STEPS tuple, in order, in a savepoint.
 
 Each step reads and sets fields of one typed `Intake`. `Discard` stops on
-purpose (a duplicate); an error the mail causes rolls the transaction back and
-the raw bytes are quarantined in a new one, so one bad mail never blocks the
-rest. An error that is nobody's fault (a locked or lost database, a parser
-that does not start) is not the mail's: it leaves as TemporaryFailure, the
-mail stays where it is and is taken again on the next cycle.
-`poll`, `run` and `replay` come through `process`, one mail per transaction;
-`import` through `process_batch`, many mails per transaction.
+purpose (a duplicate); an error the mail causes rolls its savepoint back and
+the raw bytes are quarantined instead, so one bad mail never blocks the rest.
+An error that is nobody's fault (a locked or lost database, a parser that
+does not start) is not the mail's: it leaves as TemporaryFailure, the whole
+transaction rolls back, the mails stay where they are and are taken again on
+the next cycle. Mails run in batches of one transaction (`process_batch`:
+`poll`, `run`, `import`); `replay` uses `process`, one mail per transaction.
 """
 
 import logging
@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maildesk.app import App
@@ -29,7 +30,14 @@ from maildesk.mail.parse_worker import Unparseable
 from maildesk.mail.plaintext import NAME_LIMIT, one_line
 from maildesk.store import blobs
 from maildesk.store.db import execute, is_transient, transaction, unavailable_is_temporary
-from maildesk.store.tables import Direction, Message, Quarantine, Status, Ticket
+from maildesk.store.tables import (
+    INCOMING_MESSAGE_ID,
+    Direction,
+    Message,
+    Quarantine,
+    Status,
+    Ticket,
+)
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +200,18 @@ STEPS: tuple[Step, ...] = (
 Bookkeeping = Callable[[Session, Outcome], None]
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One mail to run: its bytes, where it came from, its parse if done elsewhere
+    (prefetch.py), and bookkeeping to write with it (the IMAP receipt and cursor).
+    """
+
+    raw: bytes
+    source: str
+    parsed: Incoming | Unparseable | None = None
+    bookkeeping: Bookkeeping | None = None
+
+
 def process(
     app: App,
     raw: bytes,
@@ -202,34 +222,84 @@ def process(
     quarantined: Quarantine | None = None,
     parsed: Incoming | Unparseable | None = None,
 ) -> Outcome:
-    """Run STEPS on one mail; never raises for a bad mail, raises TemporaryFailure.
+    """Run STEPS on one mail in a transaction of its own (`replay`, tests).
 
-    `bookkeeping` runs inside the same transaction (the IMAP receipt and
-    cursor), so a crash leaves either everything or nothing. `quarantined`
-    is the row being replayed, updated instead of adding a new one.
-    `parsed` is `raw` already parsed elsewhere (prefetch.py).
+    `quarantined` is the row being replayed, updated instead of adding a new one.
     """
-    now = now or app.clock()
-    with unavailable_is_temporary():
-        try:
-            with transaction(app.sessions) as session:
-                ctx = Intake(raw=raw, source=source, now=now, parsed=parsed)
-                outcome = _run_steps(ctx, app, session)
-                if quarantined is not None:
-                    session.get(Quarantine, quarantined.id).replayed_at = now
-                if bookkeeping:
-                    bookkeeping(session, outcome)
-            return outcome
-        except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
-            if isinstance(exc, TemporaryFailure) or is_transient(exc):
-                raise
-            _log_quarantine(source, exc)
-            reason = f"{type(exc).__name__}: {exc}"[:2000]
-            with transaction(app.sessions) as session:
-                _quarantine(session, raw, source, reason, now, quarantined)
-                if bookkeeping:
-                    bookkeeping(session, Outcome.QUARANTINED)
-            return Outcome.QUARANTINED
+    with unavailable_is_temporary(), transaction(app.sessions) as session:
+        pending = Pending(raw, source, parsed, bookkeeping)
+        return process_in(session, app, pending, now or app.clock(), quarantined)
+
+
+def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
+    """Run STEPS on several mails in one transaction: one commit, not one per mail."""
+    with unavailable_is_temporary(), transaction(app.sessions) as session:
+        return [process_in(session, app, pending, app.clock()) for pending in batch]
+
+
+def process_in(
+    session: Session,
+    app: App,
+    pending: Pending,
+    now: datetime,
+    quarantined: Quarantine | None = None,
+) -> Outcome:
+    """One mail inside the caller's transaction, never raising for a bad mail.
+
+    The steps run in a savepoint: a mail that fails is rolled back alone and
+    quarantined in the same transaction as the mails beside it, so a crash
+    leaves all or nothing, bookkeeping included. An error that is nobody's
+    fault (TemporaryFailure, a transient database error) propagates and the
+    whole transaction rolls back. A Message-ID that another worker stored
+    first, in the moment between our duplicate check and our insert, is a
+    duplicate, not a fault.
+    """
+    try:
+        with session.begin_nested():
+            ctx = Intake(raw=pending.raw, source=pending.source, now=now, parsed=pending.parsed)
+            outcome = _run_steps(ctx, app, session)
+            if quarantined is not None:
+                session.get(Quarantine, quarantined.id).replayed_at = now
+    except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
+        raise_unless_mails_fault(exc)
+        if isinstance(exc, IntegrityError) and lost_message_id_race(exc):
+            log.info("discarded mail from %s: another worker stored it first", pending.source)
+            outcome = Outcome.DUPLICATE
+        else:
+            outcome = _quarantine(session, pending, exc, now, quarantined)
+    if pending.bookkeeping:
+        pending.bookkeeping(session, outcome)
+    return outcome
+
+
+def raise_unless_mails_fault(exc: Exception) -> None:
+    """Re-raise what is nobody's fault: the mail waits for the next cycle."""
+    if isinstance(exc, TemporaryFailure) or is_transient(exc):
+        raise exc
+
+
+def lost_message_id_race(exc: IntegrityError) -> bool:
+    """The unique index of incoming Message-IDs refused our row: another worker was first."""
+    return INCOMING_MESSAGE_ID in str(exc.orig) or "messages.message_id" in str(exc.orig)
+
+
+def _quarantine(
+    session: Session,
+    pending: Pending,
+    exc: Exception,
+    now: datetime,
+    existing: Quarantine | None,
+) -> Outcome:
+    """Keep the raw bytes and the reason, for `replay`."""
+    _log_quarantine(pending.source, exc)
+    reason = f"{type(exc).__name__}: {exc}"[:2000]
+    if existing is not None:
+        session.get(Quarantine, existing.id).reason = reason
+    else:
+        raw_id = blobs.store(session, pending.raw)
+        row = Quarantine(raw_id=raw_id, reason=reason, source=pending.source, created_at=now)
+        session.add(row)
+    return Outcome.QUARANTINED
 
 
 def _log_quarantine(source: str, exc: Exception) -> None:
@@ -237,34 +307,7 @@ def _log_quarantine(source: str, exc: Exception) -> None:
     if isinstance(exc, Unparseable):
         log.warning("quarantining mail from %s: %s", source, exc)
     else:
-        log.exception("quarantining mail from %s", source)
-
-
-@dataclass(frozen=True)
-class Pending:
-    """One mail of a batch: its bytes, where it came from, its parse if done elsewhere."""
-
-    raw: bytes
-    source: str
-    parsed: Incoming | Unparseable | None = None
-
-
-def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
-    """Run STEPS on several mails in one transaction (import): one commit, not one per mail.
-
-    Should any mail fail, the batch rolls back and every mail runs again on
-    its own through `process`, so only the bad one is quarantined and nothing
-    is stored twice.
-    """
-    try:
-        with transaction(app.sessions) as session:
-            return [
-                _run_steps(Intake(m.raw, m.source, app.clock(), parsed=m.parsed), app, session)
-                for m in batch
-            ]
-    except Exception:  # noqa: BLE001 - retried one by one just below
-        log.info("a batch of %d mails failed; processing them one by one", len(batch))
-    return [process(app, m.raw, m.source, parsed=m.parsed) for m in batch]
+        log.exception("quarantining mail from %s", source, exc_info=exc)
 
 
 def _run_steps(ctx: Intake, app: App, session: Session) -> Outcome:
@@ -276,18 +319,3 @@ def _run_steps(ctx: Intake, app: App, session: Session) -> Outcome:
         return Outcome.DUPLICATE
     return Outcome.STORED
 
-
-def _quarantine(
-    session: Session,
-    raw: bytes,
-    source: str,
-    reason: str,
-    now: datetime,
-    existing: Quarantine | None,
-) -> None:
-    if existing is not None:
-        session.get(Quarantine, existing.id).reason = reason
-        return
-    session.add(
-        Quarantine(raw_id=blobs.store(session, raw), reason=reason, source=source, created_at=now)
-    )

@@ -4,7 +4,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Executable,
+    Table,
+    create_engine,
+    event,
+    make_url,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +26,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. Kept here so that commands check the schema without
 # loading Alembic and every migration (a fifth of start-up); a test holds it
 # equal to Alembic's head.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 
 # SQLite's words for another connection holding the lock.
@@ -27,18 +38,33 @@ _PG_TRANSIENT = ("08", "40001", "40P01", "53300", "55P03", "57P01", "57P02", "57
 
 
 def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
-    """An engine; SQLite gets WAL, foreign keys and a busy timeout (seconds)."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": busy_timeout})
+    """An engine; `busy_timeout` bounds every wait for another writer's lock (seconds).
+
+    SQLite also gets WAL and foreign keys. A plain `postgresql://` URL means
+    psycopg 3 (the `postgres` extra), not SQLAlchemy's default psycopg2.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if not parsed.drivername.startswith("sqlite"):
+        lock_wait = f"-c lock_timeout={int(busy_timeout * 1000)}"
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"options": lock_wait})
+    engine = create_engine(parsed, connect_args={"timeout": busy_timeout})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:
+        # The driver's own transaction handling would break SAVEPOINT (intake
+        # runs each mail in one): SQLAlchemy emits BEGIN itself, just below.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN")
 
     return engine
 
@@ -92,6 +118,24 @@ def execute(session: Session, statement: Executable, params: dict | None = None)
     see such writes, so use it for rows the session holds no objects of.
     """
     return session.connection().execute(statement, params)
+
+
+class InsertOrSkip:
+    """INSERT … ON CONFLICT DO NOTHING on either database: a row another worker inserted
+    first (same unique key) is no error; the statement then returns no row.
+    """
+
+    def __init__(self, table: Table, key: list[str], returning: ColumnElement | None = None):
+        self._statements = {}
+        for dialect in (sqlite, postgresql):
+            statement = dialect.insert(table).on_conflict_do_nothing(index_elements=key)
+            self._statements[dialect.dialect.name] = (
+                statement if returning is None else statement.returning(returning)
+            )
+
+    def __call__(self, session: Session, row: dict) -> CursorResult:
+        statement = self._statements[session.get_bind().dialect.name]
+        return execute(session, statement, row)
 
 
 def upgrade(engine: Engine) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -50,6 +52,11 @@ class OutboxKind(StrEnum):
     SURVEY = "survey"
 
 
+# UIDVALIDITY and UIDs are unsigned 32-bit, above PostgreSQL's INTEGER; SQLite's
+# INTEGER holds 64 bits already.
+UnsignedInt32 = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every backend."""
 
@@ -72,7 +79,7 @@ class Base(DeclarativeBase):
 
 
 class Counter(Base):
-    """Named sequences (ticket numbers) incremented inside the transaction."""
+    """Named sequences incremented inside the transaction (ticket numbers on SQLite)."""
 
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -124,10 +131,24 @@ class Participant(Base):
     role: Mapped[str] = mapped_column(String(16), nullable=False)
 
 
+# One incoming copy per Message-ID, whichever worker stores it first.
+INCOMING_MESSAGE_ID = "uq_messages_incoming_message_id"
+_INCOMING_WITH_ID = text("direction = 'in' AND message_id IS NOT NULL")
+
+
 class Message(Base):
     """One mail on a ticket, incoming or outgoing; `text` is the new text only."""
 
     __tablename__ = "messages"
+    __table_args__ = (
+        Index(
+            INCOMING_MESSAGE_ID,
+            "message_id",
+            unique=True,
+            sqlite_where=_INCOMING_WITH_ID,
+            postgresql_where=_INCOMING_WITH_ID,
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), nullable=False, index=True)
     direction: Mapped[str] = mapped_column(String(3), nullable=False)
@@ -170,8 +191,8 @@ class Receipt(Base):
     __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(512), nullable=False)
-    uidvalidity: Mapped[int] = mapped_column(Integer, nullable=False)
-    uid: Mapped[int] = mapped_column(Integer, nullable=False)
+    uidvalidity: Mapped[int] = mapped_column(UnsignedInt32, nullable=False)
+    uid: Mapped[int] = mapped_column(UnsignedInt32, nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
 
 
@@ -180,8 +201,8 @@ class Cursor(Base):
 
     __tablename__ = "cursors"
     mailbox: Mapped[str] = mapped_column(String(512), primary_key=True)
-    uidvalidity: Mapped[int] = mapped_column(Integer, nullable=False)
-    last_uid: Mapped[int] = mapped_column(Integer, nullable=False)
+    uidvalidity: Mapped[int] = mapped_column(UnsignedInt32, nullable=False)
+    last_uid: Mapped[int] = mapped_column(UnsignedInt32, nullable=False)
 
 
 class Quarantine(Base):

@@ -1,10 +1,9 @@
 """Alembic migrations on a real database: rows made at an older revision survive upgrades.
 
-SQLite runs always (a file per test). PostgreSQL runs too when
-MAILDESK_TEST_POSTGRES_URL names an empty database that the test may fill.
+Each test runs on a SQLite file and on an empty PostgreSQL database of the
+suite's own cluster.
 """
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +13,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.orm import Session
 
-from maildesk.store import db
-from maildesk.store.tables import Base, OutboxMail, OutboxRecipient
+from maildesk.store import db, numbers
+from maildesk.store.tables import OutboxMail, OutboxRecipient
 from tests.conftest import T0, maildesk_cli
 
 # Envelopes as 0003 stored them: one string, which 0004 must not split.
@@ -24,17 +23,13 @@ OLD_RECIPIENTS = ("ann@customer.example", '"x,victim@target.test"@attacker.test'
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An empty database, at no revision yet."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.db'}"
     else:
-        url = os.environ.get("MAILDESK_TEST_POSTGRES_URL") or pytest.skip(
-            "set MAILDESK_TEST_POSTGRES_URL to run the migrations on PostgreSQL"
-        )
+        url = request.getfixturevalue("pg_cluster").new_database(template="template0")
     engine = db.make_engine(url)
     yield engine
-    with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
 
 
@@ -80,7 +75,8 @@ def test_0004_makes_each_old_recipients_string_a_one_element_list(engine):
     migrate(engine, "upgrade", "head")
     assert envelopes(engine) == [[address] for address in OLD_RECIPIENTS]
     with engine.connect() as connection:
-        assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0004"
+        revision = connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        assert revision == db.SCHEMA_REVISION
         columns = {c["name"] for c in sa.inspect(connection).get_columns("outbox")}
         assert "recipients" not in columns
 
@@ -125,3 +121,66 @@ def test_init_upgrades_a_database_made_at_the_first_revision(engine, tmp_path):
     assert revision == db.SCHEMA_REVISION
     assert {"tickets", "messages", "outbox", "outbox_recipients", "contacts"} <= tables
     assert maildesk_cli("stats", "--json", config=config).returncode == 0
+
+
+def old_ticket_with_a_raced_message_id(engine: sa.Engine) -> None:
+    """Ticket 41 with one Message-ID stored twice, as two racing workers could before 0005."""
+    meta = sa.MetaData()
+    tickets, messages = (sa.Table(n, meta, autoload_with=engine) for n in ("tickets", "messages"))
+    when = T0.replace(tzinfo=None)
+    with engine.begin() as connection:
+        ticket = connection.execute(
+            tickets.insert().values(
+                number=41, subject="s", status="open", priority="P2", customer="a@x.example",
+                locale="en", automatic=False, created_at=when, updated_at=when,
+            )
+        ).inserted_primary_key[0]
+        connection.execute(sa.text("UPDATE counters SET value = 41 WHERE name = 'ticket'"))
+        text = dict(from_addr="a@x.example", from_name="", to_addrs="", cc_addrs="", text="")
+        for _ in range(2):
+            connection.execute(
+                messages.insert().values(
+                    ticket_id=ticket, direction="in", mail_class="human",
+                    message_id="<raced@x.example>", subject="s", full_text="", source="imap",
+                    created_at=when, **text,
+                )
+            )
+
+
+def test_0005_keeps_the_first_copy_of_a_raced_message_id_and_refuses_a_third(engine):
+    migrate(engine, "upgrade", "0004")
+    old_ticket_with_a_raced_message_id(engine)
+    migrate(engine, "upgrade", "head")
+    with engine.connect() as connection:
+        ids = connection.execute(sa.text("SELECT message_id FROM messages ORDER BY id")).all()
+        assert [row[0] for row in ids] == ["<raced@x.example>", None]
+        with pytest.raises(sa.exc.IntegrityError):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO messages (ticket_id, direction, mail_class, message_id,"
+                    " from_addr, from_name, to_addrs, cc_addrs, subject, text, full_text,"
+                    " source, created_at) SELECT ticket_id, direction, mail_class, message_id,"
+                    " from_addr, from_name, to_addrs, cc_addrs, subject, text, full_text,"
+                    " source, created_at FROM messages WHERE message_id IS NOT NULL"
+                )
+            )
+
+
+def test_0005_holds_unsigned_32_bit_uids_and_numbers_tickets_after_the_old_ones(engine):
+    migrate(engine, "upgrade", "0004")
+    old_ticket_with_a_raced_message_id(engine)
+    migrate(engine, "upgrade", "head")
+    top = 2**32 - 1  # the largest UIDVALIDITY and UID RFC 3501 allows
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO receipts (mailbox, uidvalidity, uid, outcome)"
+                " VALUES ('m', :top, :top, 'stored')"
+            ),
+            {"top": top},
+        )
+        stored = connection.execute(sa.text("SELECT uidvalidity, uid FROM receipts")).one()
+    assert tuple(stored) == (top, top)
+    with Session(engine) as session, session.begin():
+        assert numbers.next_ticket_number(session) == 42
+        assert numbers.next_ticket_number(session) == 43
