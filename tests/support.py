@@ -73,3 +73,13 @@ def fuzz(examples: int) -> settings:
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
+
+
+def count(database: str, sql: str) -> int:
+    """Read the daemon's database from outside, as an operator's script would."""
+    engine = db.make_engine(database)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text(sql))
+    finally:
+        engine.dispose()

@@ -134,6 +134,7 @@ def _outbox(t: Table | None) -> OutboxConfig:
         retry_max_seconds=t.positive("retry_max_seconds", 3600.0),
         batch_size=int(t.positive("batch_size", 100)),
         drain_interval=t.positive("drain_interval", 5.0),
+        claim_seconds=t.positive("claim_seconds", 300.0),
     )
     t.reject_unknown()
     return outbox

@@ -109,6 +109,7 @@ class OutboxConfig:
     retry_max_seconds: float
     batch_size: int
     drain_interval: float
+    claim_seconds: float = 300.0  # a worker's hold on the mails it is sending
 
 
 @dataclass(frozen=True)

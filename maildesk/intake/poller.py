@@ -1,31 +1,40 @@
-"""One poll cycle: new mail by UID → intake → move on the server after the commit.
+"""One poll cycle: new mail by UID, in rounds of one transaction, moved after the commit.
 
-Idempotent across crashes: the receipt (mailbox, UIDVALIDITY, UID) and the
-cursor are written in the same transaction as the ticket entry, and the
-message is moved only after that commit. A mail seen again after a crash
-between commit and move is just moved; a new UIDVALIDITY resets the cursor
-and Message-ID deduplication keeps the re-fetched mail from counting twice.
+A round is up to ROUND mails (and ROUND_BYTES): claimed (claims.py, so
+several workers share a mailbox and each mail is handled once), fetched in
+one command, parsed ahead in the parse child while the mails before are
+written, and committed at once with their receipts. Only then are they moved
+on the server. Idempotent across crashes: a mail seen again after a crash
+between commit and move has a receipt and is just moved; a crash before the
+commit leaves nothing behind, and the mails are taken again. A new
+UIDVALIDITY resets the cursor, and Message-ID deduplication keeps the
+re-fetched mail from counting twice.
 """
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from maildesk.app import App
 from maildesk.errors import ConfigError
 from maildesk.intake import pipeline
 from maildesk.intake.chunked import chunked
-from maildesk.intake.pipeline import Outcome
-from maildesk.store.db import transaction
+from maildesk.intake.pipeline import Outcome, Pending
+from maildesk.store import claims
+from maildesk.store.db import execute, transaction, unavailable_is_temporary
 from maildesk.store.tables import Cursor, Receipt
 from maildesk.transport.inbox import Inbox
 
 log = logging.getLogger(__name__)
-# UIDs per round: receipts looked up in one query, moves sent in one command per folder.
-CHUNK = 50
+# Mails per round: one transaction, one FETCH, one MOVE per folder. A round
+# also stops at ROUND_BYTES, so a backlog of large mails keeps memory flat.
+ROUND = 50
+ROUND_BYTES = 32 * 1024 * 1024
+_INSERT_RECEIPT = insert(Receipt.__table__)
 
 
 @dataclass
@@ -47,15 +56,31 @@ def poll_once(app: App, stop: threading.Event | None = None) -> PollResult:
     result = PollResult()
     with Inbox(app.config.imap) as inbox:
         validity = inbox.uidvalidity()
-        cursor = _load_cursor(app, inbox.key, validity)
         moving = bool(app.config.imap.processed_folder)
-        for chunk in chunked(inbox.uids(after=0 if moving else cursor), CHUNK):
-            if not _handle_chunk(app, inbox, validity, chunk, result, stop):
-                break
+        after = 0 if moving else _load_cursor(app, inbox.key, validity)
+        for chunk in chunked(inbox.uids(after=after), ROUND):
+            for uids in _by_size(chunk, inbox.sizes(chunk)):
+                if not _round(app, inbox, validity, uids, result, stop):
+                    return result
     return result
 
 
-def _handle_chunk(
+def _by_size(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    """`uids` in runs of at most ROUND_BYTES (a larger mail is a run of its own)."""
+    run: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if run and total + size > ROUND_BYTES:
+            yield run
+            run, total = [], 0
+        run.append(uid)
+        total += size
+    if run:
+        yield run
+
+
+def _round(
     app: App,
     inbox: Inbox,
     validity: int,
@@ -63,64 +88,70 @@ def _handle_chunk(
     result: PollResult,
     stop: threading.Event | None,
 ) -> bool:
-    """Process `uids` one transaction each, then move them in one command per folder.
+    """Claim, fetch, process and commit `uids`, then move them; False when `stop` was set.
 
-    False when `stop` was set: the mails handled so far are still moved.
+    The mails handled before `stop` are committed and moved; the rest wait.
     """
-    known = _known_outcomes(app, inbox.key, validity, uids)
     done: dict[str, list[int]] = {}
-    imap = app.config.imap
-    try:
-        for uid in uids:
+    stopped = False
+    with unavailable_is_temporary(), transaction(app.sessions) as session:
+        mine = claims.lock_uids(session, inbox.key, validity, uids)
+        known = _known_outcomes(session, inbox.key, validity, mine)
+        for uid, outcome in known.items():
+            _note_done(app, done, uid, outcome)
+        fetched = inbox.fetch_many([uid for uid in mine if uid not in known])
+        mails = ((uid, raw) for uid, raw in fetched.items())
+        for uid, parsed in app.parser.parse_ahead(mails, ahead=len(fetched) or 1):
             if stop is not None and stop.is_set():
-                return False
-            outcome = known.get(uid) or _process_uid(app, inbox, validity, uid, result)
-            if outcome is not None:
-                quarantined = outcome == Outcome.QUARANTINED
-                folder = imap.quarantine_folder if quarantined else imap.processed_folder
-                done.setdefault(folder, []).append(uid)
-    finally:
-        for folder, handled in done.items():
-            inbox.mark_done(handled, folder)
-    return True
+                stopped = True
+                break
+            receipt = receipt_writer(inbox.key, validity, uid)
+            pending = Pending(fetched[uid], f"imap:{inbox.key}#{validity}:{uid}", parsed, receipt)
+            outcome = pipeline.process_in(session, app, pending, app.clock())
+            result.count(outcome)
+            _note_done(app, done, uid, outcome)
+        if not app.config.imap.processed_folder and done:
+            _advance_cursor(session, inbox.key, validity, max(max(v) for v in done.values()))
+    for folder, handled in done.items():
+        inbox.mark_done(handled, folder)
+    return not stopped
 
 
-def _process_uid(
-    app: App, inbox: Inbox, validity: int, uid: int, result: PollResult
-) -> Outcome | None:
-    """Fetch and run intake on one message; None when it vanished from the server."""
-    raw = inbox.fetch(uid)
-    if raw is None:
-        return None
-    outcome = pipeline.process(
-        app,
-        raw,
-        f"imap:{inbox.key}#{validity}:{uid}",
-        bookkeeping=receipt_writer(inbox.key, validity, uid),
-    )
-    result.count(outcome)
-    return outcome
+def _note_done(app: App, done: dict[str, list[int]], uid: int, outcome: Outcome) -> None:
+    imap = app.config.imap
+    folder = imap.quarantine_folder if outcome == Outcome.QUARANTINED else imap.processed_folder
+    done.setdefault(folder, []).append(uid)
 
 
-def _known_outcomes(app: App, key: str, validity: int, uids: list[int]) -> dict[int, Outcome]:
+def _known_outcomes(
+    session: Session, key: str, validity: int, uids: list[int]
+) -> dict[int, Outcome]:
     """Receipts of mail already handled (a crash came between commit and move)."""
+    if not uids:
+        return {}
     query = select(Receipt.uid, Receipt.outcome).where(
         Receipt.mailbox == key, Receipt.uidvalidity == validity, Receipt.uid.in_(uids)
     )
-    with transaction(app.sessions) as session:
-        return {uid: Outcome(outcome) for uid, outcome in session.execute(query)}
+    return {uid: Outcome(outcome) for uid, outcome in session.execute(query)}
 
 
 def receipt_writer(key: str, validity: int, uid: int) -> pipeline.Bookkeeping:
+    """The receipt of one mail, written in the transaction that stores the mail."""
+
     def record(session: Session, outcome: Outcome) -> None:
-        session.add(Receipt(mailbox=key, uidvalidity=validity, uid=uid, outcome=outcome))
-        cursor = session.get(Cursor, key)
-        if cursor is None:
-            session.add(Cursor(mailbox=key, uidvalidity=validity, last_uid=uid))
-        elif cursor.uidvalidity != validity or uid > cursor.last_uid:
-            cursor.uidvalidity, cursor.last_uid = validity, uid
+        row = {"mailbox": key, "uidvalidity": validity, "uid": uid, "outcome": outcome}
+        execute(session, _INSERT_RECEIPT, row)
 
     return record
+
+
+def _advance_cursor(session: Session, key: str, validity: int, uid: int) -> None:
+    """Flag mode only: the folder keeps its mail, so the cursor says where new mail starts."""
+    cursor = session.get(Cursor, key)
+    if cursor is None:
+        session.add(Cursor(mailbox=key, uidvalidity=validity, last_uid=uid))
+    elif cursor.uidvalidity != validity or uid > cursor.last_uid:
+        cursor.uidvalidity, cursor.last_uid = validity, uid
 
 
 def _load_cursor(app: App, key: str, validity: int) -> int:

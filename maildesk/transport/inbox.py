@@ -4,7 +4,7 @@ Library and socket errors are translated into TemporaryFailure here, so the
 rest of maildesk sees one kind of "server trouble". Client pitfalls met on
 real servers are handled in this module only (shared/real-servers.md):
 capabilities re-read after login, stale FETCH responses dropped before each
-fetch, one message fetched at a time.
+fetch, answers paired with mails by the UID inside them.
 """
 
 import imaplib
@@ -34,6 +34,7 @@ SERVER_ERRORS = (
     UnexpectedCommandStatusError,
 )
 _UID = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 class Inbox:
@@ -107,16 +108,44 @@ class Inbox:
 
     def fetch(self, uid: int) -> bytes | None:
         """The raw bytes of one message (not marking it seen); None if it vanished."""
+        return self.fetch_many([uid]).get(uid)
 
-        def do(box: BaseMailBox) -> bytes | None:
+    def fetch_many(self, uids: list[int]) -> dict[int, bytes]:
+        """Raw bytes of several messages in one command, by UID; vanished ones are absent.
+
+        Each answer is paired with the UID inside it, never by position, so
+        unsolicited FETCH responses (flags changed by another client) cannot
+        pair a UID with the wrong mail.
+        """
+        if not uids:
+            return {}
+        answers = self._uid_fetch(uids, "(UID BODY.PEEK[])")
+        wanted = set(uids)
+        return {
+            int(m[1]): item[1]
+            for item in answers
+            if isinstance(item, tuple) and (m := _UID.search(item[0])) and int(m[1]) in wanted
+        }
+
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE of each message, by UID: rounds are cut by bytes before fetching."""
+        if not uids:
+            return {}
+        found = {}
+        for item in self._uid_fetch(uids, "(UID RFC822.SIZE)"):
+            line = item[0] if isinstance(item, tuple) else item
+            uid, size = _UID.search(line or b""), _SIZE.search(line or b"")
+            if uid and size:
+                found[int(uid[1])] = int(size[1])
+        return found
+
+    def _uid_fetch(self, uids: list[int], items: str) -> list:
+        def do(box: BaseMailBox) -> list:
             box.client.untagged_responses.pop("FETCH", None)
-            status, data = box.client.uid("FETCH", str(uid), "(UID BODY.PEEK[])")
+            status, data = box.client.uid("FETCH", ",".join(map(str, uids)), items)
             if status != "OK":
-                raise imaplib.IMAP4.error(f"FETCH {uid} failed: {data!r}")
-            for item in data:
-                if isinstance(item, tuple) and (m := _UID.search(item[0])) and int(m[1]) == uid:
-                    return item[1]
-            return None
+                raise imaplib.IMAP4.error(f"FETCH {items} failed: {data!r}")
+            return data
 
         return self._call(do)
 

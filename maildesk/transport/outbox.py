@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import aiosmtplib
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from maildesk.app import App
 from maildesk.config import OutboxConfig, SmtpConfig
@@ -20,7 +21,6 @@ from maildesk.store.db import transaction
 from maildesk.store.tables import OutboxMail, OutboxStatus
 
 log = logging.getLogger(__name__)
-CLAIM_SECONDS = 300
 
 
 @dataclass
@@ -58,64 +58,73 @@ async def send_raw(smtp: SmtpConfig, sender: str, recipients: list[str], raw: by
 
 
 async def drain(app: App, now: datetime | None = None) -> DrainResult:
-    """Send every row that is due; returns what happened."""
+    """Send every row that is due and this worker could claim; returns what happened."""
     smtp = app.config.smtp
     if smtp is None:
         raise ConfigError("smtp: section is missing; cannot send mail")
     now = now or app.clock()
     result = DrainResult()
-    with transaction(app.sessions) as session:
-        due = session.scalars(
-            select(OutboxMail.id)
-            .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.next_attempt_at <= now)
-            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-            .limit(app.config.outbox.batch_size)
-        ).all()
-    for row_id in due:
-        await _send_one(app, smtp, row_id, now, result)
+    for mail in _claim_due(app, now):
+        await _send_one(app, smtp, mail, now, result)
     return result
 
 
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    sender: str
+    recipients: list[str]
+    raw: bytes
+
+
+def _claim_due(app: App, now: datetime) -> list[Claimed]:
+    """Take up to batch_size due rows for claim_seconds, in one transaction.
+
+    FOR UPDATE SKIP LOCKED (PostgreSQL) lets several workers claim at once,
+    each passing over the rows another is claiming; SQLite has one writer, so
+    there the plain UPDATE is enough. A worker that dies mid-send leaves its
+    rows claimed; they are due again when the claim runs out.
+    """
+    config = app.config.outbox
+    with transaction(app.sessions) as session:
+        ids = session.scalars(
+            select(OutboxMail.id)
+            .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.next_attempt_at <= now)
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .limit(config.batch_size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            return []
+        session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id.in_(ids))
+            .values(next_attempt_at=now + timedelta(seconds=config.claim_seconds))
+        )
+        rows = session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.id.in_(ids))
+            .options(selectinload(OutboxMail.recipients))
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+        ).all()
+        return [Claimed(r.id, r.sender, [x.address for x in r.recipients], r.raw) for r in rows]
+
+
 async def _send_one(
-    app: App, smtp: SmtpConfig, row_id: int, now: datetime, result: DrainResult
+    app: App, smtp: SmtpConfig, mail: Claimed, now: datetime, result: DrainResult
 ) -> None:
-    claimed = _claim(app, row_id, now)
-    if claimed is None:
-        return
-    sender, recipients, raw = claimed
     try:
-        await send_raw(smtp, sender, recipients, raw)
+        await send_raw(smtp, mail.sender, mail.recipients, mail.raw)
     except (aiosmtplib.SMTPException, OSError) as exc:
         _record_failure(
-            app, row_id, now, f"{type(exc).__name__}: {exc}", _is_permanent(exc), result
+            app, mail.id, now, f"{type(exc).__name__}: {exc}", _is_permanent(exc), result
         )
         return
     with transaction(app.sessions) as session:
-        row = session.get(OutboxMail, row_id)
+        row = session.get(OutboxMail, mail.id)
         row.status, row.sent_at, row.attempts = OutboxStatus.SENT, now, row.attempts + 1
         row.last_error = None
     result.sent += 1
-
-
-def _claim(app: App, row_id: int, now: datetime) -> tuple[str, list[str], bytes] | None:
-    """Take the row for CLAIM_SECONDS so no other worker sends it meanwhile.
-
-    If this worker dies mid-send the row is due again when the claim runs out.
-    """
-    with transaction(app.sessions) as session:
-        taken = session.execute(
-            update(OutboxMail)
-            .where(
-                OutboxMail.id == row_id,
-                OutboxMail.status == OutboxStatus.PENDING,
-                OutboxMail.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
-        ).rowcount
-        if not taken:
-            return None
-        row = session.get(OutboxMail, row_id)
-        return row.sender, [r.address for r in row.recipients], row.raw
 
 
 def _is_permanent(exc: Exception) -> bool:

@@ -1,0 +1,70 @@
+"""Several `maildesk run` workers on one mailbox and one PostgreSQL database.
+
+Real processes, Dovecot, aiosmtpd, the suite's PostgreSQL cluster: every mail
+gets one ticket entry and one acknowledgement, however the workers interleave
+and even when one of them is killed (SIGKILL) halfway. SQLite is left out on
+purpose: it has one writer at a time, and several workers are what
+PostgreSQL is for.
+"""
+
+import signal
+
+import pytest
+
+from tests.conftest import config_text, maildesk_cli, make_mail
+from tests.support import count
+from tests.test_daemon import start_daemon, stop, wait_until
+
+MAILS = 500
+WORKERS = 3
+
+
+@pytest.mark.parametrize("kill_one", [False, True], ids=["all-live", "one-killed"])
+def test_three_workers_handle_each_mail_exactly_once(
+    kill_one, tmp_path, mailbox, smtp_sink, pg_cluster
+):
+    url = pg_cluster.new_database()
+    text = config_text(url, mailbox.server.port, mailbox.user, smtp_sink.port)
+    text = text.replace(
+        "max_attempts = 5", "max_attempts = 5\nclaim_seconds = 3\ndrain_interval = 0.3"
+    )
+    config = tmp_path / "maildesk.toml"
+    config.write_text(text)
+    assert maildesk_cli("init", config=config).returncode == 0
+    mails = [
+        make_mail(sender=f"c{i}@customer.example", subject=f"mail {i}", body=f"body {i}")
+        for i in range(MAILS)
+    ]
+    mailbox.deliver(*mails)
+
+    workers = [start_daemon(config) for _ in range(WORKERS)]
+    try:
+        if kill_one:
+            wait_until(lambda: count(url, "SELECT count(*) FROM receipts") >= MAILS // 3, 120)
+            workers[0].send_signal(signal.SIGKILL)
+            workers[0].wait(30)
+            assert count(url, "SELECT count(*) FROM receipts") < MAILS, "killed halfway"
+        wait_until(
+            lambda: (
+                count(url, "SELECT count(*) FROM receipts") == MAILS
+                and count(url, "SELECT count(*) FROM outbox WHERE status <> 'sent'") == 0
+                and len(smtp_sink.received) >= MAILS
+            ),
+            180,
+        )
+    finally:
+        codes = [stop(w) if w.poll() is None else None for w in workers]
+    assert all(code in (0, None) for code in codes), (tmp_path / "daemon.log").read_text()
+
+    assert count(url, "SELECT count(*) FROM tickets") == MAILS
+    assert count(url, "SELECT count(DISTINCT number) FROM tickets") == MAILS
+    assert (
+        count(url, "SELECT count(DISTINCT message_id) FROM messages WHERE direction = 'in'")
+        == MAILS
+    )
+    assert count(url, "SELECT count(*) FROM messages WHERE direction = 'in'") == MAILS
+    assert count(url, "SELECT count(*) FROM quarantine") == 0
+    replies = sorted(m["In-Reply-To"] for m in smtp_sink.messages)
+    assert replies == sorted(m["Message-ID"] for m in mails), "exactly one ack per mail"
+    assert mailbox.count("INBOX") == 0 and mailbox.count("Processed") == MAILS
+    assert mailbox.count("Quarantine") == 0
