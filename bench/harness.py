@@ -27,7 +27,7 @@ url = "sqlite:///{database}"
 
 [smtp]
 host = "127.0.0.1"
-port = 2525
+port = {smtp_port}
 security = "none"
 from_address = "{support}"
 
@@ -45,10 +45,13 @@ team = "key-accounts"
 """
 
 
-def write_config(work: Path, extra: str = "") -> Path:
-    """The bench desk's config; `extra` is appended TOML (poll.py adds [imap])."""
+def write_config(work: Path, extra: str = "", smtp_port: int = 2525) -> Path:
+    """The bench desk's config; `extra` is appended TOML (poll.py adds [imap]).
+
+    Only ack_latency.py sends, so only it needs `smtp_port` (its sink's).
+    """
     path = work / "maildesk.toml"
-    text = CONFIG.format(database=work / "desk.db", support=SUPPORT)
+    text = CONFIG.format(database=work / "desk.db", support=SUPPORT, smtp_port=smtp_port)
     path.write_text(text + extra, encoding="utf-8")
     return path
 

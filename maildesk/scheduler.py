@@ -3,6 +3,10 @@
 Deadlines live in the database, so the jobs are plain interval sweeps that a
 restart simply starts again. IDLE only makes the poll job run now instead of
 at its next interval; polling alone is always correct.
+
+Two poll instances may exist, one running and one waiting on `_polling`: a
+wake-up that comes during a poll (which may have listed the UIDs already) then
+polls again afterwards instead of being skipped until the next interval.
 """
 
 import asyncio
@@ -21,7 +25,7 @@ from maildesk.transport.inbox import Inbox
 
 log = logging.getLogger(__name__)
 # Job start/finish lines would drown the log; "skipped: maximum number of running
-# instances" is expected when IDLE wakes a busy poll.
+# instances" is expected when IDLE wakes a poll while another one already waits.
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 MAX_BACKOFF = 300.0
@@ -39,6 +43,7 @@ class Daemon:
         # holds its job-store lock while it waits for running jobs, so a job that
         # then asked for a job would wait for ever; `shutdown` takes this first.
         self._rescheduling = threading.Lock()
+        self._polling = threading.Lock()
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT."""
@@ -59,7 +64,7 @@ class Daemon:
                 id="poll",
                 seconds=imap.poll_interval,
                 next_run_time=now,
-                max_instances=1,
+                max_instances=2,
                 coalesce=True,
             )
         if self.app.config.smtp is not None:
@@ -85,6 +90,12 @@ class Daemon:
         self.scheduler.shutdown(wait=True)
 
     def poll(self) -> None:
+        """One poll cycle, after any that is running (a second instance waits here)."""
+        with self._polling:
+            if not self.stop.is_set():
+                self._poll_now()
+
+    def _poll_now(self) -> None:
         try:
             result = poller.poll_once(self.app, self.stop)
         except TemporaryFailure as exc:
@@ -108,7 +119,11 @@ class Daemon:
             log.info("outbox: %s", result)
 
     def watch_idle(self) -> None:
-        """Hold an IDLE connection; wake the poll job when the server reports news."""
+        """Hold an IDLE connection; wake the poll job whenever the server says anything.
+
+        Each (re)connect wakes it too: mail that came while the watcher was not
+        idling (lost connection, start-up) announced itself to nobody.
+        """
         delay = 1.0
         while not self.stop.is_set():
             try:
@@ -121,6 +136,7 @@ class Daemon:
                         return
                     delay = 1.0
                     log.info("watching %s with IDLE", self.app.config.imap.folder)
+                    self._run_soon("poll")
                     while not self.stop.is_set():
                         if inbox.wait_for_news(
                             timeout=min(self.app.config.imap.poll_interval, 300)

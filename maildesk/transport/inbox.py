@@ -25,6 +25,7 @@ from imap_tools.errors import UnexpectedCommandStatusError
 
 from maildesk.config import ImapConfig
 from maildesk.errors import ConfigError, TemporaryFailure
+from maildesk.transport import idle
 
 SERVER_ERRORS = (
     imaplib.IMAP4.error,
@@ -161,8 +162,8 @@ class Inbox:
         return "IDLE" in self.box.client.capabilities
 
     def wait_for_news(self, timeout: float) -> bool:
-        """IDLE up to `timeout` seconds; True when the server reported something."""
-        return bool(self._call(lambda b: b.idle.wait(timeout=timeout)))
+        """IDLE up to `timeout` seconds; True when the server said anything (see idle.py)."""
+        return self._call(lambda b: idle.wait(b.client, timeout))
 
     def _call(self, action):
         if self.box is None:

@@ -1,0 +1,86 @@
+"""IDLE on Dovecot and pymap: whatever the server says during IDLE is news, not a failure."""
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from maildesk import config
+from maildesk.config import ImapConfig
+from maildesk.transport.inbox import Inbox
+from tests.conftest import Mailbox, config_text, make_mail
+
+IDLE_TIMEOUT = 30.0  # far above the test's deadline: a True in time was news, not the timeout
+DEADLINE = 10.0
+
+
+@pytest.fixture(params=["dovecot", "pymap_server"])
+def any_mailbox(request) -> Mailbox:
+    server = request.getfixturevalue(request.param)
+    box = Mailbox(server, server.new_user())
+    with box.connect() as client:  # pymap has one shared user: start empty
+        for folder in client.folder.list():
+            client.folder.set(folder.name)
+            client.delete(client.uids())
+    return box
+
+
+def imap_config(tmp_path: Path, box: Mailbox) -> ImapConfig:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(config_text(tmp_path / "desk.db", box.server.port, box.user, None))
+    return config.load(path).imap
+
+
+def wait_for_news_while(inbox: Inbox, action) -> bool:
+    """IDLE in a thread, do `action` from another connection; what the IDLE returned."""
+    outcome: list[bool | BaseException] = []
+
+    def idle() -> None:
+        try:
+            outcome.append(inbox.wait_for_news(IDLE_TIMEOUT))
+        except Exception as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    watcher = threading.Thread(target=idle)
+    start = time.monotonic()
+    watcher.start()
+    action()
+    watcher.join(DEADLINE)
+    assert not watcher.is_alive(), "the IDLE did not end on the server's news"
+    assert time.monotonic() - start < DEADLINE
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def test_every_delivery_is_news_and_the_connection_stays_usable(any_mailbox, tmp_path):
+    """pymap sends `* n FETCH (FLAGS ())` in pieces after each delivery: many rounds, no error."""
+    rounds = 15
+    with Inbox(imap_config(tmp_path, any_mailbox)) as inbox:
+        for i in range(rounds):
+            mail = make_mail(subject=f"round {i}")
+            assert wait_for_news_while(inbox, lambda m=mail: any_mailbox.deliver(m))
+        assert len(inbox.uids()) == rounds
+
+
+def test_an_untagged_flags_response_is_news(dovecot, tmp_path):
+    """A new keyword makes Dovecot send `* FLAGS (...)` to the idling connection."""
+    box = Mailbox(dovecot, dovecot.new_user())
+    box.deliver(make_mail())
+
+    def add_keyword() -> None:
+        with box.connect() as client:
+            client.flag(client.uids(), ("maildesk-test",), True)
+
+    with Inbox(imap_config(tmp_path, box)) as inbox:
+        assert wait_for_news_while(inbox, add_keyword)
+        flags = inbox.box.client.untagged_responses["FLAGS"]
+        assert any(b"maildesk-test" in line for line in flags)
+
+
+def test_a_quiet_idle_ends_at_its_timeout_without_news(any_mailbox, tmp_path):
+    with Inbox(imap_config(tmp_path, any_mailbox)) as inbox:
+        assert inbox.wait_for_news(0.2) is False
+        assert inbox.wait_for_news(0.2) is False
+        assert inbox.uids() == []
