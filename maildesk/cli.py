@@ -18,6 +18,7 @@ from tqdm import tqdm
 from maildesk import config as config_module
 from maildesk import views
 from maildesk.app import App
+from maildesk.config import MailboxConfig
 from maildesk.errors import MaildeskError
 from maildesk.intake import pipeline, poller, prefetch, sources
 from maildesk.store import db
@@ -132,13 +133,31 @@ def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
         _echo_drain(asyncio.run(outbox.drain(app)))
 
 
+MAILBOX_OPTION = click.option("--mailbox", help="Only tickets that came in by this mailbox.")
+
+
+def _mailbox(app: App, name: str | None) -> MailboxConfig | None:
+    """The configured mailbox called `name`; an unknown name is an error, not an empty list."""
+    if name is None:
+        return None
+    found = app.config.mailbox(name)
+    if found is None:
+        names = ", ".join(m.name for m in app.config.mailboxes) or "none"
+        raise MaildeskError(f"--mailbox: no mailbox called {name!r} (configured: {names})")
+    return found
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@MAILBOX_OPTION
 @click.pass_obj
-def stats(state: State, as_json: bool) -> None:
+def stats(state: State, as_json: bool, mailbox: str | None) -> None:
     """Counts of tickets, messages, quarantine and outbox."""
-    with db.transaction(state.app().sessions) as session:
-        data = views.stats(session)
+    app = state.app()
+    found = _mailbox(app, mailbox)
+    prefix = poller.source_prefix(found) if found else None
+    with db.transaction(app.sessions) as session:
+        data = views.stats(session, mailbox, prefix)
     if as_json:
         _print_json(data)
         return
@@ -158,7 +177,10 @@ def replay(state: State, ids: tuple[int, ...]) -> None:
             query = query.where(Quarantine.id.in_(ids))
         rows = [(row, row.raw.data) for row in session.scalars(query.order_by(Quarantine.id))]
     for row, raw in rows:
-        outcome = pipeline.process(app, raw, f"replay:{row.id}", quarantined=row)
+        mailbox = poller.mailbox_of(app.config, row.source)
+        outcome = pipeline.process(
+            app, raw, f"replay:{row.id}", quarantined=row, mailbox=mailbox
+        )
         click.echo(f"quarantine #{row.id}: {outcome}")
     if not rows:
         click.echo("nothing to replay")
@@ -171,12 +193,15 @@ def tickets() -> None:
 
 @tickets.command(name="list")
 @click.option("--status", type=click.Choice([s.value for s in Status]))
+@MAILBOX_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def tickets_list(state: State, status: str | None, as_json: bool) -> None:
+def tickets_list(state: State, status: str | None, mailbox: str | None, as_json: bool) -> None:
     """List tickets, oldest first."""
-    with db.transaction(state.app().sessions) as session:
-        rows = views.ticket_list(session, status)
+    app = state.app()
+    _mailbox(app, mailbox)
+    with db.transaction(app.sessions) as session:
+        rows = views.ticket_list(session, status, mailbox)
     if as_json:
         _print_json(rows)
         return

@@ -1,4 +1,4 @@
-"""The daemon: APScheduler interval jobs (poll, drain) plus an IMAP IDLE watcher.
+"""The daemon: APScheduler interval jobs (a poll per mailbox, drain) plus IDLE watchers.
 
 Deadlines live in the database, so the jobs are plain interval sweeps that a
 restart simply starts again. IDLE only makes the poll job run now instead of
@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from maildesk.app import App
+from maildesk.config import MailboxConfig
 from maildesk.errors import MaildeskError, TemporaryFailure
 from maildesk.intake import poller
 from maildesk.transport import outbox
@@ -38,12 +39,11 @@ class Daemon:
         self.app = app
         self.stop = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
-        self.failures = 0
         # Held while a job reschedules another. APScheduler's shutdown(wait=True)
         # holds its job-store lock while it waits for running jobs, so a job that
         # then asked for a job would wait for ever; `shutdown` takes this first.
         self._rescheduling = threading.Lock()
-        self._polling = threading.Lock()
+        self.intakes = [MailboxIntake(self, mailbox) for mailbox in app.config.mailboxes]
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT."""
@@ -56,13 +56,12 @@ class Daemon:
 
     def start(self) -> None:
         now = datetime.now(UTC)
-        imap = self.app.config.imap
-        if imap is not None:
+        for intake in self.intakes:
             self.scheduler.add_job(
-                self.poll,
+                intake.poll,
                 "interval",
-                id="poll",
-                seconds=imap.poll_interval,
+                id=intake.job_id,
+                seconds=intake.mailbox.imap.poll_interval,
                 next_run_time=now,
                 max_instances=2,
                 coalesce=True,
@@ -78,8 +77,10 @@ class Daemon:
                 coalesce=True,
             )
         self.scheduler.start()
-        if imap is not None and imap.idle:
-            threading.Thread(target=self.watch_idle, name="idle", daemon=True).start()
+        for intake in self.intakes:
+            if intake.mailbox.imap.idle:
+                name = f"idle:{intake.mailbox.name}"
+                threading.Thread(target=intake.watch_idle, name=name, daemon=True).start()
 
     def shutdown(self) -> None:
         """Finish the message in hand, then stop every job."""
@@ -88,26 +89,6 @@ class Daemon:
         with self._rescheduling:  # from here on no job touches the scheduler
             pass
         self.scheduler.shutdown(wait=True)
-
-    def poll(self) -> None:
-        """One poll cycle, after any that is running (a second instance waits here)."""
-        with self._polling:
-            if not self.stop.is_set():
-                self._poll_now()
-
-    def _poll_now(self) -> None:
-        try:
-            result = poller.poll_once(self.app, self.stop)
-        except TemporaryFailure as exc:
-            self.failures += 1
-            delay = min(self.app.config.imap.poll_interval * 2**self.failures, MAX_BACKOFF)
-            log.warning("poll failed (%s); next try in %.0f s", exc, delay)
-            self._run_soon("poll", delay)
-            return
-        self.failures = 0
-        if result.handled:
-            log.info("poll: %s", result.outcomes)
-            self._run_soon("drain")
 
     def drain(self) -> None:
         try:
@@ -118,38 +99,7 @@ class Daemon:
         if result.sent or result.deferred or result.failed:
             log.info("outbox: %s", result)
 
-    def watch_idle(self) -> None:
-        """Hold an IDLE connection; wake the poll job whenever the server says anything.
-
-        Each (re)connect wakes it too: mail that came while the watcher was not
-        idling (lost connection, start-up) announced itself to nobody.
-        """
-        delay = 1.0
-        while not self.stop.is_set():
-            try:
-                with Inbox(self.app.config.imap) as inbox:
-                    if not inbox.supports_idle():
-                        log.info(
-                            "server has no IDLE; polling every %s s",
-                            self.app.config.imap.poll_interval,
-                        )
-                        return
-                    delay = 1.0
-                    log.info("watching %s with IDLE", self.app.config.imap.folder)
-                    self._run_soon("poll")
-                    while not self.stop.is_set():
-                        if inbox.wait_for_news(
-                            timeout=min(self.app.config.imap.poll_interval, 300)
-                        ):
-                            self._run_soon("poll")
-            except (TemporaryFailure, OSError) as exc:
-                if self.stop.is_set():
-                    return
-                log.warning("IDLE connection lost (%s); reconnecting in %.0f s", exc, delay)
-                self.stop.wait(delay)
-                delay = min(delay * 2, MAX_BACKOFF)
-
-    def _run_soon(self, job_id: str, delay: float = 0.0) -> None:
+    def run_soon(self, job_id: str, delay: float = 0.0) -> None:
         with self._rescheduling:
             if self.stop.is_set():
                 return
@@ -157,3 +107,66 @@ class Daemon:
             if job is not None:
                 when = datetime.now(UTC).timestamp() + delay
                 job.modify(next_run_time=datetime.fromtimestamp(when, UTC))
+
+
+class MailboxIntake:
+    """One mailbox's poll job and IDLE watcher, with a backoff of its own.
+
+    Each mailbox is its own job, so one that is down (and backing off) holds
+    up none of the others.
+    """
+
+    def __init__(self, daemon: Daemon, mailbox: MailboxConfig) -> None:
+        self.daemon = daemon
+        self.mailbox = mailbox
+        self.job_id = f"poll:{mailbox.name}"
+        self.failures = 0
+        self._polling = threading.Lock()
+
+    def poll(self) -> None:
+        """One poll cycle, after any that is running (a second instance waits here)."""
+        with self._polling:
+            if not self.daemon.stop.is_set():
+                self._poll_now()
+
+    def _poll_now(self) -> None:
+        try:
+            result = poller.poll_mailbox(self.daemon.app, self.mailbox, self.daemon.stop)
+        except TemporaryFailure as exc:
+            self.failures += 1
+            delay = min(self.mailbox.imap.poll_interval * 2**self.failures, MAX_BACKOFF)
+            name = self.mailbox.name
+            log.warning("poll of %s failed (%s); next try in %.0f s", name, exc, delay)
+            self.daemon.run_soon(self.job_id, delay)
+            return
+        self.failures = 0
+        if result.handled:
+            log.info("poll of %s: %s", self.mailbox.name, result.outcomes)
+            self.daemon.run_soon("drain")
+
+    def watch_idle(self) -> None:
+        """Hold an IDLE connection; wake the poll job whenever the server says anything.
+
+        Each (re)connect wakes it too: mail that came while the watcher was not
+        idling (lost connection, start-up) announced itself to nobody.
+        """
+        imap, stop = self.mailbox.imap, self.daemon.stop
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                with Inbox(imap) as inbox:
+                    if not inbox.supports_idle():
+                        log.info("server has no IDLE; polling every %s s", imap.poll_interval)
+                        return
+                    delay = 1.0
+                    log.info("watching %s with IDLE", imap.folder)
+                    self.daemon.run_soon(self.job_id)
+                    while not stop.is_set():
+                        if inbox.wait_for_news(timeout=min(imap.poll_interval, 300)):
+                            self.daemon.run_soon(self.job_id)
+            except (TemporaryFailure, OSError) as exc:
+                if stop.is_set():
+                    return
+                log.warning("IDLE connection lost (%s); reconnecting in %.0f s", exc, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, MAX_BACKOFF)

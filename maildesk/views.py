@@ -33,20 +33,32 @@ def _counts(session: Session, column, keys, *where) -> dict[str, int]:
     return {str(key): found.get(str(key), 0) for key in keys}
 
 
-def stats(session: Session) -> dict[str, Any]:
-    """Counts for `stats --json` (keys fixed by design.md)."""
+def stats(
+    session: Session, mailbox: str | None = None, source_prefix: str | None = None
+) -> dict[str, Any]:
+    """Counts for `stats --json` (keys fixed by design.md).
+
+    With `mailbox`, only its tickets and their mail; quarantined mail has no
+    ticket, so it is counted by `source_prefix` (where the mailbox's mail comes from).
+    """
     incoming = Message.direction == Direction.IN
+    quarantined = [Quarantine.replayed_at.is_(None)]
+    tickets, messages, outbox = [], [incoming], []
+    if mailbox is not None:
+        of_mailbox = select(Ticket.id).where(Ticket.mailbox == mailbox)
+        tickets.append(Ticket.mailbox == mailbox)
+        messages.append(Message.ticket_id.in_(of_mailbox))
+        outbox.append(OutboxMail.ticket_id.in_(of_mailbox))
+        quarantined.append(Quarantine.source.startswith(source_prefix or "", autoescape=True))
     return {
-        "tickets": session.scalar(select(func.count(Ticket.id))),
-        "messages": session.scalar(select(func.count(Message.id)).where(incoming)),
-        "quarantined": session.scalar(
-            select(func.count(Quarantine.id)).where(Quarantine.replayed_at.is_(None))
-        ),
-        "by_status": _counts(session, Ticket.status, list(Status)),
-        "by_priority": _counts(session, Ticket.priority, PRIORITIES),
-        "by_class": _counts(session, Message.mail_class, list(MailClass), incoming),
-        "outbox": _counts(session, OutboxMail.status, list(OutboxStatus)),
-        "outbox_by_kind": _counts(session, OutboxMail.kind, list(OutboxKind)),
+        "tickets": session.scalar(select(func.count(Ticket.id)).where(*tickets)),
+        "messages": session.scalar(select(func.count(Message.id)).where(*messages)),
+        "quarantined": session.scalar(select(func.count(Quarantine.id)).where(*quarantined)),
+        "by_status": _counts(session, Ticket.status, list(Status), *tickets),
+        "by_priority": _counts(session, Ticket.priority, PRIORITIES, *tickets),
+        "by_class": _counts(session, Message.mail_class, list(MailClass), *messages),
+        "outbox": _counts(session, OutboxMail.status, list(OutboxStatus), *outbox),
+        "outbox_by_kind": _counts(session, OutboxMail.kind, list(OutboxKind), *outbox),
     }
 
 
@@ -57,16 +69,21 @@ def ticket_row(ticket: Ticket) -> dict[str, Any]:
         "status": ticket.status,
         "priority": ticket.priority,
         "customer": ticket.customer,
+        "mailbox": ticket.mailbox,
         "created_at": _iso(ticket.created_at),
         "updated_at": _iso(ticket.updated_at),
         "automatic": ticket.automatic,
     }
 
 
-def ticket_list(session: Session, status: str | None = None) -> list[dict[str, Any]]:
+def ticket_list(
+    session: Session, status: str | None = None, mailbox: str | None = None
+) -> list[dict[str, Any]]:
     query = select(Ticket).order_by(Ticket.number)
     if status:
         query = query.where(Ticket.status == status)
+    if mailbox:
+        query = query.where(Ticket.mailbox == mailbox)
     return [ticket_row(t) for t in session.scalars(query)]
 
 

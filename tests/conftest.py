@@ -175,11 +175,25 @@ def pg_cluster() -> Iterator[postgres.PostgresCluster]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every test that touches the database runs on a fresh SQLite file and on PostgreSQL."""
-    if request.param == "sqlite":
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Every test that touches the database runs on SQLite and on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database: a SQLite file to be, or a PostgreSQL copy of the migrated template."""
+    if database_kind == "sqlite":
         return f"sqlite:///{tmp_path / 'desk.db'}"
     return request.getfixturevalue("pg_cluster").new_database()
+
+
+@pytest.fixture
+def empty_database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database with no schema at all, for what `maildesk init` must do itself."""
+    if database_kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'desk.db'}"
+    return request.getfixturevalue("pg_cluster").new_database(template="template0")
 
 
 @dataclass
@@ -329,9 +343,7 @@ def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def make_app(
-    tmp_path: Path, clock: Clock, database_url: str
-) -> Iterator[Callable[..., App]]:
+def make_app(tmp_path: Path, clock: Clock, database_url: str) -> Iterator[Callable[..., App]]:
     """Build an App on a fresh database (SQLite file or PostgreSQL); `extra` is appended TOML."""
     apps: list[App] = []
 

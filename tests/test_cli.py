@@ -37,9 +37,9 @@ def write_config(tmp_path: Path, text: str) -> Path:
 
 
 @pytest.fixture
-def offline_config(tmp_path: Path) -> Path:
+def offline_config(tmp_path: Path, empty_database_url: str) -> Path:
     """A config with SMTP on a closed port and no IMAP: enough for import and views."""
-    return write_config(tmp_path, config_text(tmp_path / "desk.db", None, None, free_port()))
+    return write_config(tmp_path, config_text(empty_database_url, None, None, free_port()))
 
 
 @pytest.mark.parametrize(
@@ -196,8 +196,8 @@ def test_import_batch_with_a_bad_mail_quarantines_it_alone(offline_config, tmp_p
     ]
 
 
-def test_import_send_delivers_acks(tmp_path, smtp_sink: SmtpSink):
-    config = write_config(tmp_path, config_text(tmp_path / "d.db", None, None, smtp_sink.port))
+def test_import_send_delivers_acks(tmp_path, smtp_sink: SmtpSink, empty_database_url):
+    config = write_config(tmp_path, config_text(empty_database_url, None, None, smtp_sink.port))
     maildesk_cli("init", config=config)
     eml = tmp_path / "a.eml"
     eml.write_bytes(make_mail(subject="send me").as_bytes())
@@ -256,18 +256,19 @@ def test_replay_after_fixing_a_broken_template(tmp_path, offline_config):
     assert "nothing to replay" in maildesk_cli("replay", config=offline_config).stdout
 
 
-def test_unreachable_imap_exits_75(tmp_path):
+def test_unreachable_imap_exits_75(tmp_path, empty_database_url):
     config = write_config(
-        tmp_path, config_text(tmp_path / "d.db", free_port(), "u@example.test", None)
+        tmp_path, config_text(empty_database_url, free_port(), "u@example.test", None)
     )
     maildesk_cli("init", config=config)
     result = maildesk_cli("poll", "--once", config=config)
     assert result.returncode == 75 and "unreachable" in result.stderr
 
 
-def test_poll_once_end_to_end(mailbox, smtp_sink, tmp_path):
+def test_poll_once_end_to_end(mailbox, smtp_sink, tmp_path, empty_database_url):
     config = write_config(
-        tmp_path, config_text(tmp_path / "d.db", mailbox.server.port, mailbox.user, smtp_sink.port)
+        tmp_path,
+        config_text(empty_database_url, mailbox.server.port, mailbox.user, smtp_sink.port),
     )
     maildesk_cli("init", config=config)
     mailbox.deliver(make_mail(subject="Site down!"))

@@ -17,7 +17,9 @@ def with_(**sections) -> dict:
 
 def test_example_config_is_valid_and_complete():
     config = load(ROOT / "config.example.toml")
-    assert config.imap.security == "ssl" and config.imap.port == 993
+    (mailbox,) = config.mailboxes
+    assert mailbox.name == "default" and mailbox.imap.security == "ssl"
+    assert mailbox.imap.port == 993
     assert config.smtp.port == 587 and config.outbox.max_attempts == 8
     assert [r.priority for r in config.rules][:2] == ["P0", "P0"]
 
@@ -26,13 +28,48 @@ def test_defaults():
     config = parse(with_(smtp={"host": "h", "from_address": "s@x.example"}))
     assert config.desk.subject_tag == "[Ticket#{number}]"
     assert config.desk.instance == "x.example"
-    assert config.imap is None and config.smtp.security == "starttls"
+    assert config.mailboxes == () and config.smtp.security == "starttls"
     assert config.intake.ack_follow_ups is False
+
+
+IMAP = {"host": "h", "username": "u", "password_env": "P"}
+
+
+def test_mailboxes_each_have_an_account_a_from_address_and_a_team():
+    config = parse(
+        with_(
+            smtp={"host": "h", "from_address": "support@x.example"},
+            mailboxes=[
+                IMAP | {"name": "sales", "address": "sales@x.example", "team": "sales"},
+                IMAP | {"username": "billing@x.example", "folder": "Billing"},
+            ],
+        )
+    )
+    sales, billing = config.mailboxes
+    assert (sales.name, sales.address, sales.team) == ("sales", "sales@x.example", "sales")
+    assert billing.name == "billing@x.example" and billing.imap.folder == "Billing"
+    assert config.sender_for("sales") == "sales@x.example"
+    assert config.sender_for("billing@x.example") == "support@x.example", "no address: smtp's"
+    assert config.sender_for(None) == "support@x.example"
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
+        (
+            with_(imap=IMAP, mailboxes=[IMAP]),
+            "imap: give either [imap] or [[mailboxes]], not both",
+        ),
+        (
+            with_(mailboxes=[IMAP | {"name": "a"}, IMAP | {"name": "a"}]),
+            "mailboxes[1].name: 'a' is used twice",
+        ),
+        (
+            with_(mailboxes=[IMAP | {"address": "nowhere"}]),
+            "mailboxes[0].address: 'nowhere' is not an address",
+        ),
+        (with_(mailboxes=[IMAP | {"colour": "red"}]), "mailboxes[0].colour: unknown key"),
+        (with_(mailboxes=[{"host": "h"}]), "mailboxes[0].username: required key is missing"),
         ({"database": {"url": "sqlite://"}}, "desk: required section is missing"),
         (with_(desk={"name": 5}), "desk.name: must be str, got int 5"),
         (with_(desk={"name": "D", "subject_tag": "[T]"}), "desk.subject_tag: must contain"),

@@ -19,6 +19,7 @@ from maildesk.config.settings import (
     ImapConfig,
     IntakeConfig,
     LoopsConfig,
+    MailboxConfig,
     OutboxConfig,
     Rule,
     Secret,
@@ -49,7 +50,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     config = Config(
         desk=desk,
         database=_database(root.table("database")),
-        imap=_imap(root.table("imap", required=False)),
+        mailboxes=_mailboxes(root),
         smtp=smtp,
         outbox=_outbox(root.table("outbox", required=False)),
         intake=_intake(root.table("intake", required=False)),
@@ -85,9 +86,37 @@ def _desk(t: Table, smtp: SmtpConfig | None) -> DeskConfig:
     return desk
 
 
-def _imap(t: Table | None) -> ImapConfig | None:
-    if t is None:
-        return None
+def _mailboxes(root: Table) -> tuple[MailboxConfig, ...]:
+    """`[[mailboxes]]`, or the lone `[imap]` table as one mailbox called "default"."""
+    imap = root.table("imap", required=False)
+    tables = root.get("mailboxes", list, [])
+    if imap is not None and tables:
+        raise ConfigError("imap: give either [imap] or [[mailboxes]], not both")
+    if imap is not None:
+        single = MailboxConfig("default", _imap(imap))
+        imap.reject_unknown()
+        return (single,)
+    mailboxes = tuple(_mailbox(Table(t, f"mailboxes[{n}]")) for n, t in enumerate(tables))
+    names = [m.name for m in mailboxes]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise ConfigError(f"mailboxes[{index}].name: {name!r} is used twice")
+    return mailboxes
+
+
+def _mailbox(t: Table) -> MailboxConfig:
+    name = t.get("name", str, None)
+    address = t.get("address", str, None)
+    if address is not None and "@" not in address:
+        raise ConfigError(f"{t.key('address')}: {address!r} is not an address")
+    imap = _imap(t)
+    mailbox = MailboxConfig(name or imap.username, imap, address, t.get("team", str, None))
+    t.reject_unknown()
+    return mailbox
+
+
+def _imap(t: Table) -> ImapConfig:
+    """The IMAP account keys of `[imap]` or of one `[[mailboxes]]` entry."""
     security = t.choice("security", SECURITY_MODES, "ssl")
     imap = ImapConfig(
         host=t.get("host", str),
@@ -102,7 +131,6 @@ def _imap(t: Table | None) -> ImapConfig | None:
         idle=t.get("idle", bool, True),
         timeout=t.positive("timeout", 60.0),
     )
-    t.reject_unknown()
     return imap
 
 

@@ -92,6 +92,18 @@ class ImapConfig:
 
 
 @dataclass(frozen=True)
+class MailboxConfig:
+    """One support mailbox: its IMAP account, the From address of the mail its tickets
+    get (else smtp.from_address), and the team of its new tickets (a rule's team wins).
+    """
+
+    name: str
+    imap: ImapConfig
+    address: str | None = None
+    team: str | None = None
+
+
+@dataclass(frozen=True)
 class SmtpConfig:
     host: str
     port: int
@@ -131,10 +143,21 @@ class Rule:
 class Config:
     desk: DeskConfig
     database: DatabaseConfig
-    imap: ImapConfig | None
+    mailboxes: tuple[MailboxConfig, ...]
     smtp: SmtpConfig | None
     outbox: OutboxConfig
     intake: IntakeConfig
     rules: tuple[Rule, ...] = field(default_factory=tuple)
     loops: LoopsConfig = field(default_factory=LoopsConfig)
     path: Path | None = None
+
+    def mailbox(self, name: str | None) -> MailboxConfig | None:
+        """The mailbox called `name` (a ticket's), if it is still configured."""
+        return next((m for m in self.mailboxes if m.name == name), None)
+
+    def sender_for(self, mailbox: str | None) -> str:
+        """The From address of mail on a ticket that came in by `mailbox`."""
+        found = self.mailbox(mailbox)
+        if found is not None and found.address:
+            return found.address
+        return self.smtp.from_address if self.smtp else f"maildesk@{self.desk.instance}"

@@ -132,8 +132,7 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
     Automatic mail to customers comes through `queue_automatic`; this is
     for agent replies and staff notices, which no budget may silence.
     """
-    smtp = app.config.smtp
-    sender = smtp.from_address if smtp else f"maildesk@{app.config.desk.instance}"
+    sender = app.config.sender_for(ticket.mailbox)
     message_id = make_message_id(app.secret, ticket.number, sender.rpartition("@")[2])
     thread = _references(_thread_ids(session, ticket), draft.answers)
     subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)

@@ -43,6 +43,7 @@ def open_ticket(
     locale: str,
     now: datetime,
     automatic: bool = False,
+    mailbox: str | None = None,
 ) -> Ticket:
     """A new ticket for `mail` with the priority, category and team the rules found."""
     values = {
@@ -52,6 +53,7 @@ def open_ticket(
         "priority": found.priority,
         "category": found.category,
         "team": found.team,
+        "mailbox": mailbox,
         "customer": mail.from_addr,
         "locale": locale,
         "automatic": automatic,

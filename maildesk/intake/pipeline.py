@@ -12,7 +12,7 @@ the next cycle. Mails run in batches of one transaction (`process_batch`:
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maildesk.app import App
+from maildesk.config import MailboxConfig
 from maildesk.desk import bounces, follow_up, notify, rules, tickets
 from maildesk.errors import Discard, TemporaryFailure
 from maildesk.mail.classify import MailClass, classify
@@ -55,6 +56,7 @@ class Intake:
     raw: bytes
     source: str
     now: datetime
+    mailbox: MailboxConfig | None = None  # the one it came in by; None for import
     raw_id: int | None = None
     parsed: Incoming | Unparseable | None = None  # by prefetch, ahead of the steps
     mail: Incoming | None = None
@@ -123,9 +125,12 @@ def open_ticket(ctx: Intake, app: App, session: Session) -> None:
         return
     automatic = ctx.mail_class is not MailClass.HUMAN
     found = rules.AUTOMATIC if automatic else rules.classify_ticket(app.config.rules, ctx.mail)
+    if ctx.mailbox is not None and found.team is None:
+        found = replace(found, team=ctx.mailbox.team)
     text = f"{ctx.mail.subject}\n{ctx.mail.text}"
     locale = detect_locale(text, app.config.desk.default_locale)
-    ctx.ticket = tickets.open_ticket(session, ctx.mail, found, locale, ctx.now, automatic)
+    mailbox = ctx.mailbox.name if ctx.mailbox else None
+    ctx.ticket = tickets.open_ticket(session, ctx.mail, found, locale, ctx.now, automatic, mailbox)
     ctx.is_new = True
 
 
@@ -210,6 +215,7 @@ class Pending:
     source: str
     parsed: Incoming | Unparseable | None = None
     bookkeeping: Bookkeeping | None = None
+    mailbox: MailboxConfig | None = None
 
 
 def process(
@@ -221,13 +227,14 @@ def process(
     bookkeeping: Bookkeeping | None = None,
     quarantined: Quarantine | None = None,
     parsed: Incoming | Unparseable | None = None,
+    mailbox: MailboxConfig | None = None,
 ) -> Outcome:
     """Run STEPS on one mail in a transaction of its own (`replay`, tests).
 
     `quarantined` is the row being replayed, updated instead of adding a new one.
     """
     with unavailable_is_temporary(), transaction(app.sessions) as session:
-        pending = Pending(raw, source, parsed, bookkeeping)
+        pending = Pending(raw, source, parsed, bookkeeping, mailbox)
         return process_in(session, app, pending, now or app.clock(), quarantined)
 
 
@@ -256,7 +263,7 @@ def process_in(
     """
     try:
         with session.begin_nested():
-            ctx = Intake(raw=pending.raw, source=pending.source, now=now, parsed=pending.parsed)
+            ctx = Intake(pending.raw, pending.source, now, pending.mailbox, parsed=pending.parsed)
             outcome = _run_steps(ctx, app, session)
             if quarantined is not None:
                 session.get(Quarantine, quarantined.id).replayed_at = now

@@ -20,7 +20,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from maildesk.app import App
-from maildesk.errors import ConfigError
+from maildesk.config import Config, MailboxConfig
+from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.intake import pipeline
 from maildesk.intake.chunked import chunked
 from maildesk.intake.pipeline import Outcome, Pending
@@ -41,8 +42,12 @@ _INSERT_RECEIPT = insert(Receipt.__table__)
 class PollResult:
     outcomes: dict[str, int] = field(default_factory=dict)
 
-    def count(self, outcome: Outcome) -> None:
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+    def count(self, outcome: Outcome, times: int = 1) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + times
+
+    def merge(self, other: "PollResult") -> None:
+        for outcome, times in other.outcomes.items():
+            self.count(outcome, times)
 
     @property
     def handled(self) -> int:
@@ -50,17 +55,36 @@ class PollResult:
 
 
 def poll_once(app: App, stop: threading.Event | None = None) -> PollResult:
-    """Fetch and process everything new; stops early (between mails) when `stop` is set."""
-    if app.config.imap is None:
-        raise ConfigError("imap: section is missing; nothing to poll")
+    """Every mailbox in turn (`poll --once`); one that is down does not stop the others.
+
+    Raises the first mailbox's TemporaryFailure after the others were polled.
+    """
+    if not app.config.mailboxes:
+        raise ConfigError("imap: no [imap] or [[mailboxes]] configured; nothing to poll")
     result = PollResult()
-    with Inbox(app.config.imap) as inbox:
+    failure: TemporaryFailure | None = None
+    for mailbox in app.config.mailboxes:
+        try:
+            result.merge(poll_mailbox(app, mailbox, stop))
+        except TemporaryFailure as exc:
+            log.warning("mailbox %s: %s", mailbox.name, exc)
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return result
+
+
+def poll_mailbox(
+    app: App, mailbox: MailboxConfig, stop: threading.Event | None = None
+) -> PollResult:
+    """Fetch and process everything new; stops early (between mails) when `stop` is set."""
+    result = PollResult()
+    with Inbox(mailbox.imap) as inbox:
         validity = inbox.uidvalidity()
-        moving = bool(app.config.imap.processed_folder)
-        after = 0 if moving else _load_cursor(app, inbox.key, validity)
+        after = 0 if mailbox.imap.processed_folder else _load_cursor(app, inbox.key, validity)
         for chunk in chunked(inbox.uids(after=after), ROUND):
             for uids in _by_size(chunk, inbox.sizes(chunk)):
-                if not _round(app, inbox, validity, uids, result, stop):
+                if not _round(app, mailbox, inbox, validity, uids, result, stop):
                     return result
     return result
 
@@ -82,6 +106,7 @@ def _by_size(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
 
 def _round(
     app: App,
+    mailbox: MailboxConfig,
     inbox: Inbox,
     validity: int,
     uids: list[int],
@@ -98,27 +123,40 @@ def _round(
         mine = claims.lock_uids(session, inbox.key, validity, uids)
         known = _known_outcomes(session, inbox.key, validity, mine)
         for uid, outcome in known.items():
-            _note_done(app, done, uid, outcome)
+            _note_done(mailbox, done, uid, outcome)
         fetched = inbox.fetch_many([uid for uid in mine if uid not in known])
         mails = ((uid, raw) for uid, raw in fetched.items())
         for uid, parsed in app.parser.parse_ahead(mails, ahead=len(fetched) or 1):
             if stop is not None and stop.is_set():
                 stopped = True
                 break
+            source = f"{source_prefix(mailbox)}{validity}:{uid}"
             receipt = receipt_writer(inbox.key, validity, uid)
-            pending = Pending(fetched[uid], f"imap:{inbox.key}#{validity}:{uid}", parsed, receipt)
+            pending = Pending(fetched[uid], source, parsed, receipt, mailbox)
             outcome = pipeline.process_in(session, app, pending, app.clock())
             result.count(outcome)
-            _note_done(app, done, uid, outcome)
-        if not app.config.imap.processed_folder and done:
+            _note_done(mailbox, done, uid, outcome)
+        if not mailbox.imap.processed_folder and done:
             _advance_cursor(session, inbox.key, validity, max(max(v) for v in done.values()))
     for folder, handled in done.items():
         inbox.mark_done(handled, folder)
     return not stopped
 
 
-def _note_done(app: App, done: dict[str, list[int]], uid: int, outcome: Outcome) -> None:
-    imap = app.config.imap
+def source_prefix(mailbox: MailboxConfig) -> str:
+    """How the `source` of this mailbox's mail begins (messages and quarantine rows)."""
+    return f"imap:{Inbox(mailbox.imap).key}#"
+
+
+def mailbox_of(config: Config, source: str) -> MailboxConfig | None:
+    """The configured mailbox a stored `source` came from (replay keeps its team and From)."""
+    return next((m for m in config.mailboxes if source.startswith(source_prefix(m))), None)
+
+
+def _note_done(
+    mailbox: MailboxConfig, done: dict[str, list[int]], uid: int, outcome: Outcome
+) -> None:
+    imap = mailbox.imap
     folder = imap.quarantine_folder if outcome == Outcome.QUARANTINED else imap.processed_folder
     done.setdefault(folder, []).append(uid)
 

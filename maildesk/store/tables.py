@@ -106,6 +106,7 @@ class Ticket(Base):
     category: Mapped[str | None] = mapped_column(String(64))
     team: Mapped[str | None] = mapped_column(String(64))
     assignee: Mapped[str | None] = mapped_column(String(320))
+    mailbox: Mapped[str | None] = mapped_column(String(64), index=True)  # came in by
     customer: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
     locale: Mapped[str] = mapped_column(String(16), nullable=False)
     automatic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -29,7 +29,7 @@ def any_mailbox(request) -> Mailbox:
 def imap_config(tmp_path: Path, box: Mailbox) -> ImapConfig:
     path = tmp_path / "maildesk.toml"
     path.write_text(config_text(tmp_path / "desk.db", box.server.port, box.user, None))
-    return config.load(path).imap
+    return config.load(path).mailboxes[0].imap
 
 
 def wait_for_news_while(inbox: Inbox, action) -> bool:

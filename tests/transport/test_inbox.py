@@ -29,7 +29,7 @@ def test_inbox_lists_fetches_and_moves(any_mailbox, make_app):
     app = make_app(any_mailbox)
     first, second = make_mail(subject="one"), make_mail(subject="two")
     any_mailbox.deliver(first, second)
-    with Inbox(app.config.imap) as inbox:
+    with Inbox(app.config.mailboxes[0].imap) as inbox:
         uids = inbox.uids()
         assert len(uids) == 2 and uids == sorted(uids)
         assert inbox.uids(after=uids[0]) == [uids[1]]
@@ -44,7 +44,7 @@ def test_inbox_lists_fetches_and_moves(any_mailbox, make_app):
 def test_crash_between_commit_and_move_is_finished_without_a_second_entry(any_mailbox, make_app):
     app = make_app(any_mailbox)
     any_mailbox.deliver(make_mail(subject="committed, not moved"))
-    with Inbox(app.config.imap) as inbox:  # the first run dies right after its commit
+    with Inbox(app.config.mailboxes[0].imap) as inbox:  # the first run dies right after its commit
         validity, uid = inbox.uidvalidity(), inbox.uids()[0]
         record = poller.receipt_writer(inbox.key, validity, uid)
         pipeline.process(app, inbox.fetch(uid), "imap", bookkeeping=record)
@@ -87,7 +87,9 @@ def test_stop_mid_chunk_moves_what_was_handled_and_the_rest_waits(mailbox, make_
 
 def test_flag_mode_uses_the_cursor_and_survives_a_uidvalidity_change(mailbox, make_app):
     app = make_app(mailbox)
-    app.config = replace(app.config, imap=replace(app.config.imap, processed_folder=""))
+    (configured,) = app.config.mailboxes
+    flagging = replace(configured, imap=replace(configured.imap, processed_folder=""))
+    app.config = replace(app.config, mailboxes=(flagging,))
     mailbox.deliver(make_mail(subject="a"), make_mail(subject="b"))
     assert poller.poll_once(app).handled == 2
     mailbox.deliver(make_mail(subject="c"))

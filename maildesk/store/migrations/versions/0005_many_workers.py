@@ -1,5 +1,6 @@
-"""Several workers on one database: UIDs as unsigned 32-bit numbers, one incoming copy
-per Message-ID, and ticket numbers from a sequence on PostgreSQL.
+"""Several workers and mailboxes on one database: UIDs as unsigned 32-bit numbers, one
+incoming copy per Message-ID, ticket numbers from a sequence on PostgreSQL, and
+the mailbox each ticket came in by.
 
 UIDVALIDITY and UIDs go up to 2^32 - 1 (RFC 3501); PostgreSQL's INTEGER stops
 at 2^31 - 1, and some servers (pymap) pick larger values. SQLite's INTEGER
@@ -40,6 +41,8 @@ def upgrade() -> None:
         " AND id NOT IN (SELECT MIN(id) FROM messages WHERE direction = 'in'"
         " AND message_id IS NOT NULL GROUP BY message_id)"
     )
+    op.add_column("tickets", sa.Column("mailbox", sa.String(64), nullable=True))
+    op.create_index("ix_tickets_mailbox", "tickets", ["mailbox"])
     where = sa.text("direction = 'in' AND message_id IS NOT NULL")
     op.create_index(
         INCOMING_ID_INDEX,
@@ -66,6 +69,8 @@ def downgrade() -> None:
         )
         op.execute("DROP SEQUENCE ticket_numbers")
     op.drop_index(INCOMING_ID_INDEX, "messages")
+    op.drop_index("ix_tickets_mailbox", "tickets")
+    op.drop_column("tickets", "mailbox")
     if postgres:
         for table, column in _UID_COLUMNS:
             op.alter_column(table, column, type_=sa.Integer(), existing_nullable=False)
