@@ -255,6 +255,18 @@ def mailbox(dovecot: ImapServer) -> Mailbox:
     return Mailbox(dovecot, dovecot.new_user())
 
 
+@pytest.fixture(params=["dovecot", "pymap_server"])
+def any_mailbox(request: pytest.FixtureRequest) -> Mailbox:
+    """An empty mailbox on Dovecot, then on pymap (whose one shared user is emptied first)."""
+    server = request.getfixturevalue(request.param)
+    box = Mailbox(server, server.new_user())
+    with box.connect() as client:
+        for folder in client.folder.list():
+            client.folder.set(folder.name)
+            client.delete(client.uids())
+    return box
+
+
 class Clock:
     """Injected time: tests move it forward instead of sleeping."""
 

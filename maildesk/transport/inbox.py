@@ -16,6 +16,7 @@ from types import TracebackType
 from imap_tools import (
     BaseMailBox,
     MailBox,
+    MailboxFolderCreateError,
     MailboxFolderSelectError,
     MailboxLoginError,
     MailBoxStartTls,
@@ -72,7 +73,7 @@ class Inbox:
             _refresh_capabilities(box)
             for folder in (c.processed_folder, c.quarantine_folder):
                 if folder and not box.folder.exists(folder):
-                    box.folder.create(folder)
+                    _create_folder(box, folder)
             box.folder.set(c.folder)
         except MailboxLoginError as exc:
             box.client.shutdown()
@@ -176,6 +177,15 @@ class Inbox:
 
 def _mailbox_class(security: str) -> type[BaseMailBox]:
     return {"ssl": MailBox, "starttls": MailBoxStartTls, "none": MailBoxUnencrypted}[security]
+
+
+def _create_folder(box: BaseMailBox, folder: str) -> None:
+    """Another connection (the IDLE watcher, a second worker) may create it just before us."""
+    try:
+        box.folder.create(folder)
+    except MailboxFolderCreateError:
+        if not box.folder.exists(folder):
+            raise
 
 
 def _refresh_capabilities(box: BaseMailBox) -> None:

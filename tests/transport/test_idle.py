@@ -4,8 +4,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from maildesk import config
 from maildesk.config import ImapConfig
 from maildesk.transport.inbox import Inbox
@@ -14,16 +12,6 @@ from tests.conftest import Mailbox, config_text, make_mail
 IDLE_TIMEOUT = 30.0  # far above the test's deadline: a True in time was news, not the timeout
 DEADLINE = 10.0
 
-
-@pytest.fixture(params=["dovecot", "pymap_server"])
-def any_mailbox(request) -> Mailbox:
-    server = request.getfixturevalue(request.param)
-    box = Mailbox(server, server.new_user())
-    with box.connect() as client:  # pymap has one shared user: start empty
-        for folder in client.folder.list():
-            client.folder.set(folder.name)
-            client.delete(client.uids())
-    return box
 
 
 def imap_config(tmp_path: Path, box: Mailbox) -> ImapConfig:

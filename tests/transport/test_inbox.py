@@ -3,7 +3,6 @@
 import threading
 from dataclasses import replace
 
-import pytest
 from sqlalchemy import update
 
 from maildesk import views
@@ -11,18 +10,7 @@ from maildesk.intake import pipeline, poller
 from maildesk.store import db
 from maildesk.store.tables import Cursor, Receipt
 from maildesk.transport.inbox import Inbox
-from tests.conftest import Mailbox, make_mail
-
-
-@pytest.fixture(params=["dovecot", "pymap"])
-def any_mailbox(request) -> Mailbox:
-    server = request.getfixturevalue("dovecot" if request.param == "dovecot" else "pymap_server")
-    box = Mailbox(server, server.new_user())
-    with box.connect() as client:  # pymap has one shared user: start empty
-        for folder in client.folder.list():
-            client.folder.set(folder.name)
-            client.delete(client.uids())
-    return box
+from tests.conftest import make_mail
 
 
 def test_inbox_lists_fetches_and_moves(any_mailbox, make_app):
