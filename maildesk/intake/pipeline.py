@@ -233,14 +233,14 @@ def process(
 
     `quarantined` is the row being replayed, updated instead of adding a new one.
     """
-    with unavailable_is_temporary(), transaction(app.sessions) as session:
+    with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
         pending = Pending(raw, source, parsed, bookkeeping, mailbox)
         return process_in(session, app, pending, now or app.clock(), quarantined)
 
 
 def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
     """Run STEPS on several mails in one transaction: one commit, not one per mail."""
-    with unavailable_is_temporary(), transaction(app.sessions) as session:
+    with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
         return [process_in(session, app, pending, app.clock()) for pending in batch]
 
 

@@ -119,7 +119,7 @@ def _round(
     """
     done: dict[str, list[int]] = {}
     stopped = False
-    with unavailable_is_temporary(), transaction(app.sessions) as session:
+    with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
         mine = claims.lock_uids(session, inbox.key, validity, uids)
         known = _known_outcomes(session, inbox.key, validity, mine)
         for uid, outcome in known.items():

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from maildesk.errors import ConfigError, DatabaseUnavailable, TemporaryFailure
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+WRITE = "maildesk_write"  # execution option: this transaction will write
 # The newest migration. Kept here so that commands check the schema without
 # loading Alembic and every migration (a fifth of start-up); a test holds it
 # equal to Alembic's head.
@@ -64,7 +65,8 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        write = connection.get_execution_options().get(WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
@@ -74,9 +76,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+def transaction(factory: sessionmaker[Session], write: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception.
+
+    `write` says it will write: SQLite then takes the write lock at the start
+    (BEGIN IMMEDIATE), waiting up to busy_timeout for another writer, instead
+    of failing at its first write when another worker wrote since it began.
+    """
     with factory() as session, session.begin():
+        if write:
+            session.connection(execution_options={WRITE: True})
         yield session
 
 

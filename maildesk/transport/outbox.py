@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from maildesk.app import App
 from maildesk.config import OutboxConfig, SmtpConfig
 from maildesk.errors import ConfigError
-from maildesk.store.db import transaction
+from maildesk.store.db import transaction, unavailable_is_temporary
 from maildesk.store.tables import OutboxMail, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,9 @@ async def drain(app: App, now: datetime | None = None) -> DrainResult:
         raise ConfigError("smtp: section is missing; cannot send mail")
     now = now or app.clock()
     result = DrainResult()
-    for mail in _claim_due(app, now):
-        await _send_one(app, smtp, mail, now, result)
+    with unavailable_is_temporary():  # a locked or lost database: the next run sends
+        for mail in _claim_due(app, now):
+            await _send_one(app, smtp, mail, now, result)
     return result
 
 
@@ -86,7 +87,7 @@ def _claim_due(app: App, now: datetime) -> list[Claimed]:
     rows claimed; they are due again when the claim runs out.
     """
     config = app.config.outbox
-    with transaction(app.sessions) as session:
+    with transaction(app.sessions, write=True) as session:
         ids = session.scalars(
             select(OutboxMail.id)
             .where(OutboxMail.status == OutboxStatus.PENDING, OutboxMail.next_attempt_at <= now)
@@ -120,7 +121,7 @@ async def _send_one(
             app, mail.id, now, f"{type(exc).__name__}: {exc}", _is_permanent(exc), result
         )
         return
-    with transaction(app.sessions) as session:
+    with transaction(app.sessions, write=True) as session:
         row = session.get(OutboxMail, mail.id)
         row.status, row.sent_at, row.attempts = OutboxStatus.SENT, now, row.attempts + 1
         row.last_error = None
@@ -138,7 +139,7 @@ def _record_failure(
     app: App, row_id: int, now: datetime, error: str, permanent: bool, result: DrainResult
 ) -> None:
     config = app.config.outbox
-    with transaction(app.sessions) as session:
+    with transaction(app.sessions, write=True) as session:
         row = session.get(OutboxMail, row_id)
         row.attempts += 1
         row.last_error = error[:2000]

@@ -1,14 +1,16 @@
 """Outbox retry policy and permanent failures, against a real SMTP server."""
 
 import asyncio
+import threading
+from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from maildesk.config import OutboxConfig
 from maildesk.intake import pipeline
 from maildesk.store import db
-from maildesk.store.tables import OutboxMail
+from maildesk.store.tables import OutboxMail, OutboxStatus
 from maildesk.transport import outbox
 from tests.conftest import make_mail
 
@@ -66,3 +68,31 @@ def test_concurrent_drains_send_each_mail_once(make_app, smtp_sink):
     assert sorted(m["Subject"] for m in smtp_sink.messages) == [
         f"[Ticket#{n}] s{n - 1}" for n in range(1, 7)
     ]
+
+
+def test_two_workers_draining_at_once_send_each_mail_once(make_app, smtp_sink):
+    """Two daemons' drain jobs race over one outbox (SKIP LOCKED claims on PostgreSQL)."""
+    first, second = make_app(sink=smtp_sink), make_app(sink=smtp_sink)
+    for app in (first, second):
+        app.config = replace(app.config, outbox=replace(app.config.outbox, batch_size=3))
+    for n in range(30):
+        mail = make_mail(sender=f"c{n}@customer.example", subject=f"mail {n}")
+        pipeline.process(first, mail.as_bytes(), "test")
+
+    def pending() -> int:
+        with db.transaction(first.sessions) as session:
+            query = select(func.count()).where(OutboxMail.status == OutboxStatus.PENDING)
+            return session.scalar(query.select_from(OutboxMail))
+
+    def worker(app) -> None:
+        while pending():
+            asyncio.run(outbox.drain(app))
+
+    threads = [threading.Thread(target=worker, args=(app,)) for app in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    sent = [m["Message-ID"] for m in smtp_sink.messages]
+    assert len(sent) == 30 and len(set(sent)) == 30, "each mail sent exactly once"

@@ -1,0 +1,73 @@
+"""Two workers storing the same mail at the same moment, on PostgreSQL for real.
+
+The first worker's transaction is held open after it stored the mail; the
+second, with the same Message-ID under another UID, then waits on the unique
+index. Once the first commits, the second must count a duplicate: one entry,
+one acknowledgement, nothing quarantined. SQLite cannot interleave like this
+(one writer at a time), so these run on PostgreSQL only.
+"""
+
+import logging
+import threading
+import time
+
+import pytest
+
+from maildesk.intake import pipeline
+from maildesk.intake.pipeline import Outcome
+from tests.conftest import make_mail
+from tests.support import count, stats
+
+pytestmark = pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
+
+
+def waiting_on_a_lock(url: str) -> bool:
+    """Some backend of this database waits for a lock another transaction holds."""
+    return bool(
+        count(
+            url,
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+    )
+
+
+def test_same_message_id_stored_by_two_workers_at_once_is_one_entry(
+    make_app, database_url, caplog
+):
+    caplog.set_level(logging.INFO, logger="maildesk.intake.pipeline")
+    first, second = make_app(), make_app()
+    raw = make_mail(subject="sent to two addresses of the desk").as_bytes()
+    # The copy in the other mailbox: other bytes (its own delivery header), same Message-ID.
+    copy = b"Delivered-To: sales@desk.example\r\n" + raw
+    stored, release = threading.Event(), threading.Event()
+    outcomes: dict[str, Outcome] = {}
+
+    def hold(session, outcome) -> None:  # the first worker, after its insert, before commit
+        stored.set()
+        assert release.wait(30)
+
+    def first_worker() -> None:
+        outcomes["first"] = pipeline.process(first, raw, "imap:a#1:1", bookkeeping=hold)
+
+    def second_worker() -> None:
+        outcomes["second"] = pipeline.process(second, copy, "imap:b#1:7")
+
+    threads = [threading.Thread(target=first_worker), threading.Thread(target=second_worker)]
+    threads[0].start()
+    assert stored.wait(30)
+    threads[1].start()
+    deadline = time.monotonic() + 30
+    while not waiting_on_a_lock(database_url):
+        assert time.monotonic() < deadline, "the second worker never met the first's row"
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+
+    assert outcomes == {"first": Outcome.STORED, "second": Outcome.DUPLICATE}
+    counted = stats(first)
+    assert counted["tickets"] == 1 and counted["messages"] == 1
+    assert counted["quarantined"] == 0
+    assert counted["outbox"]["pending"] == 1, "one acknowledgement"
+    assert "another worker stored it first" in caplog.text, "the unique index decided"
