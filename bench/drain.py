@@ -72,13 +72,23 @@ def deliver(port: int, user: str, mbox: Path) -> int:
         box.close()
 
 
-def desk(work: Path, port: int, user: str, url: str | None = None) -> list[str]:
-    """The maildesk command line on a fresh desk in `work` (SQLite unless `url`)."""
+def desk(
+    work: Path, port: int, user: str, url: str | None = None, send: bool = True
+) -> list[str]:
+    """The maildesk command line on a fresh desk in `work` (SQLite unless `url`).
+
+    Without `send` the desk has no [smtp]: `poll --once` then does what
+    `import` does (acknowledgements queued, not sent), so the two compare.
+    """
     work.mkdir(parents=True, exist_ok=True)
     config = write_config(work, IMAP.format(port=port, user=user))
+    text = config.read_text()
     if url:
-        sqlite = f'url = "sqlite:///{work / "desk.db"}"'
-        config.write_text(config.read_text().replace(sqlite, f'url = "{url}"'))
+        text = text.replace(f'url = "sqlite:///{work / "desk.db"}"', f'url = "{url}"')
+    if not send:
+        head, _, rest = text.partition("[smtp]")
+        text = head + rest[rest.index("\n[") :]
+    config.write_text(text)
     command = [sys.executable, "-m", "maildesk", "--config", str(config)]
     run_child([*command, "init"], ENV, work, "init")
     return command
@@ -98,7 +108,7 @@ def poll_against_import(server: str, n: int, mbox: Path, work: Path) -> None:
     with imap_server(server, work / server, user, PASSWORD) as port:
         deliver(port, user, mbox)
         imported = desk(work / f"{server}-import", port, user)
-        polled = desk(work / f"{server}-poll", port, user)
+        polled = desk(work / f"{server}-poll", port, user, send=False)
         done = run_child([*imported, "import", str(mbox)], ENV, work, "import")
         import_rate = line("import (SQLite)", n, done)
         done = run_child([*polled, "poll", "--once"], ENV, work, "poll")
@@ -123,7 +133,7 @@ def workers(label: str, count: int, n: int, mbox: Path, work: Path, url: str | N
         folder = work / f"workers-{user}"
         command = desk(folder, port, user, url)
         url = url or f"sqlite:///{folder / 'desk.db'}"
-        start = time.perf_counter()
+        start, busy_before = time.perf_counter(), cpu_ticks()
         procs = [
             subprocess.Popen([*command, "run"], env=ENV, stderr=subprocess.DEVNULL)
             for _ in range(count)
@@ -132,14 +142,30 @@ def workers(label: str, count: int, n: int, mbox: Path, work: Path, url: str | N
             while receipts(url) < n:
                 time.sleep(0.1)
             seconds = time.perf_counter() - start
+            busy = busy_share(busy_before, cpu_ticks())
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
             for proc in procs:
                 proc.wait(60)
     rate = n / seconds
-    print(f"{label:28} {seconds:7.2f} s {rate:8.1f} msg/s  (start-up included)", flush=True)
+    print(
+        f"{label:28} {seconds:7.2f} s {rate:8.1f} msg/s  machine CPU busy {100 * busy:3.0f} %"
+        "  (start-up included)",
+        flush=True,
+    )
     return rate
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores, from /proc/stat: is the machine saturated?"""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    return (after[0] - before[0]) / max(after[1] - before[1], 1)
 
 
 def idle_rss(work: Path) -> None:
