@@ -44,6 +44,35 @@ def test_a_parse_over_its_budget_is_stopped_and_the_next_mail_parses(parser):
     assert "intake.parse_seconds = 2 s" in str(results[2])
 
 
+def test_a_runaway_mail_amid_many_in_flight_blames_only_that_mail(parser):
+    """The child killed on mail 3 had written results for 0-2 and had 4-11 queued."""
+    mails = [(n, make_mail(subject=f"mail {n}").as_bytes()) for n in range(12)]
+    mails[3] = (3, bytes(with_winmail(runaway_attack())))
+    results = list(parser.parse_ahead(mails, ahead=12))
+    assert [key for key, _ in results] == list(range(12)), "in order"
+    verdicts = {key: str(r) for key, r in results if isinstance(r, Unparseable)}
+    assert verdicts == {3: "parsing took over intake.parse_seconds = 2 s"}
+    subjects = [r.subject for key, r in results if key != 3]
+    assert subjects == [f"mail {n}" for n in range(12) if n != 3]
+
+
+def test_a_child_that_dies_between_mails_blames_no_mail(parser):
+    assert parser.parse(make_mail(subject="first").as_bytes()).subject == "first"
+    parser._child.process.kill()  # as the OOM killer would, while it waits for mail
+    assert parser.parse(make_mail(subject="second").as_bytes()).subject == "second"
+
+
+def test_mails_larger_than_the_pipe_come_back_whole_and_in_order(parser):
+    data = os.urandom(3 * 2**20)  # over the pipe's 1 MiB, either way
+    big = make_mail(subject="big")
+    big.add_attachment(data, maintype="application", subtype="octet-stream", filename="a.bin")
+    mails = [(n, make_mail(subject=f"small {n}").as_bytes()) for n in range(40)]
+    mails.insert(20, ("big", big.as_bytes()))
+    results = dict(parser.parse_ahead(mails, ahead=41))
+    assert [p.data for p in results.pop("big").parts] == [data]
+    assert [r.subject for r in results.values()] == [f"small {n}" for n in range(40)]
+
+
 def test_mail_that_needs_more_memory_than_the_budget_is_refused():
     big = make_mail(subject="big")
     big.add_attachment(os.urandom(6 * 2**20), maintype="application", subtype="octet-stream")
