@@ -66,16 +66,20 @@ async def drain(app: App, now: datetime | None = None) -> DrainResult:
     result = DrainResult()
     with unavailable_is_temporary():  # a locked or lost database: the next run sends
         for mail in _claim_due(app, now):
-            await _send_one(app, smtp, mail, now, result)
+            if _still_ours(app, mail):
+                await _send_one(app, smtp, mail, now, result)
     return result
 
 
-@dataclass(frozen=True)
+@dataclass
 class Claimed:
+    """A row this worker holds until `until` (its next_attempt_at: the claim's token)."""
+
     id: int
     sender: str
     recipients: list[str]
     raw: bytes
+    until: datetime
 
 
 def _claim_due(app: App, now: datetime) -> list[Claimed]:
@@ -84,9 +88,11 @@ def _claim_due(app: App, now: datetime) -> list[Claimed]:
     FOR UPDATE SKIP LOCKED (PostgreSQL) lets several workers claim at once,
     each passing over the rows another is claiming; SQLite has one writer, so
     there the plain UPDATE is enough. A worker that dies mid-send leaves its
-    rows claimed; they are due again when the claim runs out.
+    rows claimed; they are due again when the claim runs out. The claim's
+    end time is its token (`_still_ours`): a later claim always ends later.
     """
     config = app.config.outbox
+    until = now + timedelta(seconds=config.claim_seconds)
     with transaction(app.sessions, write=True) as session:
         ids = session.scalars(
             select(OutboxMail.id)
@@ -98,17 +104,39 @@ def _claim_due(app: App, now: datetime) -> list[Claimed]:
         if not ids:
             return []
         session.execute(
-            update(OutboxMail)
-            .where(OutboxMail.id.in_(ids))
-            .values(next_attempt_at=now + timedelta(seconds=config.claim_seconds))
+            update(OutboxMail).where(OutboxMail.id.in_(ids)).values(next_attempt_at=until)
         )
         rows = session.scalars(
             select(OutboxMail)
             .where(OutboxMail.id.in_(ids))
             .options(selectinload(OutboxMail.recipients))
-            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .order_by(OutboxMail.id)
         ).all()
-        return [Claimed(r.id, r.sender, [x.address for x in r.recipients], r.raw) for r in rows]
+        return [
+            Claimed(r.id, r.sender, [x.address for x in r.recipients], r.raw, until) for r in rows
+        ]
+
+
+def _still_ours(app: App, mail: Claimed) -> bool:
+    """Renew the claim just before sending; False when it ran out and another worker took it.
+
+    A batch can take longer to send than one claim lasts (a slow server): the
+    rows at its end are then due again, and another worker may have claimed
+    them. Checking the token row by row keeps each mail with one sender.
+    """
+    until = app.clock() + timedelta(seconds=app.config.outbox.claim_seconds)
+    with transaction(app.sessions, write=True) as session:
+        renewed = session.execute(
+            update(OutboxMail)
+            .where(
+                OutboxMail.id == mail.id,
+                OutboxMail.status == OutboxStatus.PENDING,
+                OutboxMail.next_attempt_at == mail.until,
+            )
+            .values(next_attempt_at=until)
+        ).rowcount
+    mail.until = until
+    return bool(renewed)
 
 
 async def _send_one(
