@@ -41,9 +41,9 @@ def events(app: App, number: int, kind: str) -> list[str]:
 
 
 @contextmanager
-def write_lock(database: Path | str) -> Iterator[None]:
+def write_lock(database: Path | str, table: str = "blobs") -> Iterator[None]:
     """Another writer holds the lock until the block ends: SQLite's write lock, or on
-    PostgreSQL an exclusive lock on the table every intake writes first (blobs).
+    PostgreSQL an exclusive lock on `table` (by default blobs, which intake writes first).
     """
     url = make_url(database if isinstance(database, str) else f"sqlite:///{database}")
     if url.drivername.startswith("sqlite"):
@@ -58,7 +58,7 @@ def write_lock(database: Path | str) -> Iterator[None]:
     engine = db.make_engine(url.render_as_string(hide_password=False))
     try:
         with engine.connect() as connection, connection.begin():
-            connection.execute(text("LOCK TABLE blobs IN EXCLUSIVE MODE"))
+            connection.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
             yield
     finally:
         engine.dispose()

@@ -65,6 +65,7 @@ def offline_config(tmp_path: Path, empty_database_url: str) -> Path:
         (lambda t: t + "\n[desk\n", "maildesk.toml", "not valid TOML"),
     ],
 )
+@pytest.mark.one_database("the config is refused before any database is opened")
 def test_bad_config_names_key_exits_2_and_starts_nothing(tmp_path, mutate, key, reason):
     text = mutate(config_text(tmp_path / "desk.db", 1143, "u@example.test", 2525))
     config = write_config(tmp_path, text)
@@ -74,6 +75,7 @@ def test_bad_config_names_key_exits_2_and_starts_nothing(tmp_path, mutate, key, 
     assert not (tmp_path / "desk.db").exists(), "nothing started, no database created"
 
 
+@pytest.mark.one_database("the config is refused before any database is opened")
 def test_daemon_and_poll_refuse_a_bad_config_before_starting(tmp_path):
     text = config_text(tmp_path / "desk.db", 1143, "u@example.test", 2525)
     config = write_config(tmp_path, text.replace('priority = "P0"', 'priority = "P5"'))

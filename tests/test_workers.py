@@ -20,6 +20,7 @@ MAILS = 500
 WORKERS = 3
 
 
+@pytest.mark.one_database("several workers are what PostgreSQL is for; SQLite has one writer")
 @pytest.mark.parametrize("kill_one", [False, True], ids=["all-live", "one-killed"])
 def test_three_workers_handle_each_mail_exactly_once(
     kill_one, tmp_path, mailbox, smtp_sink, pg_cluster

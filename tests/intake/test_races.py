@@ -18,7 +18,10 @@ from maildesk.intake.pipeline import Outcome
 from tests.conftest import make_mail
 from tests.support import count, stats
 
-pytestmark = pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
+pytestmark = [
+    pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True),
+    pytest.mark.one_database("SQLite has one writer at a time: no two workers interleave"),
+]
 
 
 def waiting_on_a_lock(url: str) -> bool:
