@@ -126,3 +126,64 @@ def test_missing_file_and_bad_toml(tmp_path):
     bad.write_text("[desk\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load(bad)
+
+
+AGENTS = [
+    {
+        "email": "lin@desk.example",
+        "name": "Lin",
+        "team": "support",
+        "addresses": ["lin@home.example"],
+    },
+    {"email": "wang@desk.example", "name": "Wang", "team": "support", "role": "lead"},
+]
+TEAMS = [{"name": "support", "leads": ["wang@desk.example"], "assign": "least_open"}]
+
+
+def test_agents_and_teams():
+    config = parse(
+        with_(agents=AGENTS, teams=TEAMS, agent_mail={"authserv_id": "mx.desk.example"})
+    )
+    assert config.agent("LIN@home.example").name == "Lin", "any address of theirs, any case"
+    assert config.agent("stranger@x.example") is None
+    assert [a.name for a in config.members("support")] == ["Lin", "Wang"]
+    assert config.team("support").assign == "least_open"
+    assert config.desk.default_team == "support", "the first team when none is named"
+    assert config.agent_mail.require_authentication_results is False
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            with_(agents=[AGENTS[0]], teams=[]),
+            "agents[0].team: no team called 'support' in [[teams]]",
+        ),
+        (
+            with_(agents=[AGENTS[0], AGENTS[0] | {"email": "lin@home.example"}], teams=TEAMS),
+            "agents[1]: address 'lin@home.example' is already agents[0]'s",
+        ),
+        (
+            with_(agents=AGENTS, teams=[TEAMS[0] | {"leads": ["boss@x.example"]}]),
+            "teams[0].leads: 'boss@x.example' is not the email of an agent",
+        ),
+        (
+            with_(agents=AGENTS, teams=[TEAMS[0] | {"assign": "random"}]),
+            "teams[0].assign: 'random' is not one of none, round_robin, least_open",
+        ),
+        (with_(agents=[AGENTS[1] | {"role": "boss"}], teams=TEAMS), "agents[0].role"),
+        (with_(agents=[{"email": "nobody", "name": "N"}]), "agents[0].email: 'nobody' is not"),
+        (
+            with_(desk={"name": "D", "default_team": "sales"}, agents=AGENTS, teams=TEAMS),
+            "desk.default_team: no team called 'sales' in [[teams]]",
+        ),
+        (
+            with_(agent_mail={"require_authentication_results": True}),
+            "agent_mail.authserv_id: required when require_authentication_results is true",
+        ),
+    ],
+)
+def test_bad_agents_and_teams_name_the_key(data, message):
+    with pytest.raises(ConfigError) as caught:
+        parse(data)
+    assert message in str(caught.value)

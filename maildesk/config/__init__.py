@@ -7,6 +7,7 @@ toml_table.py the typed table access whose errors name the key.
 from maildesk.config.loading import load, parse, resolve_path
 from maildesk.config.settings import (
     PRIORITIES,
+    AgentConfig,
     Config,
     DatabaseConfig,
     DeskConfig,
@@ -18,10 +19,12 @@ from maildesk.config.settings import (
     Rule,
     Secret,
     SmtpConfig,
+    TeamConfig,
 )
 
 __all__ = [
     "PRIORITIES",
+    "AgentConfig",
     "Config",
     "DatabaseConfig",
     "DeskConfig",
@@ -33,6 +36,7 @@ __all__ = [
     "Rule",
     "Secret",
     "SmtpConfig",
+    "TeamConfig",
     "load",
     "parse",
     "resolve_path",

@@ -6,10 +6,12 @@ can fix the file without reading code.
 
 import os
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from maildesk.config import people
 from maildesk.config.settings import (
     PRIORITIES,
     SECURITY_MODES,
@@ -47,8 +49,10 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     root = Table(data, "")
     smtp = _smtp(root.table("smtp", required=False))
     desk = _desk(root.table("desk"), smtp)
+    agents = people.agents(root.get("agents", list, []))
+    teams = people.teams(root.get("teams", list, []), agents)
     config = Config(
-        desk=desk,
+        desk=replace(desk, default_team=people.default_team(desk.default_team, teams)),
         database=_database(root.table("database")),
         mailboxes=_mailboxes(root),
         smtp=smtp,
@@ -56,6 +60,9 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         intake=_intake(root.table("intake", required=False)),
         rules=_rules(root.get("rules", list, [])),
         loops=_loops(root.table("loops", required=False)),
+        agents=agents,
+        teams=teams,
+        agent_mail=people.agent_mail(root.table("agent_mail", required=False)),
         path=path,
     )
     root.reject_unknown()
@@ -81,6 +88,7 @@ def _desk(t: Table, smtp: SmtpConfig | None) -> DeskConfig:
         secret=Secret(t.key("secret_env"), t.get("secret_env", str, "MAILDESK_SECRET")),
         instance=t.get("instance", str, default_instance) or default_instance,
         templates_dir=Path(templates_dir) if templates_dir else None,
+        default_team=t.get("default_team", str, None),
     )
     t.reject_unknown()
     return desk

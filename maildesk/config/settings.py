@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from maildesk.errors import ConfigError
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
+ROLES = ("agent", "lead", "admin")
+ASSIGN_MODES = ("none", "round_robin", "least_open")
 SECURITY_MODES = ("ssl", "starttls", "none")
 # Addresses that never get automatic mail (Zammad's and Znuny's lists, anchors.md §3.3).
 DEFAULT_NO_REPLY = (
@@ -46,6 +48,7 @@ class DeskConfig:
     secret: Secret
     instance: str
     templates_dir: Path | None
+    default_team: str | None = None  # where tickets no rule routes go (default: first team)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -140,6 +143,47 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class AgentConfig:
+    """A person who works tickets by email; `addresses` are more addresses of theirs."""
+
+    email: str
+    name: str
+    team: str | None
+    role: str = "agent"
+    addresses: tuple[str, ...] = ()
+
+    @property
+    def all_addresses(self) -> tuple[str, ...]:
+        return (self.email, *self.addresses)
+
+
+@dataclass(frozen=True)
+class TeamConfig:
+    """A group of agents: new tickets of the team are assigned inside it by `assign`.
+
+    Mail written to `address` goes to this team; `leads` (agent emails) hear
+    of the team's tickets that nobody takes.
+    """
+
+    name: str
+    address: str | None = None
+    leads: tuple[str, ...] = ()
+    assign: str = "round_robin"
+
+
+@dataclass(frozen=True)
+class AgentMailConfig:
+    """How an agent's mail proves who sent it, beyond our signed reference.
+
+    `[agent_mail]` rather than `[agents]`: TOML cannot have both an `[agents]`
+    table and the `[[agents]]` list.
+    """
+
+    require_authentication_results: bool = False
+    authserv_id: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     desk: DeskConfig
     database: DatabaseConfig
@@ -149,7 +193,23 @@ class Config:
     intake: IntakeConfig
     rules: tuple[Rule, ...] = field(default_factory=tuple)
     loops: LoopsConfig = field(default_factory=LoopsConfig)
+    agents: tuple[AgentConfig, ...] = ()
+    teams: tuple[TeamConfig, ...] = ()
+    agent_mail: AgentMailConfig = field(default_factory=AgentMailConfig)
     path: Path | None = None
+
+    def agent(self, address: str) -> AgentConfig | None:
+        """The agent who owns `address` (any of theirs), case-insensitively."""
+        wanted = address.lower()
+        return next(
+            (a for a in self.agents if wanted in (x.lower() for x in a.all_addresses)), None
+        )
+
+    def team(self, name: str | None) -> TeamConfig | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+    def members(self, team: str | None) -> tuple[AgentConfig, ...]:
+        return tuple(a for a in self.agents if team is not None and a.team == team)
 
     def mailbox(self, name: str | None) -> MailboxConfig | None:
         """The mailbox called `name` (a ticket's), if it is still configured."""
