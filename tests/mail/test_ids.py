@@ -1,5 +1,6 @@
 """Signed Message-IDs and the subject tag."""
 
+from maildesk.mail import ids
 from maildesk.mail.ids import make_message_id, ticket_number
 from maildesk.mail.subject_tag import SubjectTag
 
@@ -21,3 +22,16 @@ def test_subject_tag_is_ours_only():
     assert tag.find("Re: [RT #12] other system") is None
     assert tag.find("[issue12]") is None
     assert SubjectTag("工单{number}号").find("回复：工单15号") == 15
+
+
+def test_an_id_bound_to_an_agent_names_them_and_no_one_else():
+    mine = ids.make_message_id("s" * 20, 42, "desk.example", recipient="Lin@Desk.example")
+    found = ids.signed("s" * 20, mine)
+    assert found == ids.Signed(42, ids.recipient_tag("s" * 20, "lin@desk.example"))
+    assert found.recipient != ids.recipient_tag("s" * 20, "wang@desk.example")
+    other_tag = ids.recipient_tag("s" * 20, "wang@desk.example")
+    forged = mine.replace(found.recipient, other_tag)
+    assert ids.signed("s" * 20, forged) is None, "a tag cannot be swapped under the HMAC"
+    assert ids.signed("t" * 20, mine) is None, "another instance's secret"
+    unbound = ids.make_message_id("s" * 20, 42, "desk.example")
+    assert ids.signed("s" * 20, unbound) == ids.Signed(42, None)
