@@ -60,6 +60,7 @@ class Draft:
     text: str
     answers: str | None = None
     auto_submitted: str | None = "auto-generated"
+    bound_to: str | None = None  # an agent: the Message-ID then proves their reply (ids.py)
 
 
 def queue_ack(
@@ -133,7 +134,8 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
     for agent replies and staff notices, which no budget may silence.
     """
     sender = app.config.sender_for(ticket.mailbox)
-    message_id = make_message_id(app.secret, ticket.number, sender.rpartition("@")[2])
+    domain = sender.rpartition("@")[2]
+    message_id = make_message_id(app.secret, ticket.number, domain, draft.bound_to)
     thread = _references(_thread_ids(session, ticket), draft.answers)
     subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
     tickets.add_outgoing(

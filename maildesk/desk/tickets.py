@@ -142,6 +142,20 @@ def add_attachment(session: Session, message: int, part: Part, blob_id: int | No
     execute(session, _INSERT_ATTACHMENT, row)
 
 
+def assign(session: Session, ticket: Ticket, agent: str | None, actor: str, now: datetime) -> None:
+    """Give the ticket to `agent` (an email), or to nobody."""
+    record(
+        session,
+        ticket,
+        "assigned",
+        f"{ticket.assignee or 'nobody'} -> {agent or 'nobody'}",
+        actor,
+        now,
+    )
+    ticket.assignee = agent
+    ticket.updated_at = now
+
+
 def reopen(session: Session, ticket: Ticket, actor: str, now: datetime) -> None:
     """A customer wrote again on a resolved ticket: it is open again."""
     record(session, ticket, "reopened", f"{ticket.status} -> open", actor, now)

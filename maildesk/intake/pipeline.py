@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from maildesk.app import App
 from maildesk.config import MailboxConfig
-from maildesk.desk import bounces, follow_up, notify, rules, tickets
+from maildesk.desk import agent_notify, bounces, follow_up, notify, routing, rules, tickets
 from maildesk.errors import Discard, TemporaryFailure
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
@@ -125,13 +125,18 @@ def open_ticket(ctx: Intake, app: App, session: Session) -> None:
         return
     automatic = ctx.mail_class is not MailClass.HUMAN
     found = rules.AUTOMATIC if automatic else rules.classify_ticket(app.config.rules, ctx.mail)
-    if ctx.mailbox is not None and found.team is None:
-        found = replace(found, team=ctx.mailbox.team)
+    if not automatic:
+        team = routing.team_for(app.config, found.team, ctx.mail, ctx.mailbox)
+        found = replace(found, team=team)
     text = f"{ctx.mail.subject}\n{ctx.mail.text}"
     locale = detect_locale(text, app.config.desk.default_locale)
     mailbox = ctx.mailbox.name if ctx.mailbox else None
     ctx.ticket = tickets.open_ticket(session, ctx.mail, found, locale, ctx.now, automatic, mailbox)
     ctx.is_new = True
+    if not automatic:
+        assignee = routing.pick_assignee(session, app.config, found.team)
+        if assignee is not None:
+            tickets.assign(session, ctx.ticket, assignee.email, "maildesk", ctx.now)
 
 
 def store_message(ctx: Intake, app: App, session: Session) -> None:
@@ -187,6 +192,13 @@ def queue_ack(ctx: Intake, app: App, session: Session) -> None:
         )
 
 
+def notify_agents(ctx: Intake, app: App, session: Session) -> None:
+    """Tells the assignee (else the team, else the leads) of a customer's human mail."""
+    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
+        return
+    agent_notify.queue_notifications(session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now)
+
+
 STEPS: tuple[Step, ...] = (
     store_raw,
     parse_mail,
@@ -200,6 +212,7 @@ STEPS: tuple[Step, ...] = (
     clear_bouncing,
     reopen_resolved,
     queue_ack,
+    notify_agents,
 )
 
 Bookkeeping = Callable[[Session, Outcome], None]
@@ -325,4 +338,3 @@ def _run_steps(ctx: Intake, app: App, session: Session) -> Outcome:
         log.info("discarded mail from %s: %s", ctx.source, discard.reason)
         return Outcome.DUPLICATE
     return Outcome.STORED
-

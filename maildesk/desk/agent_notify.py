@@ -1,0 +1,81 @@
+"""Agents hear of their tickets by mail: a new ticket, and every later customer message.
+
+The notification goes to the assignee; to every member of the team while
+nobody is assigned; to the leads when no team member would get it (the
+standards: a lead routes what nobody takes). Each agent gets a mail of their
+own, whose signed Message-ID is bound to them and to the ticket: replying to
+it is how an agent answers the customer and sends commands (agent_mail.py).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maildesk.config import AgentConfig
+from maildesk.desk import commands, routing
+from maildesk.desk.context import Desk
+from maildesk.desk.notify import Draft, queue_mail, ticket_context
+from maildesk.mail.message import Incoming
+from maildesk.mail.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
+from maildesk.store.tables import OutboxKind, Ticket
+
+EARLIER_TICKETS = 5
+
+
+def recipients(app: Desk, ticket: Ticket) -> tuple[tuple[AgentConfig, ...], bool]:
+    """Who is told, and whether they are leads told because nobody else would be."""
+    config = app.config
+    assignee = config.agent(ticket.assignee) if ticket.assignee else None
+    if assignee is not None:
+        return (assignee,), False
+    members = config.members(ticket.team)
+    if members:
+        return members, False
+    return routing.leads(config, ticket.team), True
+
+
+def queue_notifications(
+    session: Session, app: Desk, ticket: Ticket, mail: Incoming, is_new: bool, now: datetime
+) -> list[int]:
+    """One notification per agent to tell; returns the outbox row ids."""
+    agents, unrouted = recipients(app, ticket)
+    context = ticket_context(app, ticket, mail.from_name) | {
+        "is_new": is_new,
+        "unrouted": unrouted,
+        "new_text": mail.new_text,
+        "customer_address": one_line(mail.from_addr, NAME_LIMIT),
+        "attachments": [one_line(p.filename or p.content_type, NAME_LIMIT) for p in mail.parts],
+        "earlier": _earlier_tickets(session, ticket),
+        "command_help": commands.HELP_LINE,
+    }
+    queued = []
+    locale = app.config.desk.default_locale
+    for agent in agents:
+        personal = context | {"agent_name": agent.name}
+        rendered = app.templates.render("agent_notification", locale, personal)
+        draft = Draft(
+            OutboxKind.AGENT_NOTIFICATION,
+            (agent.email,),
+            rendered.subject,
+            rendered.text,
+            mail.message_id,
+            bound_to=agent.email,
+        )
+        queued.append(queue_mail(session, app, ticket, draft, now))
+    return queued
+
+
+def _earlier_tickets(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
+    """The customer's other tickets, newest first: the history agents should see."""
+    rows = session.execute(
+        select(Ticket.number, Ticket.subject, Ticket.status)
+        .where(Ticket.customer == ticket.customer, Ticket.id != ticket.id)
+        .order_by(Ticket.id.desc())
+        .limit(EARLIER_TICKETS)
+    ).all()
+    return [
+        {"number": n, "subject": one_line(subject, SUBJECT_LIMIT), "status": status}
+        for n, subject, status in rows
+    ]
