@@ -83,7 +83,9 @@ _CLIENT_CUTS = (
         reach=5,
     ),
 )
-_SIGNATURE = re.compile(r"^-- ?$", re.M)
+# A signature delimiter line: "-- " (RFC 3676), often sent without the space;
+# indented or with a no-break space in text converted from HTML.
+_SIGNATURE = re.compile(r"^[^\S\n]*--[^\S\n]*$", re.M)
 _MOBILE_SIGNATURE = re.compile(
     r"^\s*(sent from my|sent from (outlook|mail) for|get outlook for|发自我的|从我的.{1,30}发送)",
     re.I,
@@ -119,18 +121,34 @@ class _Lines:
 def strip_quotes(text: str) -> str:
     """The customer's new words: above the quote, without `>` lines and signature.
 
-    A cut never leaves nothing of what the customer wrote: when neither the
-    text above the quote nor the lines below it hold a word (an inline reply
-    inside the quote, a forward with the note below it, a sentence that only
-    looks like an intro), all the lines that are not quoted are kept.
+    A cut never leaves nothing of what the customer wrote. When the text above
+    the quote holds no word (a letter or digit) once its signature is gone, the
+    first of these that does is kept: the unquoted lines below the quote's
+    first `>` line (an inline reply inside the quote); the text above the
+    quote with its signature (a reply that is only a signature); what is above
+    the quote even without a word ("👍"); all the lines that are not quoted,
+    without and then with a signature (a forward with the note below it, a
+    sentence that only looks like an intro). Only a mail with no word outside
+    the quote gives "".
     """
     cut = _cut(text)
-    new_text = _without_signature(_trim_quoted_tail(text[:cut]))
-    if not _WORD.search(new_text) and cut < len(text):
-        new_text = _without_signature(_below_quote(text[cut:]))
-    if not _WORD.search(new_text):
-        new_text = _without_signature(_unquoted(text))
-    return new_text
+    above = _trim_quoted_tail(text[:cut])
+    own = _without_signature(above)
+    if _WORD.search(own):
+        return own
+    if cut < len(text):
+        answers = _without_signature(_below_quote(text[cut:]), last=True)
+        if _WORD.search(answers):
+            return answers
+    if _WORD.search(above):
+        return above.strip()
+    if own:
+        return own
+    unquoted = _unquoted(text)
+    for kept in (_without_signature(unquoted, last=True), unquoted):
+        if _WORD.search(kept):
+            return kept
+    return ""
 
 
 def _cut(text: str) -> int:
@@ -191,10 +209,20 @@ def _unquoted(text: str) -> str:
     return _NOT_OWN_LINE.sub("", text).strip()
 
 
-def _without_signature(text: str) -> str:
-    signature = _SIGNATURE.search(text)
-    if signature and signature.start() > 0:
-        text = text[: signature.start()]
+def _without_signature(text: str, last: bool = False) -> str:
+    """`text` without its signature block and the mobile footer lines at its end.
+
+    The block runs from a delimiter line ("-- ", also indented or with a
+    no-break space, as text converted from HTML has it) to the end of `text`:
+    given the text above the quote, that is the signature between the
+    customer's words and the quote, and the words above it stay. With `last`
+    the last delimiter counts, for a text that runs on past a forward whose
+    sender signed it above the customer's own words.
+    """
+    starts = (delimiter.start() for delimiter in _SIGNATURE.finditer(text))
+    start = max(starts, default=None) if last else next(starts, None)
+    if start is not None:
+        text = text[:start]
     lines = text.rstrip().split("\n")
     while lines and (not lines[-1].strip() or _MOBILE_SIGNATURE.match(lines[-1])):
         lines.pop()

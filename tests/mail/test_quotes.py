@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from maildesk.mail.payloads import html_to_text
 from maildesk.mail.quotes import REPLY_MARKER, SCAN_LIMIT, strip_quotes
 
 QUOTE = f"{REPLY_MARKER}\n\nDear Ann,\nwe opened ticket [Ticket#1].\n\nTest Support"
@@ -247,3 +248,111 @@ def test_text_below_our_unquoted_marker_is_kept_without_the_marker() -> None:
 def test_an_answer_inside_a_megabyte_of_quote_is_kept() -> None:
     half = adversarial("quoted lines", 500_000)
     assert strip_quotes(f"{ASKED}\n{half}\nTray 2.\n{half}") == "Tray 2."
+
+
+# ------------------------------------------- short replies with a signature (#11)
+
+# A real client's reply: the customer's words, a "-- " signature, then the
+# history in the client's own shape (with our marker in it, or without).
+SIGNATURE = "-- \nAnn Lee\nFacilities, ACME\nTel. +86 21 5555 0100"
+HISTORIES = {
+    "Gmail": "On Mon, 23 Nov 2026 at 10:00, Test Support <support@desk.example> wrote:\n\n"
+    + quoted(QUOTE),
+    "Outlook": "-----Original Message-----\nFrom: Test Support <support@desk.example>\n"
+    "Sent: Monday, November 23, 2026 10:00 AM\nTo: Ann Lee <ann@customer.example>\n"
+    f"Subject: [Ticket#1] Printer jam\n\n{QUOTE}",
+    "Apple Mail": "> On 23 Nov 2026, at 10:00, Test Support <support@desk.example> wrote:\n>\n"
+    + quoted(QUOTE),
+    "Thunderbird": "On 23/11/2026 10:00, Test Support wrote:\n" + quoted(QUOTE),
+    "QQ Mail": "------------------\u00a0原始邮件\u00a0------------------\n"
+    '发件人: "Test Support"<support@desk.example>;\n'
+    "发送时间:\u00a02026年11月23日(星期一) 上午10:00\n"
+    '收件人: "王芳"<wangfang@customer.example>;\n主题: [Ticket#1] 打印机卡纸\n\n' + QUOTE,
+    "Foxmail": "在 2026年11月23日 10:00，Test Support <support@desk.example> 写道：\n"
+    + quoted(QUOTE),
+    "Gmail, no marker": "On Mon, 23 Nov 2026 at 10:00, Ann <a@x.example> wrote:\n"
+    "> Which tray jams?\n>\n> Test Support",
+    "Outlook, no marker": "________________________________\nFrom: Test Support\n"
+    "Sent: Monday, November 23, 2026 10:00\nTo: Ann\n\nWhich tray jams?",
+}
+
+
+@pytest.mark.parametrize("history", sorted(HISTORIES))
+@pytest.mark.parametrize("reply", ["Hello", "Thanks, works now", "好的，谢谢", "OK"])
+def test_a_short_reply_above_a_signature_and_the_quote_is_kept(reply: str, history: str) -> None:
+    mail = f"{reply}\n\n{SIGNATURE}\n\n{HISTORIES[history]}\n"
+    assert strip_quotes(mail) == reply
+    assert strip_quotes(mail.replace("\n", "\r\n").replace("\r\n", "\n")) == reply
+
+
+@pytest.mark.parametrize(
+    ("html", "reply"),
+    [
+        (
+            '<div dir="ltr">Hello<br clear="all"><div><br></div>'
+            '<span class="gmail_signature_prefix">-- </span><br>'
+            '<div dir="ltr" class="gmail_signature">Ann Lee<br>Facilities, ACME</div></div><br>'
+            '<div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, 23 Nov 2026 at '
+            "10:00, Test Support &lt;support@desk.example&gt; wrote:<br></div>"
+            f'<blockquote class="gmail_quote">{REPLY_MARKER}<br><br>Dear Ann,</blockquote></div>',
+            "Hello",
+        ),
+        (
+            '<html><body><p>Thanks, works now</p><div class="moz-signature">-- <br>Ann Lee'
+            '<br>ACME</div><div class="moz-cite-prefix">On 23/11/2026 10:00, Test Support '
+            f'wrote:<br></div><blockquote type="cite">{REPLY_MARKER}<br>Dear Ann,</blockquote>'
+            "</body></html>",
+            "Thanks, works now",
+        ),
+        (
+            '<div class="WordSection1"><p class="MsoNormal">Hello</p><p class="MsoNormal">--'
+            '&nbsp;</p><p class="MsoNormal">Ann Lee</p><div id="divRplyFwdMsg"><hr><b>From:</b>'
+            " Test Support &lt;support@desk.example&gt;<br><b>Sent:</b> Monday, November 23, "
+            f"2026 10:00 AM<br><b>To:</b> Ann</div><p>{REPLY_MARKER}</p><p>Dear Ann,</p></div>",
+            "Hello",
+        ),
+        (
+            "<div>好的，谢谢</div><div><br></div><div>--&nbsp;</div><div>王芳</div><div><br></div>"
+            "<div>------------------&nbsp;原始邮件&nbsp;------------------</div><div><div>"
+            '<b>发件人:</b>&nbsp;"Test Support"&lt;support@desk.example&gt;;</div><div>'
+            "<b>发送时间:</b>&nbsp;2026年11月23日(星期一) 上午10:00</div></div><div><br></div>"
+            f"{REPLY_MARKER}<br>Dear Ann",
+            "好的，谢谢",
+        ),
+    ],
+    ids=["Gmail", "Thunderbird", "Outlook", "QQ Mail"],
+)
+def test_a_signature_in_html_only_mail_converted_to_text_is_dropped(html: str, reply: str):
+    # The converted text indents the delimiter ("  --") or ends it with a no-break space.
+    assert strip_quotes(html_to_text(html)) == reply
+
+
+@pytest.mark.parametrize("history", sorted(HISTORIES))
+@pytest.mark.parametrize("signature", ["-- \nAnn Lee", "-- \nSent from my iPhone", "Ann Lee"])
+def test_a_reply_that_is_only_a_signature_keeps_it_and_not_the_quote(
+    signature: str, history: str
+) -> None:
+    assert strip_quotes(f"{signature}\n\n{HISTORIES[history]}\n") == signature
+
+
+def test_a_signature_above_answers_inside_the_quote_gives_the_answers() -> None:
+    mail = f"{SIGNATURE}\n\n{ASKED}\n> Which tray?\nTray 2.\n> Which floor?\nFloor 3.\n"
+    assert strip_quotes(mail) == "Tray 2.\nFloor 3."
+
+
+def test_a_note_below_a_signed_forward_is_kept() -> None:
+    forward = (
+        "---------- Forwarded message ---------\nFrom: HR <hr@customer.example>\n"
+        "Date: Fri, 20 Nov 2026\nSubject: New hire\n\nNew hire Dana starts Monday.\n-- \nHR Team"
+    )
+    mail = f"{forward}\n\nPlease set up VPN for Dana.\n\n-- \nAnn Lee\n"
+    assert strip_quotes(mail) == f"{forward}\n\nPlease set up VPN for Dana."
+
+
+def test_a_delimiter_alone_above_the_quote_is_not_taken_for_words() -> None:
+    assert strip_quotes(f"-- \n\n{quoted(QUOTE)}\n") == ""
+
+
+@pytest.mark.parametrize("reply", ["👍", "?", "+++"])
+def test_a_reply_without_letters_above_the_quote_is_kept_without_the_intro(reply: str):
+    assert strip_quotes(f"{reply}\n\n{HISTORIES['Gmail']}\n") == reply
