@@ -83,3 +83,41 @@ def count(database: str, sql: str) -> int:
             return connection.scalar(text(sql))
     finally:
         engine.dispose()
+
+
+def desk_toml(assign: str = "round_robin", members: bool = True) -> str:
+    """Agents Lin and Wang in team support (assigned by `assign`), lead Boss, team billing."""
+    agents = (
+        """
+[[agents]]
+email = "lin@desk.example"
+name = "Lin"
+team = "support"
+
+[[agents]]
+email = "wang@desk.example"
+name = "Wang"
+team = "support"
+"""
+        if members
+        else ""
+    )
+    return (
+        agents
+        + f"""
+[[agents]]
+email = "boss@desk.example"
+name = "Boss"
+role = "lead"
+
+[[teams]]
+name = "support"
+assign = "{assign}"
+leads = ["boss@desk.example"]
+
+[[teams]]
+name = "billing"
+address = "billing@desk.example"
+assign = "none"
+"""
+    )

@@ -8,6 +8,7 @@ from maildesk.config.loading import load, parse, resolve_path
 from maildesk.config.settings import (
     PRIORITIES,
     AgentConfig,
+    AgentMailConfig,
     Config,
     DatabaseConfig,
     DeskConfig,
@@ -25,6 +26,7 @@ from maildesk.config.settings import (
 __all__ = [
     "PRIORITIES",
     "AgentConfig",
+    "AgentMailConfig",
     "Config",
     "DatabaseConfig",
     "DeskConfig",

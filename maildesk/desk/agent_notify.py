@@ -7,19 +7,19 @@ own, whose signed Message-ID is bound to them and to the ticket: replying to
 it is how an agent answers the customer and sends commands (agent_mail.py).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig
-from maildesk.desk import commands, routing
+from maildesk.desk import commands, routing, tickets
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, queue_mail, ticket_context
 from maildesk.mail.message import Incoming
 from maildesk.mail.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
-from maildesk.store.tables import OutboxKind, Ticket
+from maildesk.store.tables import Event, OutboxKind, Ticket
 
 EARLIER_TICKETS = 5
 
@@ -79,3 +79,41 @@ def _earlier_tickets(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
         {"number": n, "subject": one_line(subject, SUBJECT_LIMIT), "status": status}
         for n, subject, status in rows
     ]
+
+
+REFUSAL_NOTICE = "agent_refusal_notice"
+NOTICE_EVERY = timedelta(hours=1)
+
+
+def refused(
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    agent: AgentConfig,
+    mail: Incoming,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Note on the ticket why the mail is not the agent's; tell the real agent, once an hour."""
+    detail = f"mail {mail.message_id} from {mail.from_addr} not applied: {reason}"
+    tickets.record(session, ticket, "agent_mail_refused", detail, mail.from_addr, now)
+    recent = session.scalar(
+        select(func.count(Event.id)).where(
+            Event.kind == REFUSAL_NOTICE,
+            Event.actor == agent.email,
+            Event.created_at > now - NOTICE_EVERY,
+        )
+    )
+    if recent:
+        return
+    context = ticket_context(app, ticket) | {"agent_name": agent.name, "reason": reason}
+    rendered = app.templates.render("agent_refused", app.config.desk.default_locale, context)
+    draft = Draft(
+        OutboxKind.AGENT_NOTIFICATION,
+        (agent.email,),
+        rendered.subject,
+        rendered.text,
+        bound_to=agent.email,
+    )
+    queue_mail(session, app, ticket, draft, now)
+    tickets.record(session, ticket, REFUSAL_NOTICE, reason, agent.email, now)

@@ -57,7 +57,7 @@ def _by_ids(session: Session, ids: list[str], secret: str) -> Ticket | None:
     for message_id in ids:
         number = ticket_number(secret, message_id)
         if number is not None:
-            ticket = _by_number(session, number)
+            ticket = by_number(session, number)
             if ticket is not None:
                 return ticket
         found = execute(session, _BY_MESSAGE_ID, {"message_id": message_id}).scalar()
@@ -66,7 +66,7 @@ def _by_ids(session: Session, ids: list[str], secret: str) -> Ticket | None:
     return None
 
 
-def _by_number(session: Session, number: int) -> Ticket | None:
+def by_number(session: Session, number: int) -> Ticket | None:
     """The ticket numbered `number`; the session's own object when it holds one."""
     found = execute(session, _BY_NUMBER, {"number": number}).scalar()
     return None if found is None else session.get(Ticket, found)
@@ -79,7 +79,7 @@ def _by_tag(session: Session, mail: Incoming, mail_class: MailClass, tag: Subjec
     number = tag.find(subject)
     if number is None:
         return None
-    ticket = _by_number(session, number)
+    ticket = by_number(session, number)
     if ticket is None or mail_class is not MailClass.HUMAN:
         return ticket
     return ticket if tickets.is_participant(session, ticket, mail.from_addr) else None

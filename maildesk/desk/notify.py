@@ -61,6 +61,7 @@ class Draft:
     answers: str | None = None
     auto_submitted: str | None = "auto-generated"
     bound_to: str | None = None  # an agent: the Message-ID then proves their reply (ids.py)
+    sender_name: str | None = None  # "Lin via Example Support"; default the desk's name
 
 
 def queue_ack(
@@ -145,7 +146,7 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
         mail_class=MailClass.AUTO_REPLY if draft.auto_submitted else MailClass.HUMAN,
         message_id=message_id,
         from_addr=sender,
-        from_name=app.config.desk.name,
+        from_name=draft.sender_name or app.config.desk.name,
         to_addrs=", ".join(draft.to),
         subject=subject,
         text=draft.text,
@@ -197,7 +198,7 @@ def _compose(
     """Subject and bytes of the mail: threading headers, RFC 3834 ones when automatic."""
     subject = _with_tag(app, ticket, one_line(draft.subject, SUBJECT_LIMIT))
     headers = [
-        ("From", compose.address(app.config.desk.name, sender)),
+        ("From", compose.address(draft.sender_name or app.config.desk.name, sender)),
         ("To", ", ".join(draft.to)),
         ("Subject", subject),
         ("Date", format_datetime(now)),

@@ -143,7 +143,7 @@ def add_attachment(session: Session, message: int, part: Part, blob_id: int | No
 
 
 def assign(session: Session, ticket: Ticket, agent: str | None, actor: str, now: datetime) -> None:
-    """Give the ticket to `agent` (an email), or to nobody."""
+    """Give the ticket to `agent` (an email), or to nobody; the agent takes part in it."""
     record(
         session,
         ticket,
@@ -153,6 +153,35 @@ def assign(session: Session, ticket: Ticket, agent: str | None, actor: str, now:
         now,
     )
     ticket.assignee = agent
+    ticket.updated_at = now
+    if agent:
+        add_participant(session, ticket, agent, "agent")
+
+
+def set_status(session: Session, ticket: Ticket, status: str, actor: str, now: datetime) -> None:
+    """Move the ticket to `status`; resolving stamps resolved_at, leaving it clears it."""
+    if status == ticket.status:
+        return
+    record(session, ticket, "status", f"{ticket.status} -> {status}", actor, now)
+    ticket.status = status
+    ticket.resolved_at = now if status == Status.RESOLVED else None
+    ticket.updated_at = now
+
+
+def set_field(
+    session: Session, ticket: Ticket, name: str, value: str | None, actor: str, now: datetime
+) -> None:
+    """Change `priority` or `team` (an event names the old and new value)."""
+    if getattr(ticket, name) == value:
+        return
+    record(session, ticket, name, f"{getattr(ticket, name) or 'none'} -> {value}", actor, now)
+    setattr(ticket, name, value)
+    ticket.updated_at = now
+
+
+def responded(ticket: Ticket, now: datetime) -> None:
+    """An agent answered the customer; the first answer is the first response (SLA)."""
+    ticket.first_response_at = ticket.first_response_at or now
     ticket.updated_at = now
 
 

@@ -21,8 +21,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maildesk.app import App
-from maildesk.config import MailboxConfig
-from maildesk.desk import agent_notify, bounces, follow_up, notify, routing, rules, tickets
+from maildesk.config import AgentConfig, MailboxConfig
+from maildesk.desk import (
+    agent_notify,
+    agent_reply,
+    bounces,
+    follow_up,
+    notify,
+    proof,
+    routing,
+    rules,
+    tickets,
+)
 from maildesk.errors import Discard, TemporaryFailure
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
@@ -65,6 +75,9 @@ class Intake:
     is_new: bool = False
     stored: int | None = None  # the messages row of this mail
     rejected: list[str] = field(default_factory=list)
+    agent: AgentConfig | None = None  # a proven agent's reply (proof.py)
+    refusal: str | None = None  # why a mail from an agent's address is not theirs
+    finished: bool = False  # a step handled the mail completely: the rest do not run
 
 
 Step = Callable[[Intake, App, Session], None]
@@ -112,6 +125,29 @@ def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
 def classify_mail(ctx: Intake, app: App, session: Session) -> None:
     """Sets mail_class: human, auto_reply, bounce, list or own_loop."""
     ctx.mail_class = classify(ctx.mail, app.config.desk.instance, app.secret)
+
+
+def recognise_agent(ctx: Intake, app: App, session: Session) -> None:
+    """Sets agent and ticket for a proven agent's reply; refusal for one that is not proven."""
+    agent = app.config.agent(ctx.mail.from_addr)
+    if agent is None or ctx.mail_class is not MailClass.HUMAN:
+        return
+    verdict = proof.check(app.config.agent_mail, app.secret, agent, ctx.mail)
+    ticket = follow_up.by_number(session, verdict.number) if verdict.number else None
+    if verdict.refusal is None and ticket is not None:
+        ctx.agent, ctx.ticket = agent, ticket
+    else:
+        ctx.refusal = verdict.refusal or "the ticket it answers no longer exists"
+
+
+def handle_agent_reply(ctx: Intake, app: App, session: Session) -> None:
+    """Sets finished: a proven reply is applied and relayed here, not stored as a customer's."""
+    if ctx.agent is None:
+        return
+    agent_reply.handle(
+        session, app, ctx.agent, ctx.ticket, ctx.mail, ctx.raw_id, ctx.source, ctx.now
+    )
+    ctx.finished = True
 
 
 def find_ticket(ctx: Intake, app: App, session: Session) -> None:
@@ -179,12 +215,20 @@ def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
         tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
 
 
+def note_refusal(ctx: Intake, app: App, session: Session) -> None:
+    """A mail from an agent's address that is not proven theirs: kept as an ordinary mail,
+    the reason noted on its ticket, the real agent told (at most once an hour)."""
+    if ctx.refusal is not None:
+        agent = app.config.agent(ctx.mail.from_addr)
+        agent_notify.refused(session, app, ctx.ticket, agent, ctx.mail, ctx.refusal, ctx.now)
+
+
 def queue_ack(ctx: Intake, app: App, session: Session) -> None:
     """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set).
 
     notify's gate may still refuse it (no-reply, bouncing, loop budget).
     """
-    if ctx.mail_class is not MailClass.HUMAN:
+    if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None:
         return
     if ctx.is_new or app.config.intake.ack_follow_ups:
         notify.queue_ack(
@@ -204,6 +248,8 @@ STEPS: tuple[Step, ...] = (
     parse_mail,
     skip_duplicate,
     classify_mail,
+    recognise_agent,
+    handle_agent_reply,
     find_ticket,
     open_ticket,
     store_message,
@@ -211,6 +257,7 @@ STEPS: tuple[Step, ...] = (
     note_bounce,
     clear_bouncing,
     reopen_resolved,
+    note_refusal,
     queue_ack,
     notify_agents,
 )
@@ -334,6 +381,8 @@ def _run_steps(ctx: Intake, app: App, session: Session) -> Outcome:
     try:
         for step in STEPS:
             step(ctx, app, session)
+            if ctx.finished:
+                break
     except Discard as discard:
         log.info("discarded mail from %s: %s", ctx.source, discard.reason)
         return Outcome.DUPLICATE

@@ -23,6 +23,7 @@ class MailClass(StrEnum):
     BOUNCE = "bounce"
     LIST = "list"
     OWN_LOOP = "own_loop"
+    AGENT = "agent"  # never by classify: the desk's label for a proven agent's reply
 
 
 _DAEMON_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon)@", re.I)

@@ -115,6 +115,8 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)  # the summary of #resolve
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="ticket", order_by="Message.id"

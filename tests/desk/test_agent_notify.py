@@ -9,44 +9,7 @@ from maildesk.mail import ids
 from maildesk.store import db
 from maildesk.store.tables import Status, Ticket
 from tests.conftest import SECRET, make_mail
-from tests.support import cycle, events, show
-
-
-def desk_toml(assign: str = "round_robin", members: bool = True) -> str:
-    agents = (
-        """
-[[agents]]
-email = "lin@desk.example"
-name = "Lin"
-team = "support"
-
-[[agents]]
-email = "wang@desk.example"
-name = "Wang"
-team = "support"
-"""
-        if members
-        else ""
-    )
-    return (
-        agents
-        + f"""
-[[agents]]
-email = "boss@desk.example"
-name = "Boss"
-role = "lead"
-
-[[teams]]
-name = "support"
-assign = "{assign}"
-leads = ["boss@desk.example"]
-
-[[teams]]
-name = "billing"
-address = "billing@desk.example"
-assign = "none"
-"""
-    )
+from tests.support import cycle, desk_toml, events, show
 
 
 def notifications(sink) -> list:

@@ -1,6 +1,7 @@
 """Several workers and mailboxes on one database: UIDs as unsigned 32-bit numbers, one
 incoming copy per Message-ID, ticket numbers from a sequence on PostgreSQL, and
-the mailbox each ticket came in by.
+the mailbox each ticket came in by, when an agent first answered, and the
+summary a ticket was resolved with.
 
 UIDVALIDITY and UIDs go up to 2^32 - 1 (RFC 3501); PostgreSQL's INTEGER stops
 at 2^31 - 1, and some servers (pymap) pick larger values. SQLite's INTEGER
@@ -42,6 +43,8 @@ def upgrade() -> None:
         " AND message_id IS NOT NULL GROUP BY message_id)"
     )
     op.add_column("tickets", sa.Column("mailbox", sa.String(64), nullable=True))
+    op.add_column("tickets", sa.Column("first_response_at", sa.DateTime(), nullable=True))
+    op.add_column("tickets", sa.Column("resolution", sa.Text(), nullable=True))
     op.create_index("ix_tickets_mailbox", "tickets", ["mailbox"])
     where = sa.text("direction = 'in' AND message_id IS NOT NULL")
     op.create_index(
@@ -71,6 +74,8 @@ def downgrade() -> None:
     op.drop_index(INCOMING_ID_INDEX, "messages")
     op.drop_index("ix_tickets_mailbox", "tickets")
     op.drop_column("tickets", "mailbox")
+    op.drop_column("tickets", "first_response_at")
+    op.drop_column("tickets", "resolution")
     if postgres:
         for table, column in _UID_COLUMNS:
             op.alter_column(table, column, type_=sa.Integer(), existing_nullable=False)

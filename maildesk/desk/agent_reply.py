@@ -1,0 +1,116 @@
+"""A proven agent's reply: its commands applied all or nothing, its answer relayed.
+
+The agent's mail is stored on the ticket as it came (class "agent"): the
+unique index of incoming Message-IDs then makes sure the same mail is never
+applied twice, whichever worker sees it again. A block with one bad line
+changes nothing, relays nothing, and the agent gets a reply quoting the line
+and the valid forms. `#note` keeps the whole reply internal. Otherwise the
+text below the commands goes to the customer, From the support address in
+the agent's name, threaded on the customer's mail; it is the first response
+if none came before.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maildesk.config import AgentConfig
+from maildesk.desk import actions, commands, tickets
+from maildesk.desk.commands import CommandError
+from maildesk.desk.context import Desk
+from maildesk.desk.notify import Draft, queue_mail, ticket_context
+from maildesk.mail.classify import MailClass
+from maildesk.mail.message import Incoming
+from maildesk.store.tables import Direction, Message, OutboxKind, Ticket
+
+
+def handle(
+    session: Session,
+    app: Desk,
+    agent: AgentConfig,
+    ticket: Ticket,
+    mail: Incoming,
+    raw_id: int,
+    source: str,
+    now: datetime,
+) -> None:
+    tickets.add_incoming(session, ticket, mail, MailClass.AGENT, raw_id, source, now)
+    try:
+        parsed = commands.parse(mail.new_text)
+        changes = actions.plan(app.config, agent.email, parsed.commands)
+    except CommandError as error:
+        detail = f"{error.reason}: {error.line} (in {mail.message_id})"
+        tickets.record(session, ticket, "command_refused", detail, agent.email, now)
+        extra = {"line": error.line, "reason": error.reason, "reason_zh": error.reason_zh}
+        tell_agent(session, app, ticket, agent, mail, "command_error", extra, now)
+        return
+    if parsed.commands:
+        lines = "; ".join(c.line.strip() for c in parsed.commands)
+        tickets.record(
+            session, ticket, "commands", f"{lines} (in {mail.message_id})", agent.email, now
+        )
+    actions.apply(session, ticket, changes, agent.email, now)
+    if any(c.name == "help" for c in parsed.commands):
+        tell_agent(session, app, ticket, agent, mail, "command_help", {}, now)
+    if parsed.internal:
+        tickets.record(session, ticket, "note", parsed.body.strip(), agent.email, now)
+    elif parsed.body.strip():
+        relay(session, app, ticket, agent, parsed.body.strip(), now)
+
+
+def relay(
+    session: Session, app: Desk, ticket: Ticket, agent: AgentConfig, text: str, now: datetime
+) -> int:
+    """The agent's answer to the customer, as a human mail (no Auto-Submitted)."""
+    draft = Draft(
+        OutboxKind.AGENT_REPLY,
+        (ticket.customer,),
+        f"Re: {ticket.subject}",
+        text,
+        _last_from_customer(session, ticket),
+        auto_submitted=None,
+        sender_name=f"{agent.name} via {app.config.desk.name}",
+    )
+    queued = queue_mail(session, app, ticket, draft, now)
+    tickets.responded(ticket, now)
+    return queued
+
+
+def tell_agent(
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    agent: AgentConfig,
+    mail: Incoming,
+    template: str,
+    extra: dict[str, Any],
+    now: datetime,
+) -> int:
+    """A reply of the desk to the agent (an error, the help); bound to them, so they can
+    answer it with the corrected commands."""
+    context = ticket_context(app, ticket) | {"agent_name": agent.name, "help": commands.HELP}
+    rendered = app.templates.render(template, app.config.desk.default_locale, context | extra)
+    draft = Draft(
+        OutboxKind.AGENT_NOTIFICATION,
+        (agent.email,),
+        rendered.subject,
+        rendered.text,
+        mail.message_id,
+        bound_to=agent.email,
+    )
+    return queue_mail(session, app, ticket, draft, now)
+
+
+def _last_from_customer(session: Session, ticket: Ticket) -> str | None:
+    return session.scalar(
+        select(Message.message_id)
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.direction == Direction.IN,
+            Message.mail_class == MailClass.HUMAN,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )

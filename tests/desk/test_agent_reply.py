@@ -1,0 +1,181 @@
+"""Agents answer by replying: commands, relayed answers and the proof of who sent them.
+
+End to end over Dovecot and aiosmtpd, on both databases: a customer writes,
+Lin (the assignee) gets the notification and replies to it.
+"""
+
+import pytest
+from sqlalchemy import select
+
+from maildesk.store import db
+from maildesk.store.tables import Ticket
+from tests.conftest import make_mail
+from tests.support import cycle, desk_toml, events, show
+
+LIN = "Lin <lin@desk.example>"
+AUTH = """
+[agent_mail]
+require_authentication_results = true
+authserv_id = "mx.desk.example"
+"""
+
+
+@pytest.fixture
+def desk(mailbox, smtp_sink, make_app):
+    """A desk with ticket 1 open, assigned to Lin, her notification in hand."""
+
+    def start(extra: str = ""):
+        app = make_app(mailbox, smtp_sink, extra=desk_toml() + extra)
+        mailbox.deliver(make_mail(sender="Ann <ann@customer.example>", subject="printer"))
+        cycle(app)
+        (notice,) = [m for m in smtp_sink.messages if m["To"] == "lin@desk.example"]
+        smtp_sink.received.clear()
+        return app, notice
+
+    return start
+
+
+def reply(notice, body: str, sender: str = LIN, **headers: str):
+    """An agent's reply to `notice` as a mail client writes it (history quoted below)."""
+    quoted = "\n".join(f"> {line}" for line in notice.get_content().splitlines()[:3])
+    fields = {"In_Reply_To": notice["Message-ID"], "References": notice["Message-ID"]} | headers
+    text = f"{body}\n\nOn Mon, 23 Nov 2026, Test Support wrote:\n{quoted}\n"
+    return make_mail(sender=sender, subject=f"Re: {notice['Subject']}", body=text, **fields)
+
+
+def to_customer(sink) -> list:
+    return [m for m in sink.messages if m["To"] == "ann@customer.example"]
+
+
+def to_agent(sink, address: str = "lin@desk.example") -> list:
+    return [m for m in sink.messages if m["To"] == address]
+
+
+def test_a_reply_is_relayed_in_the_agents_name_and_its_commands_applied(
+    desk, mailbox, smtp_sink
+):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#status pending\n#priority P1\n\nPlease send us the log."))
+    cycle(app)
+
+    (answer,) = to_customer(smtp_sink)
+    assert answer["From"] == "Lin via Test Support <support@desk.example>"
+    assert answer["Subject"] == "[Ticket#1] Re: printer"
+    assert answer["In-Reply-To"] == show(app, 1)["messages"][0]["message_id"]
+    assert answer.get_content().strip() == "Please send us the log.", "no commands, no history"
+    assert "Auto-Submitted" not in answer, "a person's answer, not an automatic reply"
+    detail = show(app, 1)
+    assert (detail["status"], detail["priority"]) == ("pending", "P1")
+    assert events(app, 1, "status") == ["open -> pending"]
+    (applied,) = events(app, 1, "commands")
+    assert "#status pending; #priority P1" in applied and notice["Message-ID"] not in applied
+    with db.transaction(app.sessions) as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket.first_response_at is not None, "the first response"
+
+
+def test_chinese_commands_resolve_with_a_summary(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#优先级 紧急\n#解决 更换了墨盒\n\n已经修好了，请再试一下。"))
+    cycle(app)
+    detail = show(app, 1)
+    assert (detail["status"], detail["priority"]) == ("resolved", "P0")
+    assert events(app, 1, "resolution") == ["更换了墨盒"]
+    (answer,) = to_customer(smtp_sink)
+    assert answer.get_content().strip() == "已经修好了，请再试一下。"
+
+
+def test_one_bad_line_changes_nothing_relays_nothing_and_tells_the_agent(
+    desk, mailbox, smtp_sink
+):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#priority P1\n#status maybe\n\nDone!"))
+    cycle(app)
+    assert show(app, 1)["priority"] == "P2" and show(app, 1)["status"] == "open"
+    assert to_customer(smtp_sink) == []
+    (error,) = to_agent(smtp_sink)
+    assert "#status maybe" in error.get_content()
+    assert events(app, 1, "command_refused")
+
+
+def test_a_note_stays_internal_and_assign_hands_the_ticket_over(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#note\n#assign Wang\n\nWang knows this printer."))
+    cycle(app)
+    assert to_customer(smtp_sink) == [], "#note never reaches the customer"
+    assert events(app, 1, "note") == ["Wang knows this printer."]
+    assert show(app, 1)["assignee"] == "wang@desk.example"
+
+
+def test_help_answers_the_agent(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#help"))
+    cycle(app)
+    (help_mail,) = to_agent(smtp_sink)
+    assert "#status" in help_mail.get_content() and "#状态" in help_mail.get_content()
+    assert to_customer(smtp_sink) == []
+
+
+def test_the_same_reply_seen_twice_is_applied_once(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mail = reply(notice, "#priority P1\n\nOn it.")
+    mailbox.deliver(mail)
+    cycle(app)
+    mailbox.deliver(b"X-Copy: from another folder\r\n" + mail.as_bytes())
+    cycle(app)
+    assert len(events(app, 1, "commands")) == 1
+    assert len(to_customer(smtp_sink)) == 1
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda n: {"In_Reply_To": "", "References": ""}, id="no-reference"),
+        pytest.param(
+            lambda n: dict.fromkeys(
+                ("In_Reply_To", "References"), n["Message-ID"].replace("<md.1.", "<md.1.0")
+            ),
+            id="bad-hmac",
+        ),
+    ],
+)
+def test_a_forged_from_is_kept_as_mail_not_applied(forge, desk, mailbox, smtp_sink):
+    app, notice = desk()
+    forged = reply(notice, "#status closed\n\nClosing this.", **forge(notice))
+    mailbox.deliver(forged)
+    cycle(app)
+    assert show(app, 1)["status"] == "open" and to_customer(smtp_sink) == []
+    assert events(app, 1, "agent_mail_refused"), "the refusal is on the ticket"
+    (warning,) = to_agent(smtp_sink)
+    assert "was not applied as your reply" in warning.get_content()
+    mailbox.deliver(reply(notice, "#status closed", **forge(notice)))
+    cycle(app)
+    assert len(to_agent(smtp_sink)) == 1, "one notice an hour"
+
+
+def test_a_reply_to_another_agents_notification_is_refused(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#status closed", sender="Wang <wang@desk.example>"))
+    cycle(app)
+    assert show(app, 1)["status"] == "open"
+    assert events(app, 1, "agent_mail_refused")
+
+
+@pytest.mark.parametrize(
+    ("results", "applied"),
+    [
+        ("mx.desk.example; dkim=pass header.d=desk.example", True),
+        ("mx.desk.example; spf=pass smtp.mailfrom=lin@desk.example", True),
+        ("mx.desk.example; dkim=fail header.d=desk.example; spf=softfail", False),
+        ("mx.attacker.example; dkim=pass header.d=desk.example", False),
+    ],
+    ids=["dkim-pass", "spf-pass", "fail", "other-server"],
+)
+def test_authentication_results_of_our_server_must_vouch(
+    results, applied, desk, mailbox, smtp_sink
+):
+    app, notice = desk(AUTH)
+    mailbox.deliver(reply(notice, "#priority P1\n\nOn it.", Authentication_Results=results))
+    cycle(app)
+    assert (show(app, 1)["priority"] == "P1") is applied
+    assert bool(to_customer(smtp_sink)) is applied
