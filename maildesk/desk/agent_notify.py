@@ -5,8 +5,12 @@ nobody is assigned; to the leads when no team member would get it (the
 standards: a lead routes what nobody takes). Each agent gets a mail of their
 own, whose signed Message-ID is bound to them and to the ticket: replying to
 it is how an agent answers the customer and sends commands (agent_mail.py).
+It carries the customer's files, each no larger than intake keeps
+(max_attachment_bytes) and MAX_ATTACHED_BYTES in all; the text names every
+file, and those left out as not attached.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,12 +20,15 @@ from sqlalchemy.orm import Session
 from maildesk.config import AgentConfig
 from maildesk.desk import commands, routing, tickets
 from maildesk.desk.context import Desk
-from maildesk.desk.notify import Draft, queue_mail, ticket_context
-from maildesk.mail.message import Incoming
+from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context
+from maildesk.mail import compose
+from maildesk.mail.message import Incoming, Part
 from maildesk.mail.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
 from maildesk.store.tables import Event, OutboxKind, Ticket
 
 EARLIER_TICKETS = 5
+MAX_ATTACHED_BYTES = 20 * 1024 * 1024  # per notification: what mail servers commonly take
+NOT_ATTACHED = "(not attached: too large)"
 
 
 def recipients(app: Desk, ticket: Ticket) -> tuple[tuple[AgentConfig, ...], bool]:
@@ -41,12 +48,18 @@ def queue_notifications(
 ) -> list[int]:
     """One notification per agent to tell; returns the outbox row ids."""
     agents, unrouted = recipients(app, ticket)
+    attached, left_out = within_budget(
+        mail.parts, app.config.intake.max_attachment_bytes, MAX_ATTACHED_BYTES
+    )
     context = ticket_context(app, ticket, mail.from_name) | {
         "is_new": is_new,
         "unrouted": unrouted,
         "new_text": mail.new_text,
         "customer_address": one_line(mail.from_addr, NAME_LIMIT),
-        "attachments": [one_line(p.filename or p.content_type, NAME_LIMIT) for p in mail.parts],
+        "attachments": [
+            _name(p) + (f" {NOT_ATTACHED}" if n in left_out else "")
+            for n, p in enumerate(mail.parts)
+        ],
         "earlier": _earlier_tickets(session, ticket),
         "command_help": commands.HELP_LINE,
     }
@@ -62,9 +75,30 @@ def queue_notifications(
             rendered.text,
             mail.message_id,
             bound_to=agent.email,
+            attachments=attached,
         )
         queued.append(queue_mail(session, app, ticket, draft, now))
     return queued
+
+
+def within_budget(
+    parts: Sequence[Part], each: int, total: int
+) -> tuple[tuple[compose.Attachment, ...], set[int]]:
+    """The parts to attach, in order, and the positions of those left out: larger than
+    `each`, or past `total` once the ones before them are counted."""
+    attached, left_out, used = [], set(), 0
+    for n, part in enumerate(parts):
+        size = len(part.data)
+        if size > each or used + size > total:
+            left_out.add(n)
+        else:
+            attached.append(attachment(part))
+            used += size
+    return tuple(attached), left_out
+
+
+def _name(part: Part) -> str:
+    return one_line(part.filename or part.content_type, NAME_LIMIT)
 
 
 def _earlier_tickets(session: Session, ticket: Ticket) -> list[dict[str, Any]]:

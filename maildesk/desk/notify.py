@@ -23,7 +23,7 @@ from maildesk.mail import compose
 from maildesk.mail.addresses import MAX_LENGTH
 from maildesk.mail.classify import LOOP_HEADER, MailClass
 from maildesk.mail.ids import make_message_id
-from maildesk.mail.message import Incoming
+from maildesk.mail.message import Incoming, Part
 from maildesk.mail.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
 from maildesk.mail.quotes import REPLY_MARKER
 from maildesk.store.db import execute
@@ -62,6 +62,12 @@ class Draft:
     auto_submitted: str | None = "auto-generated"
     bound_to: str | None = None  # an agent: the Message-ID then proves their reply (ids.py)
     sender_name: str | None = None  # "Lin via Example Support"; default the desk's name
+    attachments: tuple[compose.Attachment, ...] = ()  # files: multipart/mixed when any
+
+
+def attachment(part: Part) -> compose.Attachment:
+    """A part of a mail we received, as a file to send on (an inline image becomes one)."""
+    return compose.Attachment(part.filename, part.content_type, part.data)
 
 
 def queue_ack(
@@ -210,7 +216,7 @@ def _compose(
     if draft.auto_submitted:
         headers += [("Auto-Submitted", draft.auto_submitted), ("Precedence", "bulk")]
     headers += [("X-Auto-Response-Suppress", "All"), (LOOP_HEADER, app.config.desk.instance)]
-    return subject, compose.text_mail(headers, draft.text)
+    return subject, compose.text_mail(headers, draft.text, draft.attachments)
 
 
 def _with_tag(app: Desk, ticket: Ticket, subject: str) -> str:

@@ -1,19 +1,43 @@
 """Outgoing MIME: one text/plain UTF-8 part and encoded headers, as bytes.
 
-Built with the compat32 API (MIMEText, Header) rather than EmailMessage with
+A mail with files is multipart/mixed: the same text part first, then each
+file base64-encoded under its own type, a name that is not ASCII written as
+RFC 2231 says. Built with the compat32 API (MIMEText, Header) rather than EmailMessage with
 policy.default, whose parsing of every header value as it is set was most of
 the cost of queuing an acknowledgement.
 """
 
+import mimetypes
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email import encoders
 from email.charset import QP, Charset
 from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import formataddr
 
+from maildesk.mail.plaintext import one_line
+
 _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = QP  # readable in any client's "show source", safe for 7-bit relays
 _ADDRESS_HEADERS = frozenset({"to", "cc"})
+_MIME_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
+# 80 characters of 4 UTF-8 bytes each, %XX-encoded, keep the header line under 998.
+FILENAME_LIMIT = 80
+_FALLBACK_TYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send along: its name (any Unicode), MIME type and bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 class _ShortAsciiAsIs(Compat32):
@@ -42,12 +66,53 @@ def address(name: str, addr: str) -> str:
     return formataddr((name, addr), charset="utf-8")
 
 
-def text_mail(headers: list[tuple[str, str]], text: str) -> bytes:
-    """The whole message; header values may be any Unicode text."""
+def text_mail(
+    headers: list[tuple[str, str]], text: str, attachments: Sequence[Attachment] = ()
+) -> bytes:
+    """The whole message; header values may be any Unicode text.
+
+    Without attachments it is the text part alone, as it always was.
+    """
     mail = MIMEText(text, "plain", _UTF8)
+    if attachments:
+        del mail["MIME-Version"]  # once, at the top
+        parts = [mail, *(_file_part(attachment) for attachment in attachments)]
+        mail = MIMEMultipart("mixed", _subparts=parts)
     for name, value in headers:
         mail[name] = _header_value(name, value)
     return mail.as_bytes(policy=_POLICY)
+
+
+def _file_part(attachment: Attachment) -> MIMEBase:
+    """One file: base64 under its type (octet-stream when that cannot stand as a leaf)."""
+    content_type = attachment.content_type.lower()
+    if not _MIME_TYPE.fullmatch(content_type) or content_type.startswith(
+        ("multipart/", "message/")  # neither may be base64 (RFC 2046); a file is a file
+    ):
+        content_type = _FALLBACK_TYPE
+    maintype, _, subtype = content_type.partition("/")
+    part = MIMEBase(maintype, subtype)
+    del part["MIME-Version"]
+    part.set_payload(attachment.data)
+    encoders.encode_base64(part)
+    name = file_name(attachment.filename, attachment.content_type)
+    filename = name if name.isascii() else ("utf-8", "", name)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
+
+
+def file_name(filename: str, content_type: str) -> str:
+    """One line of at most FILENAME_LIMIT characters, its extension kept; a part without
+    a name is named after its type ("attachment.png")."""
+    name = one_line(filename, max(len(filename), 1))
+    if not name:
+        return "attachment" + (mimetypes.guess_extension(content_type.lower()) or "")
+    if len(name) <= FILENAME_LIMIT:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > FILENAME_LIMIT // 4:
+        return one_line(name, FILENAME_LIMIT)
+    return one_line(stem, FILENAME_LIMIT - len(extension) - 1) + "." + extension
 
 
 def _header_value(name: str, value: str) -> str | Header:

@@ -5,7 +5,9 @@ team, else the leads) gets a notification with the customer's words, the
 ticket's facts and history, bound to them by its signed Message-ID.
 """
 
+from maildesk.desk import agent_notify
 from maildesk.mail import ids
+from maildesk.mail.message import Part
 from maildesk.store import db
 from maildesk.store.tables import Status, Ticket
 from tests.conftest import SECRET, make_mail
@@ -106,6 +108,57 @@ def test_a_follow_up_notifies_the_assignee_with_history_and_attachments(
 
     follow_up, new = notifications(smtp_sink)
     assert follow_up["Subject"] == "[Ticket#1] Customer wrote (P2): question 7"
-    text = follow_up.get_content()
+    text = follow_up.get_body(("plain",)).get_content()
     assert "More details: it happens every morning." in text and "app.log" in text
+    assert [(a.get_filename(), a.get_content()) for a in follow_up.iter_attachments()] == [
+        ("app.log", "log line\n")
+    ], "the customer's file comes along"
     assert "#1 [open] question 7" in new.get_content(), "the customer's earlier ticket"
+
+
+def _files(mail) -> list[tuple[str, str, bytes]]:
+    return [
+        (part.get_filename(), part.get_content_type(), part.get_payload(decode=True))
+        for part in mail.iter_attachments()
+    ]
+
+
+def test_the_notification_carries_the_files_and_names_those_too_large(
+    mailbox, smtp_sink, make_app
+):
+    app = make_app(
+        mailbox, smtp_sink, extra=desk_toml() + "\n[intake]\nmax_attachment_bytes = 4096\n"
+    )
+    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    dump = b"\x00" * 5000
+    mail = customer(1, body="See the photo and the dump.")
+    mail.add_attachment(photo, maintype="image", subtype="png", filename="打印机.png")
+    mail.add_attachment(dump, maintype="application", subtype="octet-stream", filename="core.dump")
+    mailbox.deliver(mail)
+    cycle(app)
+
+    (notice,) = notifications(smtp_sink)
+    assert _files(notice) == [("打印机.png", "image/png", photo)], "only what fits"
+    lines = notice.get_body(("plain",)).get_content().splitlines()
+    assert "  - 打印机.png" in lines
+    assert f"  - core.dump {agent_notify.NOT_ATTACHED}" in lines
+    assert events(app, 1, "attachment_rejected") == ["core.dump"], "intake kept it out too"
+
+
+def test_a_mail_without_files_gives_a_single_part_notification(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink, extra=desk_toml())
+    mailbox.deliver(customer(1))
+    cycle(app)
+    (notice,) = notifications(smtp_sink)
+    assert notice.get_content_type() == "text/plain" and _files(notice) == []
+
+
+def _part(name: str, size: int) -> Part:
+    return Part(filename=name, content_type="application/octet-stream", data=b"x" * size)
+
+
+def test_the_budget_counts_each_file_and_the_mail_in_all():
+    parts = [_part("a", 40), _part("big", 60), _part("b", 50), _part("c", 20), _part("d", 1)]
+    attached, left_out = agent_notify.within_budget(parts, each=50, total=100)
+    assert [a.filename for a in attached] == ["a", "b", "d"]
+    assert left_out == {1, 3}, "big is over 50; c would take the mail past 100"
