@@ -19,6 +19,8 @@ from maildesk import config as config_module
 from maildesk import views
 from maildesk.app import App
 from maildesk.config import MailboxConfig
+from maildesk.desk import actions, follow_up
+from maildesk.desk.commands import CommandError
 from maildesk.errors import MaildeskError
 from maildesk.intake import pipeline, poller, prefetch, sources
 from maildesk.store import db
@@ -178,9 +180,7 @@ def replay(state: State, ids: tuple[int, ...]) -> None:
         rows = [(row, row.raw.data) for row in session.scalars(query.order_by(Quarantine.id))]
     for row, raw in rows:
         mailbox = poller.mailbox_of(app.config, row.source)
-        outcome = pipeline.process(
-            app, raw, f"replay:{row.id}", quarantined=row, mailbox=mailbox
-        )
+        outcome = pipeline.process(app, raw, f"replay:{row.id}", quarantined=row, mailbox=mailbox)
         click.echo(f"quarantine #{row.id}: {outcome}")
     if not rows:
         click.echo("nothing to replay")
@@ -210,6 +210,40 @@ def tickets_list(state: State, status: str | None, mailbox: str | None, as_json:
             f"#{row['number']:<6} {row['status']:9} {row['priority']}  "
             f"{row['customer']:30} {row['subject']}"
         )
+
+
+@tickets.command(name="update")
+@click.argument("number", type=int)
+@click.option("--status", help="open | pending | resolved | closed (or 已解决 ...)")
+@click.option("--priority", help="P0 | P1 | P2 | P3")
+@click.option("--assign", help="An agent's email or name.")
+@click.option("--note", help="An internal note on the ticket.")
+@click.pass_obj
+def tickets_update(
+    state: State,
+    number: int,
+    status: str | None,
+    priority: str | None,
+    assign: str | None,
+    note: str | None,
+) -> None:
+    """Change a ticket as an agent's commands would (the same code; actor "cli")."""
+    given = (("status", status), ("priority", priority), ("assign", assign))
+    lines = [f"#{name} {value}" for name, value in given if value]
+    if not lines and not note:
+        raise click.UsageError("give at least one of --status, --priority, --assign, --note")
+    text = "\n".join(lines + (["#note", "", note] if note else []))
+    app = state.app()
+    with db.transaction(app.sessions, write=True) as session:
+        ticket = follow_up.by_number(session, number)
+        if ticket is None:
+            raise MaildeskError(f"ticket {number} not found")
+        try:
+            actions.execute(session, app, ticket, text, "cli", "the command line", app.clock())
+        except CommandError as error:
+            raise MaildeskError(f"{error.line.lstrip('#')}: {error.reason}") from error
+        summary = f"{ticket.status}, {ticket.priority}, {ticket.assignee or 'unassigned'}"
+    click.echo(f"ticket {number}: {summary} (mail to the customer goes out with the outbox)")
 
 
 @tickets.command(name="show")

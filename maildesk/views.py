@@ -19,6 +19,7 @@ from maildesk.store.tables import (
     Quarantine,
     Status,
     Ticket,
+    TicketTag,
 )
 
 
@@ -106,8 +107,19 @@ def ticket_detail(session: Session, number: int) -> dict[str, Any] | None:
         },
         "messages": [_message(m) for m in ticket.messages],
         "bouncing": bounces.bouncing_participants(session, ticket),
+        "tags": sorted(
+            session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id))
+        ),
+        "resolution": ticket.resolution,
+        "merged_into": _number(session, ticket.merged_into),
         "events": [_event(e) for e in _events(session, ticket)],
     }
+
+
+def _number(session: Session, ticket_id: int | None) -> int | None:
+    return (
+        session.scalar(select(Ticket.number).where(Ticket.id == ticket_id)) if ticket_id else None
+    )
 
 
 def _events(session: Session, ticket: Ticket) -> list[Event]:

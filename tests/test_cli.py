@@ -294,3 +294,42 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "[Ticket#2] 系统宕机，无法登录" in result.stdout
     assert "[2 in: human, human]" in result.stdout, "the customer's reply joined ticket 1"
     assert "auto_reply" in result.stdout
+
+
+def test_tickets_update_runs_the_agents_commands(offline_config, tmp_path):
+    text = offline_config.read_text() + (
+        '\n[[agents]]\nemail = "lin@desk.example"\nname = "Lin"\nteam = "support"\n'
+        '\n[[teams]]\nname = "support"\nassign = "none"\n'
+    )
+    offline_config.write_text(text)
+    maildesk_cli("init", config=offline_config)
+    eml = tmp_path / "a.eml"
+    eml.write_bytes(make_mail(subject="needs an update").as_bytes())
+    maildesk_cli("import", str(eml), config=offline_config)
+
+    done = maildesk_cli(
+        "tickets",
+        "update",
+        "1",
+        "--status",
+        "已解决",
+        "--priority",
+        "P1",
+        "--assign",
+        "Lin",
+        "--note",
+        "called the customer",
+        config=offline_config,
+    )
+    wrong = maildesk_cli("tickets", "update", "1", "--assign", "nobody", config=offline_config)
+
+    assert done.returncode == 0, done.stderr
+    assert "ticket 1: resolved, P1, lin@desk.example" in done.stdout
+    assert wrong.returncode == 1 and "no agent called 'nobody'" in wrong.stderr
+    shown = json.loads(
+        maildesk_cli("tickets", "show", "1", "--json", config=offline_config).stdout
+    )
+    kinds = [(e["kind"], e["actor"]) for e in shown["events"]]
+    assert ("note", "cli") in kinds and ("status", "cli") in kinds
+    stats = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    assert stats["outbox_by_kind"]["status_update"] == 1, "the customer hears it is resolved"

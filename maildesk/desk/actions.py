@@ -2,7 +2,9 @@
 
 `commands.py` reads the lines; this checks what needs the desk (does the
 agent or team exist) for every command first, and only then changes the
-ticket, each change an Event naming who, from which Message-ID.
+ticket, each change an Event naming who, from which Message-ID. A change the
+customer should know of (resolved, pending, closed, reopened) sends them a
+status update (status_mail.py).
 """
 
 from dataclasses import dataclass
@@ -11,31 +13,38 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from maildesk.config import Config
-from maildesk.desk import tickets
-from maildesk.desk.commands import Command, CommandError
+from maildesk.desk import commands, follow_up, status_mail, tickets
+from maildesk.desk.commands import Command, CommandError, Parsed
+from maildesk.desk.context import Desk
 from maildesk.store.tables import Status, Ticket
 
 # Parsed by commands.py, not applied yet: refused as a whole rather than half done.
-NOT_YET = {"tag", "merge", "cc", "escalate"}
+NOT_YET = {"cc", "escalate"}
 
 
 @dataclass(frozen=True)
 class Change:
     """One checked change: what to set, and the command it came from."""
 
-    field: str  # status | priority | team | assignee | resolution
+    field: str  # status | priority | team | assignee | resolution | tags | merge
     value: str | None
     command: Command
 
 
-def plan(config: Config, actor_email: str, commands: tuple[Command, ...]) -> list[Change]:
+def plan(
+    session: Session, config: Config, ticket: Ticket, actor_email: str, given: tuple[Command, ...]
+) -> list[Change]:
     """Every change the commands make; raises CommandError on the first that cannot be made."""
     changes = []
-    for command in commands:
+    for command in given:
         name, value = command.name, command.value
         if name in NOT_YET:
             raise CommandError(command.line, "not available yet", "暂不支持")
-        if name == "status":
+        if name == "tag":
+            changes.append(Change("tags", value, command))
+        elif name == "merge":
+            changes.append(Change("merge", str(_survivor(session, ticket, command).id), command))
+        elif name == "status":
             changes.append(Change("status", value, command))
         elif name == "resolve":
             changes.append(Change("status", Status.RESOLVED, command))
@@ -58,8 +67,22 @@ def plan(config: Config, actor_email: str, commands: tuple[Command, ...]) -> lis
     return changes
 
 
+def _survivor(session: Session, ticket: Ticket, command: Command) -> Ticket:
+    """The ticket `#merge N` merges this one into: it must exist, be another, and live."""
+    survivor = follow_up.by_number(session, int(command.value))
+    if survivor is None:
+        raise CommandError(command.line, f"no ticket {command.value}", f"没有工单 {command.value}")
+    if survivor.id == ticket.id:
+        raise CommandError(command.line, "a ticket cannot merge into itself", "不能合并到自身")
+    if survivor.merged_into is not None:
+        raise CommandError(command.line, "that ticket was merged itself", "该工单已被合并")
+    return survivor
+
+
 def _agent_email(config: Config, actor_email: str, command: Command) -> str:
     if command.value == "me":
+        if config.agent(actor_email) is None:
+            raise CommandError(command.line, "'me' needs an agent: name one", "请写明客服")
         return actor_email
     wanted = command.value.lower()
     agent = config.agent(wanted) or next(
@@ -70,16 +93,42 @@ def _agent_email(config: Config, actor_email: str, command: Command) -> str:
     return agent.email
 
 
+def execute(
+    session: Session, app: Desk, ticket: Ticket, text: str, actor: str, source: str, now: datetime
+) -> Parsed:
+    """Parse, check and apply the command block of `text`; raises CommandError, changing
+    nothing, when one line is wrong. `source` names where they came from (a Message-ID)."""
+    parsed = commands.parse(text)
+    changes = plan(session, app.config, ticket, actor, parsed.commands)
+    if parsed.commands:
+        lines = "; ".join(c.line.strip() for c in parsed.commands)
+        tickets.record(session, ticket, "commands", f"{lines} (from {source})", actor, now)
+    apply(session, app, ticket, changes, actor, now)
+    if parsed.internal:
+        tickets.record(session, ticket, "note", parsed.body.strip(), actor, now)
+    return parsed
+
+
 def apply(
-    session: Session, ticket: Ticket, changes: list[Change], actor: str, now: datetime
+    session: Session, app: Desk, ticket: Ticket, changes: list[Change], actor: str, now: datetime
 ) -> None:
-    for change in changes:
+    """Make the checked changes; resolution first, so a status update can quote it."""
+    for change in sorted(changes, key=lambda c: c.field != "resolution"):
         if change.field == "status":
+            before = ticket.status
             tickets.set_status(session, ticket, change.value, actor, now)
+            if ticket.status != before:
+                status_mail.queue(session, app, ticket, before, now)
         elif change.field == "assignee":
             tickets.assign(session, ticket, change.value, actor, now)
         elif change.field == "resolution":
             ticket.resolution = change.value
             tickets.record(session, ticket, "resolution", change.value, actor, now)
+        elif change.field == "tags":
+            tickets.tag(session, ticket, change.value.split(), actor, now)
+        elif change.field == "merge":
+            survivor = session.get(Ticket, int(change.value))
+            tickets.merge(session, ticket, survivor, actor, now)
+            status_mail.queue_merged(session, app, ticket, survivor, now)
         else:
             tickets.set_field(session, ticket, change.field, change.value, actor, now)

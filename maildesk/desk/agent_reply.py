@@ -6,10 +6,11 @@ applied twice, whichever worker sees it again. A block with one bad line
 changes nothing, relays nothing, and the agent gets a reply quoting the line
 and the valid forms. `#note` keeps the whole reply internal. Otherwise the
 text below the commands goes to the customer, From the support address in
-the agent's name, threaded on the customer's mail; it is the first response
-if none came before.
+the agent's name, threaded on the customer's mail, with the files the agent
+attached; it is the first response if none came before.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +21,9 @@ from maildesk.config import AgentConfig
 from maildesk.desk import actions, commands, tickets
 from maildesk.desk.commands import CommandError
 from maildesk.desk.context import Desk
-from maildesk.desk.notify import Draft, queue_mail, ticket_context
+from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context
 from maildesk.mail.classify import MailClass
-from maildesk.mail.message import Incoming
+from maildesk.mail.message import Incoming, Part
 from maildesk.store.tables import Direction, Message, OutboxKind, Ticket
 
 
@@ -38,32 +39,32 @@ def handle(
 ) -> None:
     tickets.add_incoming(session, ticket, mail, MailClass.AGENT, raw_id, source, now)
     try:
-        parsed = commands.parse(mail.new_text)
-        changes = actions.plan(app.config, agent.email, parsed.commands)
+        parsed = actions.execute(
+            session, app, ticket, mail.new_text, agent.email, mail.message_id, now
+        )
     except CommandError as error:
         detail = f"{error.reason}: {error.line} (in {mail.message_id})"
         tickets.record(session, ticket, "command_refused", detail, agent.email, now)
         extra = {"line": error.line, "reason": error.reason, "reason_zh": error.reason_zh}
         tell_agent(session, app, ticket, agent, mail, "command_error", extra, now)
         return
-    if parsed.commands:
-        lines = "; ".join(c.line.strip() for c in parsed.commands)
-        tickets.record(
-            session, ticket, "commands", f"{lines} (in {mail.message_id})", agent.email, now
-        )
-    actions.apply(session, ticket, changes, agent.email, now)
     if any(c.name == "help" for c in parsed.commands):
         tell_agent(session, app, ticket, agent, mail, "command_help", {}, now)
-    if parsed.internal:
-        tickets.record(session, ticket, "note", parsed.body.strip(), agent.email, now)
-    elif parsed.body.strip():
-        relay(session, app, ticket, agent, parsed.body.strip(), now)
+    if not parsed.internal and parsed.body.strip():
+        relay(session, app, ticket, agent, parsed.body.strip(), now, mail.parts)
 
 
 def relay(
-    session: Session, app: Desk, ticket: Ticket, agent: AgentConfig, text: str, now: datetime
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    agent: AgentConfig,
+    text: str,
+    now: datetime,
+    parts: Sequence[Part] = (),
 ) -> int:
-    """The agent's answer to the customer, as a human mail (no Auto-Submitted)."""
+    """The agent's answer to the customer, as a human mail (no Auto-Submitted), with the
+    files of their reply (inline images too, as plain attachments)."""
     draft = Draft(
         OutboxKind.AGENT_REPLY,
         (ticket.customer,),
@@ -72,6 +73,7 @@ def relay(
         _last_from_customer(session, ticket),
         auto_submitted=None,
         sender_name=f"{agent.name} via {app.config.desk.name}",
+        attachments=tuple(attachment(part) for part in parts),
     )
     queued = queue_mail(session, app, ticket, draft, now)
     tickets.responded(ticket, now)

@@ -66,6 +66,14 @@ def _by_ids(session: Session, ids: list[str], secret: str) -> Ticket | None:
     return None
 
 
+def surviving(session: Session, ticket: Ticket) -> Ticket:
+    """The ticket a merged one lives on in (merges can chain; a loop cannot arise, since
+    a merged ticket takes no merge)."""
+    while ticket.merged_into is not None:
+        ticket = session.get(Ticket, ticket.merged_into)
+    return ticket
+
+
 def by_number(session: Session, number: int) -> Ticket | None:
     """The ticket numbered `number`; the session's own object when it holds one."""
     found = execute(session, _BY_NUMBER, {"number": number}).scalar()

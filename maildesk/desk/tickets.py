@@ -23,6 +23,7 @@ from maildesk.store.tables import (
     Participant,
     Status,
     Ticket,
+    TicketTag,
 )
 
 # Built once: constructing a statement costs more than running it (see bench/).
@@ -31,6 +32,7 @@ _PARTICIPANT = select(Participant.id).where(
 )
 _INSERT_TICKET = insert(Ticket.__table__).returning(*Ticket.__table__.columns)
 _INSERT_PARTICIPANT = InsertOrSkip(Participant.__table__, ["ticket_id", "address"])
+_INSERT_TAG = InsertOrSkip(TicketTag.__table__, ["ticket_id", "tag"])
 _INSERT_MESSAGE = insert(Message.__table__)
 _INSERT_ATTACHMENT = insert(Attachment.__table__)
 _INSERT_EVENT = insert(Event.__table__)
@@ -177,6 +179,39 @@ def set_field(
     record(session, ticket, name, f"{getattr(ticket, name) or 'none'} -> {value}", actor, now)
     setattr(ticket, name, value)
     ticket.updated_at = now
+
+
+def tag(session: Session, ticket: Ticket, words: list[str], actor: str, now: datetime) -> None:
+    for word in words:
+        _INSERT_TAG(session, {"ticket_id": ticket.id, "tag": word[:64]})
+    record(session, ticket, "tags", " ".join(words), actor, now)
+
+
+def merge(session: Session, ticket: Ticket, survivor: Ticket, actor: str, now: datetime) -> None:
+    """Move `ticket`'s messages, people and tags to `survivor`; `ticket` is closed, pointing
+    at it, so a later reply to the merged ticket lands on the survivor (follow_up.py)."""
+    for model in (Message, Participant, TicketTag):
+        rows = session.execute(select(model).where(model.ticket_id == ticket.id)).scalars()
+        for row in rows.all():
+            if model is Message:
+                row.ticket_id = survivor.id
+            elif model is Participant:
+                add_participant(session, survivor, row.address, row.role)
+            else:
+                _INSERT_TAG(session, {"ticket_id": survivor.id, "tag": row.tag})
+    record(session, ticket, "merged", f"into #{survivor.number}", actor, now)
+    record(session, survivor, "merged", f"#{ticket.number} merged into this ticket", actor, now)
+    ticket.merged_into = survivor.id
+    ticket.status = Status.CLOSED
+    ticket.updated_at = survivor.updated_at = now
+
+
+def link_follow_up(
+    session: Session, closed: Ticket, new: Ticket, actor: str, now: datetime
+) -> None:
+    """A customer wrote again on a closed ticket: the new ticket names it, and it the new one."""
+    record(session, new, "follows", f"#{closed.number}", actor, now)
+    record(session, closed, "followed_by", f"#{new.number}", actor, now)
 
 
 def responded(ticket: Ticket, now: datetime) -> None:

@@ -78,6 +78,7 @@ class Intake:
     agent: AgentConfig | None = None  # a proven agent's reply (proof.py)
     refusal: str | None = None  # why a mail from an agent's address is not theirs
     finished: bool = False  # a step handled the mail completely: the rest do not run
+    follows: Ticket | None = None  # the closed ticket a new one continues
 
 
 Step = Callable[[Intake, App, Session], None]
@@ -135,7 +136,7 @@ def recognise_agent(ctx: Intake, app: App, session: Session) -> None:
     verdict = proof.check(app.config.agent_mail, app.secret, agent, ctx.mail)
     ticket = follow_up.by_number(session, verdict.number) if verdict.number else None
     if verdict.refusal is None and ticket is not None:
-        ctx.agent, ctx.ticket = agent, ticket
+        ctx.agent, ctx.ticket = agent, follow_up.surviving(session, ticket)
     else:
         ctx.refusal = verdict.refusal or "the ticket it answers no longer exists"
 
@@ -152,7 +153,11 @@ def handle_agent_reply(ctx: Intake, app: App, session: Session) -> None:
 
 def find_ticket(ctx: Intake, app: App, session: Session) -> None:
     """Sets ticket when the mail continues one (headers, then tag with sender check)."""
-    ctx.ticket = follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
+    found = follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
+    ctx.ticket = follow_up.surviving(session, found) if found is not None else None
+    closed = ctx.ticket is not None and ctx.ticket.status == Status.CLOSED
+    if closed and ctx.mail_class is MailClass.HUMAN:  # a person writes again: a new ticket
+        ctx.follows, ctx.ticket = ctx.ticket, None
 
 
 def open_ticket(ctx: Intake, app: App, session: Session) -> None:
@@ -169,6 +174,8 @@ def open_ticket(ctx: Intake, app: App, session: Session) -> None:
     mailbox = ctx.mailbox.name if ctx.mailbox else None
     ctx.ticket = tickets.open_ticket(session, ctx.mail, found, locale, ctx.now, automatic, mailbox)
     ctx.is_new = True
+    if ctx.follows is not None:
+        tickets.link_follow_up(session, ctx.follows, ctx.ticket, ctx.mail.from_addr, ctx.now)
     if not automatic:
         assignee = routing.pick_assignee(session, app.config, found.team)
         if assignee is not None:

@@ -117,10 +117,19 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(Text)  # the summary of #resolve
+    merged_into: Mapped[int | None] = mapped_column(Integer)  # the surviving ticket's id
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="ticket", order_by="Message.id"
     )
+
+
+class TicketTag(Base):
+    """A word an agent put on a ticket (#tag), for lists and reports."""
+
+    __tablename__ = "ticket_tags"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class Participant(Base):

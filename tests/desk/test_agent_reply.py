@@ -47,6 +47,15 @@ def to_customer(sink) -> list:
     return [m for m in sink.messages if m["To"] == "ann@customer.example"]
 
 
+def answers(sink) -> list:
+    """What agents wrote to the customer (not the desk's status updates)."""
+    return [m for m in to_customer(sink) if " via " in m["From"]]
+
+
+def updates(sink) -> list:
+    return [m for m in to_customer(sink) if " via " not in m["From"]]
+
+
 def to_agent(sink, address: str = "lin@desk.example") -> list:
     return [m for m in sink.messages if m["To"] == address]
 
@@ -58,7 +67,7 @@ def test_a_reply_is_relayed_in_the_agents_name_and_its_commands_applied(
     mailbox.deliver(reply(notice, "#status pending\n#priority P1\n\nPlease send us the log."))
     cycle(app)
 
-    (answer,) = to_customer(smtp_sink)
+    (answer,) = answers(smtp_sink)
     assert answer["From"] == "Lin via Test Support <support@desk.example>"
     assert answer["Subject"] == "[Ticket#1] Re: printer"
     assert answer["In-Reply-To"] == show(app, 1)["messages"][0]["message_id"]
@@ -72,6 +81,9 @@ def test_a_reply_is_relayed_in_the_agents_name_and_its_commands_applied(
     with db.transaction(app.sessions) as session:
         ticket = session.scalar(select(Ticket))
         assert ticket.first_response_at is not None, "the first response"
+    (update,) = updates(smtp_sink)
+    assert update["Subject"] == "[Ticket#1] Waiting for your reply: printer"
+    assert update["Auto-Submitted"] == "auto-generated"
 
 
 def test_chinese_commands_resolve_with_a_summary(desk, mailbox, smtp_sink):
@@ -81,8 +93,41 @@ def test_chinese_commands_resolve_with_a_summary(desk, mailbox, smtp_sink):
     detail = show(app, 1)
     assert (detail["status"], detail["priority"]) == ("resolved", "P0")
     assert events(app, 1, "resolution") == ["更换了墨盒"]
-    (answer,) = to_customer(smtp_sink)
+    (answer,) = answers(smtp_sink)
     assert answer.get_content().strip() == "已经修好了，请再试一下。"
+    (update,) = updates(smtp_sink)
+    assert update["Subject"] == "[Ticket#1] Resolved: printer"
+    assert "What we did: 更换了墨盒" in update.get_content()
+    assert "reply to this mail and the ticket opens again" in update.get_content()
+
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64 + b"\n%%EOF\n"
+MANUAL = "第一步：关掉打印机。\n".encode("gbk") + b"\x00\xff" * 100
+
+
+def test_the_agents_files_reach_the_customer_intact(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mail = reply(notice, "Here are the invoice and the manual.")
+    mail.add_attachment(PDF, maintype="application", subtype="pdf", filename="invoice.pdf")
+    mail.add_attachment(
+        MANUAL, maintype="application", subtype="octet-stream", filename="打印机说明书.txt"
+    )
+    mailbox.deliver(mail)
+    cycle(app)
+
+    (answer,) = to_customer(smtp_sink)
+    assert answer["From"] == "Lin via Test Support <support@desk.example>"
+    assert answer.get_body(("plain",)).get_content().strip() == (
+        "Here are the invoice and the manual."
+    )
+    files = [
+        (part.get_filename(), part.get_content_type(), part.get_payload(decode=True))
+        for part in answer.iter_attachments()
+    ]
+    assert files == [
+        ("invoice.pdf", "application/pdf", PDF),
+        ("打印机说明书.txt", "application/octet-stream", MANUAL),
+    ]
 
 
 def test_one_bad_line_changes_nothing_relays_nothing_and_tells_the_agent(
@@ -124,7 +169,7 @@ def test_the_same_reply_seen_twice_is_applied_once(desk, mailbox, smtp_sink):
     mailbox.deliver(b"X-Copy: from another folder\r\n" + mail.as_bytes())
     cycle(app)
     assert len(events(app, 1, "commands")) == 1
-    assert len(to_customer(smtp_sink)) == 1
+    assert len(answers(smtp_sink)) == 1
 
 
 @pytest.mark.parametrize(
@@ -178,4 +223,61 @@ def test_authentication_results_of_our_server_must_vouch(
     mailbox.deliver(reply(notice, "#priority P1\n\nOn it.", Authentication_Results=results))
     cycle(app)
     assert (show(app, 1)["priority"] == "P1") is applied
-    assert bool(to_customer(smtp_sink)) is applied
+    assert bool(answers(smtp_sink)) is applied
+
+
+def test_tags_are_kept_on_the_ticket(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#tag printer hardware\n#标签 紧急\n#note"))
+    cycle(app)
+    assert show(app, 1)["tags"] == ["hardware", "printer", "紧急"]
+
+
+def test_merge_moves_the_mail_and_a_later_reply_lands_on_the_survivor(
+    desk, mailbox, smtp_sink
+):
+    app, notice = desk()
+    mailbox.deliver(make_mail(sender="Ann <ann@customer.example>", subject="printer again"))
+    cycle(app)
+    smtp_sink.received.clear()
+    mailbox.deliver(reply(notice, "#merge 2\n#note"))
+    cycle(app)
+
+    merged, survivor = show(app, 1), show(app, 2)
+    assert merged["merged_into"] == 2 and merged["status"] == "closed"
+    assert [m["subject"] for m in survivor["messages"] if m["direction"] == "in"][:2] == [
+        "printer",
+        "printer again",
+    ]
+    (told,) = updates(smtp_sink)
+    assert told["Subject"] == "[Ticket#1] Now [Ticket#2]: printer"
+    mailbox.deliver(
+        make_mail(sender="Ann <ann@customer.example>", subject="Re: [Ticket#1] printer")
+    )
+    cycle(app)
+    incoming = [m["subject"] for m in show(app, 2)["messages"] if m["direction"] == "in"]
+    assert incoming[-1] == "Re: [Ticket#1] printer"
+    assert len(updates(smtp_sink)) == 1, "told the new number once"
+
+
+def test_merge_into_itself_or_a_missing_ticket_is_refused(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#merge 1"))
+    mailbox.deliver(reply(notice, "#merge 99"))
+    cycle(app)
+    assert show(app, 1)["merged_into"] is None
+    assert [m.get_content().count("#merge") > 0 for m in to_agent(smtp_sink)] == [True, True]
+
+
+def test_a_customer_writing_on_a_closed_ticket_opens_a_new_one_linked_to_it(
+    desk, mailbox, smtp_sink
+):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#close\n#note"))
+    cycle(app)
+    mailbox.deliver(
+        make_mail(sender="Ann <ann@customer.example>", subject="Re: [Ticket#1] printer")
+    )
+    cycle(app)
+    assert show(app, 1)["status"] == "closed"
+    assert events(app, 2, "follows") == ["#1"] and events(app, 1, "followed_by") == ["#2"]

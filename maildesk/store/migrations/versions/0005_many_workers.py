@@ -1,7 +1,7 @@
 """Several workers and mailboxes on one database: UIDs as unsigned 32-bit numbers, one
 incoming copy per Message-ID, ticket numbers from a sequence on PostgreSQL, and
-the mailbox each ticket came in by, when an agent first answered, and the
-summary a ticket was resolved with.
+the mailbox each ticket came in by, when an agent first answered, the
+summary a ticket was resolved with, the ticket it was merged into, its tags.
 
 UIDVALIDITY and UIDs go up to 2^32 - 1 (RFC 3501); PostgreSQL's INTEGER stops
 at 2^31 - 1, and some servers (pymap) pick larger values. SQLite's INTEGER
@@ -45,6 +45,15 @@ def upgrade() -> None:
     op.add_column("tickets", sa.Column("mailbox", sa.String(64), nullable=True))
     op.add_column("tickets", sa.Column("first_response_at", sa.DateTime(), nullable=True))
     op.add_column("tickets", sa.Column("resolution", sa.Text(), nullable=True))
+    # The id of the surviving ticket. No foreign key: SQLite would rebuild the table,
+    # which the rows pointing at it forbid (see 0004).
+    op.add_column("tickets", sa.Column("merged_into", sa.Integer(), nullable=True))
+    op.create_table(
+        "ticket_tags",
+        sa.Column("ticket_id", sa.Integer(), sa.ForeignKey("tickets.id"), nullable=False),
+        sa.Column("tag", sa.String(64), nullable=False),
+        sa.PrimaryKeyConstraint("ticket_id", "tag"),
+    )
     op.create_index("ix_tickets_mailbox", "tickets", ["mailbox"])
     where = sa.text("direction = 'in' AND message_id IS NOT NULL")
     op.create_index(
@@ -76,6 +85,8 @@ def downgrade() -> None:
     op.drop_column("tickets", "mailbox")
     op.drop_column("tickets", "first_response_at")
     op.drop_column("tickets", "resolution")
+    op.drop_table("ticket_tags")
+    op.drop_column("tickets", "merged_into")
     if postgres:
         for table, column in _UID_COLUMNS:
             op.alter_column(table, column, type_=sa.Integer(), existing_nullable=False)
