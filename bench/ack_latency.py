@@ -34,21 +34,11 @@ from imap_tools import MailBoxUnencrypted
 
 sys.path.insert(0, str(Path(__file__).parent))
 from harness import write_config  # noqa: E402 - the bench desk
-from imap_servers import SERVERS, imap_server  # noqa: E402
+from imap_servers import SERVERS, imap_server, imap_toml  # noqa: E402
 
 from maildesk.demo import customer_mail, free_port  # noqa: E402
 
 USER, PASSWORD = "support@bench.test", "bench-password"
-IMAP = """
-[imap]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-username = "{user}"
-password_env = "MAILDESK_IMAP_PASSWORD"
-idle = true
-poll_interval = 120
-"""
 ACK_DEADLINE = 150.0  # past one poll interval: a missed wake-up shows as ~120 s, not a hang
 
 
@@ -100,7 +90,7 @@ def measure(server: str, n: int) -> list[float]:
     env = dict(os.environ, MAILDESK_SECRET=secrets.token_hex(32), MAILDESK_IMAP_PASSWORD=PASSWORD)
     try:
         with imap_server(server, work, USER, PASSWORD) as port:
-            imap = IMAP.format(port=port, user=USER)
+            imap = imap_toml(port, USER, idle=True, poll_interval=120)
             config = write_config(work, imap, smtp_port=smtpd.port)
             daemon = start_daemon(config, env)
             try:

@@ -40,7 +40,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from harness import ChildRun, run_child, write_config  # noqa: E402
-from imap_servers import imap_server  # noqa: E402
+from imap_servers import imap_server, imap_toml  # noqa: E402
 from mailgen import write_mbox  # noqa: E402
 
 from maildesk.demo import free_port  # noqa: E402
@@ -48,16 +48,6 @@ from maildesk.store import db  # noqa: E402
 from tests import postgres  # noqa: E402
 
 PASSWORD = "bench-password"  # noqa: S105 - a throwaway server's
-IMAP = """
-[imap]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-username = "{user}"
-password_env = "MAILDESK_IMAP_PASSWORD"
-poll_interval = 0.5
-idle = false
-"""
 
 
 def deliver(port: int, user: str, mbox: Path) -> int:
@@ -81,7 +71,7 @@ def desk(
     `import` does (acknowledgements queued, not sent), so the two compare.
     """
     work.mkdir(parents=True, exist_ok=True)
-    config = write_config(work, IMAP.format(port=port, user=user))
+    config = write_config(work, imap_toml(port, user, idle=False, poll_interval=0.5))
     text = config.read_text()
     if url:
         text = text.replace(f'url = "sqlite:///{work / "desk.db"}"', f'url = "{url}"')

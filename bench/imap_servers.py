@@ -18,6 +18,20 @@ from tests.conftest import DOVECOT_CONF, wait_port
 SERVERS = ("pymap", "dovecot")
 
 
+def imap_toml(port: int, user: str, idle: bool, poll_interval: float) -> str:
+    """The desk's [imap] table for a server of this module (password in the environment)."""
+    return f"""
+[imap]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+username = "{user}"
+password_env = "MAILDESK_IMAP_PASSWORD"
+idle = {"true" if idle else "false"}
+poll_interval = {poll_interval}
+"""
+
+
 @contextmanager
 def imap_server(name: str, work: Path, user: str, password: str) -> Iterator[int]:
     """Start server `name` with `user` able to log in; yields its port, stops it after."""

@@ -64,20 +64,20 @@ def queue_notifications(
         "command_help": commands.HELP_LINE,
     }
     queued = []
-    locale = app.config.desk.default_locale
     for agent in agents:
-        personal = context | {"agent_name": agent.name}
-        rendered = app.templates.render("agent_notification", locale, personal)
-        draft = Draft(
-            OutboxKind.AGENT_NOTIFICATION,
-            (agent.email,),
-            rendered.subject,
-            rendered.text,
-            mail.message_id,
-            bound_to=agent.email,
-            attachments=attached,
+        queued.append(
+            mail_agent(
+                session,
+                app,
+                ticket,
+                agent,
+                "agent_notification",
+                context,
+                now,
+                answers=mail.message_id,
+                attachments=attached,
+            )
         )
-        queued.append(queue_mail(session, app, ticket, draft, now))
     return queued
 
 
@@ -140,14 +140,32 @@ def refused(
     )
     if recent:
         return
-    context = ticket_context(app, ticket) | {"agent_name": agent.name, "reason": reason}
-    rendered = app.templates.render("agent_refused", app.config.desk.default_locale, context)
+    context = ticket_context(app, ticket) | {"reason": reason}
+    mail_agent(session, app, ticket, agent, "agent_refused", context, now)
+    tickets.record(session, ticket, REFUSAL_NOTICE, reason, agent.email, now)
+
+
+def mail_agent(
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    agent: AgentConfig,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    answers: str | None = None,
+    attachments: tuple[compose.Attachment, ...] = (),
+) -> int:
+    """One mail of the desk to one agent, bound to them: answering it proves the reply theirs."""
+    personal = context | {"agent_name": agent.name}
+    rendered = app.templates.render(template, app.config.desk.default_locale, personal)
     draft = Draft(
         OutboxKind.AGENT_NOTIFICATION,
         (agent.email,),
         rendered.subject,
         rendered.text,
+        answers,
         bound_to=agent.email,
+        attachments=attachments,
     )
-    queue_mail(session, app, ticket, draft, now)
-    tickets.record(session, ticket, REFUSAL_NOTICE, reason, agent.email, now)
+    return queue_mail(session, app, ticket, draft, now)

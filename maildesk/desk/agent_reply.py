@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig
-from maildesk.desk import actions, commands, tickets
+from maildesk.desk import actions, agent_notify, commands, tickets
 from maildesk.desk.commands import CommandError
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context
@@ -90,19 +90,11 @@ def tell_agent(
     extra: dict[str, Any],
     now: datetime,
 ) -> int:
-    """A reply of the desk to the agent (an error, the help); bound to them, so they can
-    answer it with the corrected commands."""
-    context = ticket_context(app, ticket) | {"agent_name": agent.name, "help": commands.HELP}
-    rendered = app.templates.render(template, app.config.desk.default_locale, context | extra)
-    draft = Draft(
-        OutboxKind.AGENT_NOTIFICATION,
-        (agent.email,),
-        rendered.subject,
-        rendered.text,
-        mail.message_id,
-        bound_to=agent.email,
+    """A reply of the desk to the agent (an error, the help), threaded on their mail."""
+    context = ticket_context(app, ticket) | {"help": commands.HELP} | extra
+    return agent_notify.mail_agent(
+        session, app, ticket, agent, template, context, now, answers=mail.message_id
     )
-    return queue_mail(session, app, ticket, draft, now)
 
 
 def _last_from_customer(session: Session, ticket: Ticket) -> str | None:
