@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -103,30 +104,44 @@ def _find_dovecot() -> str | None:
     return shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
 
 
+def start_dovecot(binary: str, port: int, password: str) -> tuple[subprocess.Popen, Path]:
+    """Dovecot on `port` with any user and one password; returns it and its folder.
+
+    The folder is made with tempfile, not under pytest's own temporary tree:
+    its mail processes run as nobody, and pytest (each xdist worker too) keeps
+    /tmp/pytest-of-<user> at mode 0700, which would lock them out mid-session.
+    """
+    d = Path(tempfile.mkdtemp(prefix="maildesk-dovecot-"))
+    d.chmod(0o711)
+    (d / "mail").mkdir()
+    shutil.chown(d / "mail", "nobody", "nogroup")
+    conf = d / "dovecot.conf"
+    conf.write_text(DOVECOT_CONF.format(d=d, port=port, password=password, tag=d.name))
+    proc = subprocess.Popen([binary, "-F", "-c", str(conf)])
+    try:
+        wait_port(port, proc, "dovecot")
+    except RuntimeError:
+        proc.terminate()
+        shutil.rmtree(d, ignore_errors=True)
+        raise
+    return proc, d
+
+
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImapServer]:
+def dovecot() -> Iterator[ImapServer]:
     binary = _find_dovecot()
     if binary is None:
         if os.environ.get("CI") == "true":
             pytest.fail("Dovecot is missing on CI: .ci/run must install dovecot-imapd")
         pytest.skip("Dovecot not installed (apt-get install dovecot-imapd)")
-    d = tmp_path_factory.mktemp("dovecot")
-    for parent in [d, *d.parents]:
-        if parent == Path("/"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o011)
-    (d / "mail").mkdir()
-    shutil.chown(d / "mail", "nobody", "nogroup")
     port = free_port()
-    conf = d / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(d=d, port=port, password=PASSWORD, tag=d.name))
-    proc = subprocess.Popen([binary, "-F", "-c", str(conf)])
+    proc, folder = start_dovecot(binary, port, PASSWORD)
     try:
-        wait_port(port, proc, "dovecot")
         yield ImapServer("dovecot", port)
     finally:
         proc.terminate()
         proc.wait(15)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 PYMAP_USER = "support@pymap.test"

@@ -67,8 +67,10 @@ def prepare(tmp_path: Path, database: str, mailbox, smtp_sink, **imap: str) -> P
 
 
 def stop(proc: subprocess.Popen) -> int:
+    """SIGTERM; the daemon finishes the mail in hand, which a server gone silent can hold
+    for up to imap.timeout (60 s) on a loaded machine."""
     proc.send_signal(signal.SIGTERM)
-    return proc.wait(30)
+    return proc.wait(90)
 
 
 
