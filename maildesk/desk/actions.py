@@ -19,14 +19,14 @@ from maildesk.desk.context import Desk
 from maildesk.store.tables import Status, Ticket
 
 # Parsed by commands.py, not applied yet: refused as a whole rather than half done.
-NOT_YET = {"cc", "escalate"}
+NOT_YET = {"escalate"}  # comes with the SLA escalation ladder
 
 
 @dataclass(frozen=True)
 class Change:
     """One checked change: what to set, and the command it came from."""
 
-    field: str  # status | priority | team | assignee | resolution | tags | merge
+    field: str  # status | priority | team | assignee | resolution | tags | merge | cc
     value: str | None
     command: Command
 
@@ -42,6 +42,8 @@ def plan(
             raise CommandError(command.line, "not available yet", "暂不支持")
         if name == "tag":
             changes.append(Change("tags", value, command))
+        elif name == "cc":
+            changes.append(Change("cc", value, command))
         elif name == "merge":
             changes.append(Change("merge", str(_survivor(session, ticket, command).id), command))
         elif name == "status":
@@ -124,6 +126,9 @@ def apply(
         elif change.field == "resolution":
             ticket.resolution = change.value
             tickets.record(session, ticket, "resolution", change.value, actor, now)
+        elif change.field == "cc":
+            tickets.add_participant(session, ticket, change.value, "cc")
+            tickets.record(session, ticket, "cc", change.value, actor, now)
         elif change.field == "tags":
             tickets.tag(session, ticket, change.value.split(), actor, now)
         elif change.field == "merge":

@@ -62,6 +62,7 @@ class Draft:
     auto_submitted: str | None = "auto-generated"
     bound_to: str | None = None  # an agent: the Message-ID then proves their reply (ids.py)
     sender_name: str | None = None  # "Lin via Example Support"; default the desk's name
+    cc: tuple[str, ...] = ()  # copied people: in the Cc header and the envelope after `to`
     attachments: tuple[compose.Attachment, ...] = ()  # files: multipart/mixed when any
 
 
@@ -154,6 +155,7 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
         from_addr=sender,
         from_name=draft.sender_name or app.config.desk.name,
         to_addrs=", ".join(draft.to),
+        cc_addrs=", ".join(draft.cc),
         subject=subject,
         text=draft.text,
         full_text=draft.text,
@@ -186,7 +188,7 @@ def _enqueue(
     row_id = execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]
     envelope = [
         {"outbox_id": row_id, "position": n, "address": address}
-        for n, address in enumerate(draft.to)
+        for n, address in enumerate((*draft.to, *draft.cc))
     ]
     execute(session, _INSERT_RECIPIENT, envelope)
     return row_id
@@ -206,6 +208,7 @@ def _compose(
     headers = [
         ("From", compose.address(draft.sender_name or app.config.desk.name, sender)),
         ("To", ", ".join(draft.to)),
+        *([("Cc", ", ".join(draft.cc))] if draft.cc else []),
         ("Subject", subject),
         ("Date", format_datetime(now)),
         ("Message-ID", message_id),

@@ -60,9 +60,7 @@ def to_agent(sink, address: str = "lin@desk.example") -> list:
     return [m for m in sink.messages if m["To"] == address]
 
 
-def test_a_reply_is_relayed_in_the_agents_name_and_its_commands_applied(
-    desk, mailbox, smtp_sink
-):
+def test_a_reply_is_relayed_in_the_agents_name_and_its_commands_applied(desk, mailbox, smtp_sink):
     app, notice = desk()
     mailbox.deliver(reply(notice, "#status pending\n#priority P1\n\nPlease send us the log."))
     cycle(app)
@@ -130,9 +128,7 @@ def test_the_agents_files_reach_the_customer_intact(desk, mailbox, smtp_sink):
     ]
 
 
-def test_one_bad_line_changes_nothing_relays_nothing_and_tells_the_agent(
-    desk, mailbox, smtp_sink
-):
+def test_one_bad_line_changes_nothing_relays_nothing_and_tells_the_agent(desk, mailbox, smtp_sink):
     app, notice = desk()
     mailbox.deliver(reply(notice, "#priority P1\n#status maybe\n\nDone!"))
     cycle(app)
@@ -233,9 +229,7 @@ def test_tags_are_kept_on_the_ticket(desk, mailbox, smtp_sink):
     assert show(app, 1)["tags"] == ["hardware", "printer", "紧急"]
 
 
-def test_merge_moves_the_mail_and_a_later_reply_lands_on_the_survivor(
-    desk, mailbox, smtp_sink
-):
+def test_merge_moves_the_mail_and_a_later_reply_lands_on_the_survivor(desk, mailbox, smtp_sink):
     app, notice = desk()
     mailbox.deliver(make_mail(sender="Ann <ann@customer.example>", subject="printer again"))
     cycle(app)
@@ -281,3 +275,26 @@ def test_a_customer_writing_on_a_closed_ticket_opens_a_new_one_linked_to_it(
     cycle(app)
     assert show(app, 1)["status"] == "closed"
     assert events(app, 2, "follows") == ["#1"] and events(app, 1, "followed_by") == ["#2"]
+
+
+def test_cc_copies_people_on_the_answer_but_never_the_desk_or_an_agent(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    first = make_mail(
+        sender="Ann <ann@customer.example>",
+        subject="Re: [Ticket#1] printer",
+        Cc="carol@customer.example, support@desk.example, wang@desk.example",
+    )
+    mailbox.deliver(first)
+    cycle(app)
+    smtp_sink.received.clear()
+    mailbox.deliver(
+        reply(notice, "#cc bob@customer.example\n#抄送 dave@customer.example\n\nHere.")
+    )
+    cycle(app)
+
+    (answer,) = answers(smtp_sink)
+    copied = ["carol@customer.example", "bob@customer.example", "dave@customer.example"]
+    assert answer["Cc"] == ", ".join(copied)
+    (envelope,) = [rcpt for _, rcpt, m in smtp_sink.received if " via " in m["From"]]
+    assert envelope == ["ann@customer.example", *copied]
+    assert events(app, 1, "cc") == ["bob@customer.example", "dave@customer.example"]
