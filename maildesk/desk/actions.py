@@ -13,20 +13,18 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from maildesk.config import Config
-from maildesk.desk import commands, follow_up, status_mail, tickets
+from maildesk.desk import agent_notify, commands, follow_up, routing, status_mail, tickets
 from maildesk.desk.commands import Command, CommandError, Parsed
 from maildesk.desk.context import Desk
-from maildesk.store.tables import Status, Ticket
-
-# Parsed by commands.py, not applied yet: refused as a whole rather than half done.
-NOT_YET = {"escalate"}  # comes with the SLA escalation ladder
+from maildesk.desk.notify import ticket_context
+from maildesk.store.tables import OutboxKind, Status, Ticket
 
 
 @dataclass(frozen=True)
 class Change:
     """One checked change: what to set, and the command it came from."""
 
-    field: str  # status | priority | team | assignee | resolution | tags | merge | cc
+    field: str  # status | priority | team | assignee | resolution | tags | merge | cc | escalate
     value: str | None
     command: Command
 
@@ -38,9 +36,11 @@ def plan(
     changes = []
     for command in given:
         name, value = command.name, command.value
-        if name in NOT_YET:
-            raise CommandError(command.line, "not available yet", "暂不支持")
-        if name == "tag":
+        if name == "escalate":
+            if not _leads(config, ticket, actor_email):
+                raise CommandError(command.line, "no lead to escalate to", "没有可升级的负责人")
+            changes.append(Change("escalate", value, command))
+        elif name == "tag":
             changes.append(Change("tags", value, command))
         elif name == "cc":
             changes.append(Change("cc", value, command))
@@ -67,6 +67,11 @@ def plan(
         elif name == "assign":
             changes.append(Change("assignee", _agent_email(config, actor_email, command), command))
     return changes
+
+
+def _leads(config: Config, ticket: Ticket, actor_email: str) -> tuple:
+    """Whom `#escalate` tells: the team's leads (else the desk's), not the agent asking."""
+    return tuple(a for a in routing.leads(config, ticket.team) if a.email != actor_email)
 
 
 def _survivor(session: Session, ticket: Ticket, command: Command) -> Ticket:
@@ -126,6 +131,20 @@ def apply(
         elif change.field == "resolution":
             ticket.resolution = change.value
             tickets.record(session, ticket, "resolution", change.value, actor, now)
+        elif change.field == "escalate":
+            tickets.record(session, ticket, "escalated", change.value or "by hand", actor, now)
+            context = ticket_context(app, ticket) | {"actor": actor, "reason": change.value}
+            for lead in _leads(app.config, ticket, actor):
+                agent_notify.mail_agent(
+                    session,
+                    app,
+                    ticket,
+                    lead,
+                    "escalated",
+                    context,
+                    now,
+                    kind=OutboxKind.ESCALATION,
+                )
         elif change.field == "cc":
             tickets.add_participant(session, ticket, change.value, "cc")
             tickets.record(session, ticket, "cc", change.value, actor, now)

@@ -155,12 +155,13 @@ def mail_agent(
     now: datetime,
     answers: str | None = None,
     attachments: tuple[compose.Attachment, ...] = (),
+    kind: OutboxKind = OutboxKind.AGENT_NOTIFICATION,
 ) -> int:
     """One mail of the desk to one agent, bound to them: answering it proves the reply theirs."""
     personal = context | {"agent_name": agent.name}
     rendered = app.templates.render(template, app.config.desk.default_locale, personal)
     draft = Draft(
-        OutboxKind.AGENT_NOTIFICATION,
+        kind,
         (agent.email,),
         rendered.subject,
         rendered.text,

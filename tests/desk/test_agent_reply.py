@@ -298,3 +298,14 @@ def test_cc_copies_people_on_the_answer_but_never_the_desk_or_an_agent(desk, mai
     (envelope,) = [rcpt for _, rcpt, m in smtp_sink.received if " via " in m["From"]]
     assert envelope == ["ann@customer.example", *copied]
     assert events(app, 1, "cc") == ["bob@customer.example", "dave@customer.example"]
+
+
+def test_escalate_tells_the_teams_lead_with_the_reason(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#升级 客户是大客户，需要主管处理\n#note"))
+    cycle(app)
+    (escalation,) = to_agent(smtp_sink, "boss@desk.example")
+    assert escalation["Subject"].startswith("[Ticket#1] Escalated to you (P2)")
+    assert "客户是大客户，需要主管处理" in escalation.get_content()
+    assert events(app, 1, "escalated") == ["客户是大客户，需要主管处理"]
+    assert show(app, 1)["status"] == "open" and to_customer(smtp_sink) == []
