@@ -57,19 +57,19 @@ class PostgresCluster:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
 
-    def admin(self) -> sa.Engine:
-        return sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+    def create_database(self, name: str, template: str = "template1") -> str:
+        """CREATE DATABASE `name` as a copy of `template`; returns its URL."""
+        admin = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        finally:
+            admin.dispose()
+        return self.url(name)
 
     def new_database(self, template: str = TEMPLATE) -> str:
         """A fresh database (a copy of `template`); returns its URL."""
-        name = f"t_{uuid.uuid4().hex[:16]}"
-        engine = self.admin()
-        try:
-            with engine.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        finally:
-            engine.dispose()
-        return self.url(name)
+        return self.create_database(f"t_{uuid.uuid4().hex[:16]}", template)
 
 
 def start(port: int) -> PostgresCluster:
@@ -104,13 +104,7 @@ def start(port: int) -> PostgresCluster:
 
 
 def _make_template(cluster: PostgresCluster) -> None:
-    admin = cluster.admin()
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{TEMPLATE}"'))
-    finally:
-        admin.dispose()
-    engine = db.make_engine(cluster.url(TEMPLATE))
+    engine = db.make_engine(cluster.create_database(TEMPLATE))
     try:
         db.upgrade(engine)
     finally:

@@ -1,0 +1,248 @@
+"""The steps one incoming mail runs through, in order: the STEPS tuple.
+
+Each step reads and sets fields of one typed `Intake`, and says so in its
+docstring. pipeline.py runs them in a savepoint per mail; a step raises
+`Discard` to stop on purpose (a duplicate), or sets `finished` when it
+handled the mail completely (an agent's reply).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from maildesk.app import App
+from maildesk.config import AgentConfig, MailboxConfig
+from maildesk.desk import (
+    agent_notify,
+    agent_reply,
+    bounces,
+    follow_up,
+    notify,
+    proof,
+    routing,
+    rules,
+    tickets,
+)
+from maildesk.errors import Discard
+from maildesk.mail.classify import MailClass, classify
+from maildesk.mail.language import detect_locale
+from maildesk.mail.message import Incoming
+from maildesk.mail.parse_worker import Unparseable
+from maildesk.mail.plaintext import NAME_LIMIT, one_line
+from maildesk.store import blobs
+from maildesk.store.db import execute
+from maildesk.store.tables import Direction, Message, Status, Ticket
+
+
+@dataclass
+class Intake:
+    """What the steps know about the mail in hand."""
+
+    raw: bytes
+    source: str
+    now: datetime
+    mailbox: MailboxConfig | None = None  # the one it came in by; None for import
+    raw_id: int | None = None
+    parsed: Incoming | Unparseable | None = None  # by prefetch, ahead of the steps
+    mail: Incoming | None = None
+    mail_class: MailClass = MailClass.HUMAN
+    ticket: Ticket | None = None
+    is_new: bool = False
+    stored: int | None = None  # the messages row of this mail
+    rejected: list[str] = field(default_factory=list)
+    agent: AgentConfig | None = None  # a proven agent's reply (proof.py)
+    refusal: str | None = None  # why a mail from an agent's address is not theirs
+    finished: bool = False  # a step handled the mail completely: the rest do not run
+    follows: Ticket | None = None  # the closed ticket a new one continues
+
+
+Step = Callable[[Intake, App, Session], None]
+
+
+def store_raw(ctx: Intake, app: App, session: Session) -> None:
+    """Sets raw_id: the raw bytes, stored before anything can go wrong with them."""
+    ctx.raw_id = blobs.store(session, ctx.raw)
+
+
+def parse_mail(ctx: Intake, app: App, session: Session) -> None:
+    """Sets mail: parsed in the budgeted child (parse_worker.py), or ahead by prefetch.
+
+    Raises Unparseable, with the reason, for a mail that is too large, broken
+    or over its parse budget.
+    """
+    if isinstance(ctx.parsed, Unparseable):
+        raise ctx.parsed
+    ctx.mail = ctx.parsed or app.parser.parse(ctx.raw)
+
+
+# Built once: constructing a statement costs more than running it (see bench/).
+_STORED_BY_ID = (
+    select(Message.id)
+    .where(Message.direction == Direction.IN, Message.message_id == bindparam("key"))
+    .limit(1)
+)
+_STORED_BY_BYTES = (
+    select(Message.id)
+    .where(Message.direction == Direction.IN, Message.raw_id == bindparam("key"))
+    .limit(1)
+)
+
+
+def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
+    """Raises Discard when this Message-ID (or, lacking one, these bytes) was stored."""
+    if ctx.mail.message_id:
+        found = execute(session, _STORED_BY_ID, {"key": ctx.mail.message_id}).scalar()
+    else:
+        found = execute(session, _STORED_BY_BYTES, {"key": ctx.raw_id}).scalar()
+    if found is not None:
+        raise Discard(f"duplicate of a stored message ({ctx.mail.message_id or 'same bytes'})")
+
+
+def classify_mail(ctx: Intake, app: App, session: Session) -> None:
+    """Sets mail_class: human, auto_reply, bounce, list or own_loop."""
+    ctx.mail_class = classify(ctx.mail, app.config.desk.instance, app.secret)
+
+
+def recognise_agent(ctx: Intake, app: App, session: Session) -> None:
+    """Sets agent and ticket for a proven agent's reply; refusal for one that is not proven."""
+    agent = app.config.agent(ctx.mail.from_addr)
+    if agent is None or ctx.mail_class is not MailClass.HUMAN:
+        return
+    verdict = proof.check(app.config.agent_mail, app.secret, agent, ctx.mail)
+    ticket = follow_up.by_number(session, verdict.number) if verdict.number else None
+    if verdict.refusal is None and ticket is not None:
+        ctx.agent, ctx.ticket = agent, follow_up.surviving(session, ticket)
+    else:
+        ctx.refusal = verdict.refusal or "the ticket it answers no longer exists"
+
+
+def handle_agent_reply(ctx: Intake, app: App, session: Session) -> None:
+    """Sets finished: a proven reply is applied and relayed here, not stored as a customer's."""
+    if ctx.agent is None:
+        return
+    agent_reply.handle(
+        session, app, ctx.agent, ctx.ticket, ctx.mail, ctx.raw_id, ctx.source, ctx.now
+    )
+    ctx.finished = True
+
+
+def find_ticket(ctx: Intake, app: App, session: Session) -> None:
+    """Sets ticket when the mail continues one (headers, then tag with sender check)."""
+    found = follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
+    ctx.ticket = follow_up.surviving(session, found) if found is not None else None
+    closed = ctx.ticket is not None and ctx.ticket.status == Status.CLOSED
+    if closed and ctx.mail_class is MailClass.HUMAN:  # a person writes again: a new ticket
+        ctx.follows, ctx.ticket = ctx.ticket, None
+
+
+def open_ticket(ctx: Intake, app: App, session: Session) -> None:
+    """Sets ticket and is_new for a mail that continues nothing; rules apply here only."""
+    if ctx.ticket is not None:
+        return
+    automatic = ctx.mail_class is not MailClass.HUMAN
+    found = rules.AUTOMATIC if automatic else rules.classify_ticket(app.config.rules, ctx.mail)
+    if not automatic:
+        team = routing.team_for(app.config, found.team, ctx.mail, ctx.mailbox)
+        found = replace(found, team=team)
+    text = f"{ctx.mail.subject}\n{ctx.mail.text}"
+    locale = detect_locale(text, app.config.desk.default_locale)
+    mailbox = ctx.mailbox.name if ctx.mailbox else None
+    ctx.ticket = tickets.open_ticket(session, ctx.mail, found, locale, ctx.now, automatic, mailbox)
+    ctx.is_new = True
+    if ctx.follows is not None:
+        tickets.link_follow_up(session, ctx.follows, ctx.ticket, ctx.mail.from_addr, ctx.now)
+    if not automatic:
+        assignee = routing.pick_assignee(session, app.config, found.team)
+        if assignee is not None:
+            tickets.assign(session, ctx.ticket, assignee.email, "maildesk", ctx.now)
+
+
+def store_message(ctx: Intake, app: App, session: Session) -> None:
+    """Sets stored: the mail on its ticket."""
+    ctx.stored = tickets.add_incoming(
+        session, ctx.ticket, ctx.mail, ctx.mail_class, ctx.raw_id, ctx.source, ctx.now
+    )
+
+
+def store_attachments(ctx: Intake, app: App, session: Session) -> None:
+    """Sets rejected: the parts over the size limit, named on the ticket but not kept."""
+    limit = app.config.intake.max_attachment_bytes
+    for part in ctx.mail.parts:
+        kept = blobs.store(session, part.data) if len(part.data) <= limit else None
+        if kept is None:
+            ctx.rejected.append(one_line(part.filename or part.content_type, NAME_LIMIT))
+        tickets.add_attachment(session, ctx.stored, part, kept)
+    if ctx.rejected:
+        names, sender = ", ".join(ctx.rejected), ctx.mail.from_addr
+        tickets.record(session, ctx.ticket, "attachment_rejected", names, sender, ctx.now)
+
+
+def note_bounce(ctx: Intake, app: App, session: Session) -> None:
+    """A bounce on a ticket: note who did not get our mail and stop writing to them."""
+    if ctx.mail_class is MailClass.BOUNCE and not ctx.is_new:
+        bounces.record(session, ctx.ticket, ctx.mail, ctx.now)
+
+
+def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
+    """A person writing from a bouncing address proves it works again."""
+    if ctx.mail_class is MailClass.HUMAN:
+        bounces.clear(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+
+
+def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
+    """A customer's human follow-up reopens a resolved ticket; automatic mail never does."""
+    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN:
+        return
+    if ctx.ticket.status == Status.RESOLVED:
+        tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+
+
+def note_refusal(ctx: Intake, app: App, session: Session) -> None:
+    """A mail from an agent's address that is not proven theirs: kept as an ordinary mail,
+    the reason noted on its ticket, the real agent told (at most once an hour)."""
+    if ctx.refusal is not None:
+        agent = app.config.agent(ctx.mail.from_addr)
+        agent_notify.refused(session, app, ctx.ticket, agent, ctx.mail, ctx.refusal, ctx.now)
+
+
+def queue_ack(ctx: Intake, app: App, session: Session) -> None:
+    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set).
+
+    notify's gate may still refuse it (no-reply, bouncing, loop budget).
+    """
+    if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None:
+        return
+    if ctx.is_new or app.config.intake.ack_follow_ups:
+        notify.queue_ack(
+            session, app, ctx.ticket, ctx.mail, ctx.now, {"rejected_attachments": ctx.rejected}
+        )
+
+
+def notify_agents(ctx: Intake, app: App, session: Session) -> None:
+    """Tells the assignee (else the team, else the leads) of a customer's human mail."""
+    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
+        return
+    agent_notify.queue_notifications(session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now)
+
+
+STEPS: tuple[Step, ...] = (
+    store_raw,
+    parse_mail,
+    skip_duplicate,
+    classify_mail,
+    recognise_agent,
+    handle_agent_reply,
+    find_ticket,
+    open_ticket,
+    store_message,
+    store_attachments,
+    note_bounce,
+    clear_bouncing,
+    reopen_resolved,
+    note_refusal,
+    queue_ack,
+    notify_agents,
+)
