@@ -10,9 +10,11 @@ polls again afterwards instead of being skipped until the next interval.
 """
 
 import asyncio
+import faulthandler
 import logging
 import signal
 import threading
+import time
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 MAX_BACKOFF = 300.0
+SIGNAL_CHECK = 0.5  # seconds between the main thread's looks for a signal
 
 
 class Daemon:
@@ -46,12 +49,21 @@ class Daemon:
         self.intakes = [MailboxIntake(self, mailbox) for mailbox in app.config.mailboxes]
 
     def run(self) -> None:
-        """Run until SIGTERM or SIGINT."""
+        """Run until SIGTERM or SIGINT; SIGUSR1 writes every thread's stack to stderr.
+
+        The kernel may hand a signal to any thread, and then a main thread blocked
+        in Event.wait() never runs the Python handler: so the main thread naps and
+        looks. The handler only notes the signal; setting an Event from a handler
+        can deadlock on the Event's own lock.
+        """
+        signalled: list[int] = []
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop.set())
+            signal.signal(sig, lambda signum, _frame: signalled.append(signum))
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # "where is it stuck?"
         self.start()
         log.info("maildesk running; SIGTERM or Ctrl-C stops it")
-        self.stop.wait()
+        while not signalled:
+            time.sleep(SIGNAL_CHECK)
         self.shutdown()
 
     def start(self) -> None:

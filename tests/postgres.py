@@ -83,8 +83,18 @@ def start(port: int) -> PostgresCluster:
         shutil.chown(folder, prefix[2])
     data, sockets = folder / "data", folder
     subprocess.run(
-        [*prefix, initdb, "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
-         "--locale=C.UTF-8"],
+        [
+            *prefix,
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            USER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
         check=True,
         capture_output=True,
     )
@@ -93,8 +103,18 @@ def start(port: int) -> PostgresCluster:
         " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
     subprocess.run(
-        [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w",
-         "start"],
+        [
+            *prefix,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "start",
+        ],
         check=True,
         capture_output=True,
     )

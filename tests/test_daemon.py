@@ -70,8 +70,16 @@ def stop(proc: subprocess.Popen) -> int:
     """SIGTERM; the daemon finishes the mail in hand, which a server gone silent can hold
     for up to imap.timeout (60 s) on a loaded machine."""
     proc.send_signal(signal.SIGTERM)
-    return proc.wait(90)
-
+    try:
+        return proc.wait(90)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)  # the daemon writes its threads' stacks to its log
+        time.sleep(1)
+        proc.kill()
+        proc.wait()
+        log = Path(proc.args[3]).parent / "daemon.log"
+        stacks = log.read_text(errors="replace")[-20000:]
+        raise AssertionError(f"no stop in 90 s:\n{stacks}") from None
 
 
 def test_idle_acks_each_new_mail_within_seconds_and_sigterm_stops_cleanly(

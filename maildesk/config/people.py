@@ -70,9 +70,7 @@ def teams(items: list[Any], known: tuple[AgentConfig, ...]) -> tuple[TeamConfig,
     names = {team.name for team in found}
     for index, agent in enumerate(known):
         if agent.team is not None and agent.team not in names:
-            raise ConfigError(
-                f"agents[{index}].team: no team called {agent.team!r} in [[teams]]"
-            )
+            raise ConfigError(f"agents[{index}].team: no team called {agent.team!r} in [[teams]]")
     return tuple(found)
 
 

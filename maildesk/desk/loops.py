@@ -81,9 +81,7 @@ _RECENT = select(
 )
 
 
-def count_recent(
-    session: Session, to: tuple[str, ...], ticket_id: int, now: datetime
-) -> Recent:
+def count_recent(session: Session, to: tuple[str, ...], ticket_id: int, now: datetime) -> Recent:
     """Count budgeted outbox rows to `to` and on the ticket.
 
     Any status counts: a failed send was still an attempt.

@@ -249,9 +249,7 @@ class OutboxMail(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    recipients: Mapped[list["OutboxRecipient"]] = relationship(
-        order_by="OutboxRecipient.position"
-    )
+    recipients: Mapped[list["OutboxRecipient"]] = relationship(order_by="OutboxRecipient.position")
 
 
 class OutboxRecipient(Base):

@@ -131,8 +131,15 @@ def old_ticket_with_a_raced_message_id(engine: sa.Engine) -> None:
     with engine.begin() as connection:
         ticket = connection.execute(
             tickets.insert().values(
-                number=41, subject="s", status="open", priority="P2", customer="a@x.example",
-                locale="en", automatic=False, created_at=when, updated_at=when,
+                number=41,
+                subject="s",
+                status="open",
+                priority="P2",
+                customer="a@x.example",
+                locale="en",
+                automatic=False,
+                created_at=when,
+                updated_at=when,
             )
         ).inserted_primary_key[0]
         connection.execute(sa.text("UPDATE counters SET value = 41 WHERE name = 'ticket'"))
@@ -140,9 +147,15 @@ def old_ticket_with_a_raced_message_id(engine: sa.Engine) -> None:
         for _ in range(2):
             connection.execute(
                 messages.insert().values(
-                    ticket_id=ticket, direction="in", mail_class="human",
-                    message_id="<raced@x.example>", subject="s", full_text="", source="imap",
-                    created_at=when, **text,
+                    ticket_id=ticket,
+                    direction="in",
+                    mail_class="human",
+                    message_id="<raced@x.example>",
+                    subject="s",
+                    full_text="",
+                    source="imap",
+                    created_at=when,
+                    **text,
                 )
             )
 

@@ -13,7 +13,6 @@ IDLE_TIMEOUT = 30.0  # far above the test's deadline: a True in time was news, n
 DEADLINE = 10.0
 
 
-
 def imap_config(tmp_path: Path, box: Mailbox) -> ImapConfig:
     path = tmp_path / "maildesk.toml"
     path.write_text(config_text(tmp_path / "desk.db", box.server.port, box.user, None))

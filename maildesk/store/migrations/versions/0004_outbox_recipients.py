@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["outbox_id"], ["outbox.id"]),
         sa.PrimaryKeyConstraint("outbox_id", "position"),
     )
-    op.create_index(
-        "ix_outbox_recipients_address", "outbox_recipients", ["address", "outbox_id"]
-    )
+    op.create_index("ix_outbox_recipients_address", "outbox_recipients", ["address", "outbox_id"])
     as_list = sa.select(_OUTBOX.c.id, sa.literal(0), _OUTBOX.c.recipients)
     op.execute(_RECIPIENTS.insert().from_select(["outbox_id", "position", "address"], as_list))
     op.drop_index("ix_outbox_recipient_created", table_name="outbox")
