@@ -8,6 +8,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.config import Config
+from maildesk.desk.sla import calendar
+from maildesk.desk.sla.calendar import Clockwork
 from maildesk.desk.templates import Templates
 from maildesk.errors import ConfigError
 from maildesk.mail.parse_worker import Budget, ParseWorker
@@ -32,6 +34,7 @@ class App:
     tag: SubjectTag
     secret: str
     parser: ParseWorker
+    calendars: dict[str, Clockwork]
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
@@ -55,6 +58,7 @@ class App:
             tag=SubjectTag(config.desk.subject_tag),
             secret=secret,
             parser=ParseWorker(budget),
+            calendars=calendar.build_all(config.calendars),
             clock=clock,
         )
 

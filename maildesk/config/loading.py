@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maildesk.config import people
+from maildesk.config import people, service_levels
+from maildesk.config.service_levels import SlaConfig
 from maildesk.config.settings import (
     PRIORITIES,
     SECURITY_MODES,
@@ -26,6 +27,7 @@ from maildesk.config.settings import (
     Rule,
     Secret,
     SmtpConfig,
+    TeamConfig,
 )
 from maildesk.config.toml_table import Table
 from maildesk.errors import ConfigError
@@ -51,6 +53,9 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     desk = _desk(root.table("desk"), smtp)
     agents = people.agents(root.get("agents", list, []))
     teams = people.teams(root.get("teams", list, []), agents)
+    calendars = service_levels.calendars(root.get("calendars", list, []), desk.timezone)
+    sla = service_levels.sla(root.table("sla", required=False), {t.name for t in teams})
+    _check_calendar_names(sla, teams, {c.name for c in calendars})
     config = Config(
         desk=replace(desk, default_team=people.default_team(desk.default_team, teams)),
         database=_database(root.table("database")),
@@ -63,10 +68,21 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         agents=agents,
         teams=teams,
         agent_mail=people.agent_mail(root.table("agent_mail", required=False)),
+        sla=sla,
+        calendars=calendars,
         path=path,
     )
     root.reject_unknown()
     return config
+
+
+def _check_calendar_names(sla: SlaConfig, teams: tuple[TeamConfig, ...], names: set[str]) -> None:
+    """Every calendar a policy or team names is one of [[calendars]]."""
+    named = [(f"sla.policies[{n}].calendar", p.calendar) for n, p in enumerate(sla.policies)]
+    named += [(f"teams[{n}].calendar", t.calendar) for n, t in enumerate(teams)]
+    for key, name in named:
+        if name is not None and name not in names:
+            raise ConfigError(f"{key}: no calendar called {name!r} in [[calendars]]")
 
 
 def _desk(t: Table, smtp: SmtpConfig | None) -> DeskConfig:

@@ -62,7 +62,8 @@ def teams(items: list[Any], known: tuple[AgentConfig, ...]) -> tuple[TeamConfig,
             if not isinstance(lead, str) or lead.lower() not in emails:
                 raise ConfigError(f"{t.key('leads')}: {lead!r} is not the email of an agent")
         assign = t.choice("assign", ASSIGN_MODES, "round_robin")
-        team = TeamConfig(t.get("name", str), address, leads, assign)
+        calendar = t.get("calendar", str, None)
+        team = TeamConfig(t.get("name", str), address, leads, assign, calendar)
         if team.name in (f.name for f in found):
             raise ConfigError(f"{t.key('name')}: team {team.name!r} is defined twice")
         t.reject_unknown()

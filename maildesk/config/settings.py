@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from maildesk.config.service_levels import PRIORITIES, CalendarConfig, SlaConfig
+
+__all__ = ["PRIORITIES"]  # re-exported: the priorities belong to the service levels
 from maildesk.errors import ConfigError
 
-PRIORITIES = ("P0", "P1", "P2", "P3")
 ROLES = ("agent", "lead", "admin")
 ASSIGN_MODES = ("none", "round_robin", "least_open")
 SECURITY_MODES = ("ssl", "starttls", "none")
@@ -169,6 +171,7 @@ class TeamConfig:
     address: str | None = None
     leads: tuple[str, ...] = ()
     assign: str = "round_robin"
+    calendar: str | None = None  # the team's working hours (else "default")
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,8 @@ class Config:
     agents: tuple[AgentConfig, ...] = ()
     teams: tuple[TeamConfig, ...] = ()
     agent_mail: AgentMailConfig = field(default_factory=AgentMailConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
+    calendars: tuple[CalendarConfig, ...] = ()  # always holds "default" once loaded
     path: Path | None = None
 
     def agent(self, address: str) -> AgentConfig | None:

@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from maildesk.config import Config
-from maildesk.desk import agent_notify, commands, follow_up, routing, status_mail, tickets
+from maildesk.desk import commands, follow_up, status_mail, tickets
 from maildesk.desk.commands import Command, CommandError, Parsed
 from maildesk.desk.context import Desk
-from maildesk.desk.notify import ticket_context
-from maildesk.store.tables import OutboxKind, Status, Ticket
+from maildesk.desk.sla import clocks, react
+from maildesk.store.tables import Status, Ticket
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def plan(
     for command in given:
         name, value = command.name, command.value
         if name == "escalate":
-            if not _leads(config, ticket, actor_email):
+            if not react.escalation_leads(config, ticket, actor_email):
                 raise CommandError(command.line, "no lead to escalate to", "没有可升级的负责人")
             changes.append(Change("escalate", value, command))
         elif name == "tag":
@@ -67,11 +67,6 @@ def plan(
         elif name == "assign":
             changes.append(Change("assignee", _agent_email(config, actor_email, command), command))
     return changes
-
-
-def _leads(config: Config, ticket: Ticket, actor_email: str) -> tuple:
-    """Whom `#escalate` tells: the team's leads (else the desk's), not the agent asking."""
-    return tuple(a for a in routing.leads(config, ticket.team) if a.email != actor_email)
 
 
 def _survivor(session: Session, ticket: Ticket, command: Command) -> Ticket:
@@ -125,6 +120,7 @@ def apply(
             before = ticket.status
             tickets.set_status(session, ticket, change.value, actor, now)
             if ticket.status != before:
+                react.status_changed(session, app, ticket, before, now)
                 status_mail.queue(session, app, ticket, before, now)
         elif change.field == "assignee":
             tickets.assign(session, ticket, change.value, actor, now)
@@ -132,19 +128,7 @@ def apply(
             ticket.resolution = change.value
             tickets.record(session, ticket, "resolution", change.value, actor, now)
         elif change.field == "escalate":
-            tickets.record(session, ticket, "escalated", change.value or "by hand", actor, now)
-            context = ticket_context(app, ticket) | {"actor": actor, "reason": change.value}
-            for lead in _leads(app.config, ticket, actor):
-                agent_notify.mail_agent(
-                    session,
-                    app,
-                    ticket,
-                    lead,
-                    "escalated",
-                    context,
-                    now,
-                    kind=OutboxKind.ESCALATION,
-                )
+            react.escalation_requested(session, app, ticket, actor, change.value, now)
         elif change.field == "cc":
             tickets.add_participant(session, ticket, change.value, "cc")
             tickets.record(session, ticket, "cc", change.value, actor, now)
@@ -153,6 +137,10 @@ def apply(
         elif change.field == "merge":
             survivor = session.get(Ticket, int(change.value))
             tickets.merge(session, ticket, survivor, actor, now)
+            clocks.stop(session, app, ticket, now, f"merged into #{survivor.number}")
             status_mail.queue_merged(session, app, ticket, survivor, now)
         else:
+            before = getattr(ticket, change.field)
             tickets.set_field(session, ticket, change.field, change.value, actor, now)
+            if before != change.value:
+                react.targets_changed(session, app, ticket, f"{change.field} {before}", now)

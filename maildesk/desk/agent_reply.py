@@ -7,7 +7,8 @@ changes nothing, relays nothing, and the agent gets a reply quoting the line
 and the valid forms. `#note` keeps the whole reply internal. Otherwise the
 text below the commands goes to the customer, From the support address in
 the agent's name, threaded on the customer's mail, with the files the agent
-attached; it is the first response if none came before.
+attached; it is the first response if none came before (and any agent mail is the
+review the SLA asks of P0/P1 tickets: sla/react.py).
 """
 
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from maildesk.desk import actions, agent_notify, commands, tickets
 from maildesk.desk.commands import CommandError
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context
+from maildesk.desk.sla import react
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming, Part
 from maildesk.store.tables import Direction, Message, OutboxKind, Participant, Ticket
@@ -50,8 +52,10 @@ def handle(
         return
     if any(c.name == "help" for c in parsed.commands):
         tell_agent(session, app, ticket, agent, mail, "command_help", {}, now)
-    if not parsed.internal and parsed.body.strip():
+    answered = not parsed.internal and bool(parsed.body.strip())
+    if answered:
         relay(session, app, ticket, agent, parsed.body.strip(), now, mail.parts)
+    react.agent_wrote(session, app, ticket, agent, answered, now)
 
 
 def relay(

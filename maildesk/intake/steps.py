@@ -26,6 +26,7 @@ from maildesk.desk import (
     rules,
     tickets,
 )
+from maildesk.desk.sla import react
 from maildesk.errors import Discard
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
@@ -158,6 +159,7 @@ def open_ticket(ctx: Intake, app: App, session: Session) -> None:
         assignee = routing.pick_assignee(session, app.config, found.team)
         if assignee is not None:
             tickets.assign(session, ctx.ticket, assignee.email, "maildesk", ctx.now)
+    react.opened(session, app, ctx.ticket, ctx.now)
 
 
 def store_message(ctx: Intake, app: App, session: Session) -> None:
@@ -198,6 +200,17 @@ def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
         return
     if ctx.ticket.status == Status.RESOLVED:
         tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+        react.status_changed(session, app, ctx.ticket, Status.RESOLVED, ctx.now)
+
+
+def hear_escalation_request(ctx: Intake, app: App, session: Session) -> None:
+    """A customer who writes that the level is too low: the leads get the ticket (sla)."""
+    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
+        return
+    found = app.config.sla.too_low.search(f"{ctx.mail.subject}\n{ctx.mail.new_text}")
+    if found is not None and ctx.ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        reason = one_line(found.group(0), NAME_LIMIT)
+        react.escalation_requested(session, app, ctx.ticket, ctx.mail.from_addr, reason, ctx.now)
 
 
 def note_refusal(ctx: Intake, app: App, session: Session) -> None:
@@ -242,6 +255,7 @@ STEPS: tuple[Step, ...] = (
     note_bounce,
     clear_bouncing,
     reopen_resolved,
+    hear_escalation_request,
     note_refusal,
     queue_ack,
     notify_agents,

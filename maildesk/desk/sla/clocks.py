@@ -1,0 +1,281 @@
+"""A ticket's SLA clocks: started, paused, resumed, met, stopped, recomputed; each step a
+row of the ledger (sla_events), the current due times in indexed columns.
+
+Time is counted on the clock's calendar (working seconds, or wall seconds
+for 24x7). A clock keeps the time it used before its current span
+(`used_seconds`) and when that span began (`running_since`), so its due time
+is the calendar's `add(running_since, target - used)`, and a pause or a
+priority change never loses the time already used. Reopening starts a new
+run of the resolution clock with the time used so far; ladder levels that
+moment already passed are skipped, not fired late.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from maildesk.config.service_levels import TARGET_CLOCKS, Level
+from maildesk.desk.context import Desk
+from maildesk.desk.sla.calendar import AROUND_THE_CLOCK, Clockwork
+from maildesk.store.db import execute
+from maildesk.store.tables import ClockState, SlaClock, SlaEvent, Ticket
+
+TWENTY_FOUR_SEVEN = AROUND_THE_CLOCK.name
+_INSERT_EVENT = insert(SlaEvent.__table__)
+_OPEN_SPAN = {"started", "resumed", "restarted"}
+_CLOSE_SPAN = {"paused", "met", "stopped"}
+
+
+def calendar_of(app: Desk, name: str) -> Clockwork:
+    return AROUND_THE_CLOCK if name == TWENTY_FOUR_SEVEN else app.calendars[name]
+
+
+def business_calendar(app: Desk, ticket: Ticket) -> Clockwork:
+    """The working hours that apply to `ticket` (its policy's, its team's, the desk's)."""
+    policy = app.config.sla.policy(ticket.priority, ticket.team)
+    team = app.config.team(ticket.team)
+    name = policy.calendar or (team.calendar if team else None) or "default"
+    return app.calendars[name]
+
+
+def target(app: Desk, ticket: Ticket, clock: str) -> tuple[float, str]:
+    """(seconds, calendar name) of `clock` for the ticket as it is now."""
+    sla = app.config.sla
+    business = business_calendar(app, ticket)
+    if clock in TARGET_CLOCKS:
+        policy = sla.policy(ticket.priority, ticket.team)
+        duration = policy.target(clock)
+        working = duration.working or policy.business_hours
+    else:
+        duration = sla.review if clock == "review" else sla.lead_answer
+        working = duration.working
+    name = business.name if working else TWENTY_FOUR_SEVEN
+    return duration.seconds(business.day_seconds), name
+
+
+def open_ticket(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+    """A new ticket's clocks: first response and resolution; review for P0/P1."""
+    for clock in TARGET_CLOCKS:
+        start(session, app, ticket, clock, now)
+    if ticket.priority in app.config.sla.review_priorities:
+        start(session, app, ticket, "review", now)
+
+
+def start(session: Session, app: Desk, ticket: Ticket, clock: str, now: datetime) -> SlaClock:
+    """Start `clock` (or, met or stopped before, run it again from zero)."""
+    seconds, calendar = target(app, ticket, clock)
+    row = clocks_of(session, ticket).get(clock)
+    if row is None:
+        row = SlaClock(ticket_id=ticket.id, clock=clock, run=1, used_seconds=0.0, ladder_share=0)
+        session.add(row)
+    elif row.state in (ClockState.RUNNING, ClockState.PAUSED):
+        return row
+    else:
+        row.run += 1
+        row.used_seconds = 0.0
+        row.ladder_share = 0
+    row.state, row.target_seconds, row.calendar = ClockState.RUNNING, seconds, calendar
+    row.running_since, row.breached_at = now, None
+    schedule(app, ticket, row)
+    log(session, ticket, row, "started", now, f"target {_span(seconds)} on {calendar}")
+    return row
+
+
+def pause(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+    """Waiting on the customer: every running clock stops counting, keeping what it used."""
+    for row in _with_state(session, ticket, ClockState.RUNNING):
+        _close_span(app, row, now)
+        row.state = ClockState.PAUSED
+        row.due_at = row.next_at = None
+        _mirror(ticket, row)
+        log(session, ticket, row, "paused", now)
+
+
+def resume(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+    for row in _with_state(session, ticket, ClockState.PAUSED):
+        row.state, row.running_since = ClockState.RUNNING, now
+        schedule(app, ticket, row)
+        log(session, ticket, row, "resumed", now)
+
+
+def meet(
+    session: Session, app: Desk, ticket: Ticket, clock: str, now: datetime, detail: str = ""
+) -> None:
+    """`clock` is met (an answer, a resolution, a review); met late when past its due time."""
+    row = clocks_of(session, ticket).get(clock)
+    if row is None or row.state not in (ClockState.RUNNING, ClockState.PAUSED):
+        return
+    if row.state == ClockState.RUNNING:
+        _close_span(app, row, now)
+    row.state, row.next_at = ClockState.MET, None
+    if row.breached_at is None and row.used_seconds > row.target_seconds:
+        row.breached_at = row.due_at or now
+        log(session, ticket, row, "breached", now, "met after its due time", row.due_at)
+    log(session, ticket, row, "met", now, detail, row.due_at)
+
+
+def stop(session: Session, app: Desk, ticket: Ticket, now: datetime, why: str) -> None:
+    """The ticket closed or merged: clocks not met stop, and nothing escalates."""
+    for row in clocks_of(session, ticket).values():
+        if row.state in (ClockState.RUNNING, ClockState.PAUSED):
+            if row.state == ClockState.RUNNING:
+                _close_span(app, row, now)
+            row.state, row.next_at = ClockState.STOPPED, None
+            log(session, ticket, row, "stopped", now, why)
+
+
+def reopen(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+    """Resolution runs again with the time it used; first response stays as it was."""
+    row = clocks_of(session, ticket).get("resolution")
+    if row is None or row.state in (ClockState.RUNNING, ClockState.PAUSED):
+        return
+    row.run += 1
+    row.state, row.running_since = ClockState.RUNNING, now
+    row.breached_at = None
+    row.ladder_share = _passed_share(app, ticket, row)
+    schedule(app, ticket, row)
+    log(session, ticket, row, "restarted", now, f"used {_span(row.used_seconds)} before")
+
+
+def recompute(session: Session, app: Desk, ticket: Ticket, now: datetime, why: str) -> None:
+    """New targets for the ticket as it is now (priority, team), from the ledger's spans.
+
+    Each open clock starts a new run: levels already passed under the new
+    target are skipped, so a raised priority escalates from here, not all at once.
+    """
+    ledger = _ledger(session, ticket)
+    for row in clocks_of(session, ticket).values():
+        if row.state not in (ClockState.RUNNING, ClockState.PAUSED):
+            continue
+        row.target_seconds, row.calendar = target(app, ticket, row.clock)
+        calendar = calendar_of(app, row.calendar)
+        row.used_seconds = replay(ledger.get(row.clock, []), calendar, now)
+        if row.state == ClockState.RUNNING:
+            row.running_since = now
+        row.run += 1
+        row.breached_at = None
+        row.ladder_share = _passed_share(app, ticket, row)
+        schedule(app, ticket, row)
+        detail = f"{why}: target {_span(row.target_seconds)} on {row.calendar}, used " + _span(
+            row.used_seconds
+        )
+        log(session, ticket, row, "recomputed", now, detail, row.due_at)
+
+
+def replay(events: Iterable[SlaEvent], calendar: Clockwork, now: datetime) -> float:
+    """The time a clock has used, from its ledger: the sum of its running spans."""
+    used, since = 0.0, None
+    for event in events:
+        if event.kind in _OPEN_SPAN and since is None:
+            since = event.at
+        elif event.kind in _CLOSE_SPAN and since is not None:
+            used += calendar.working_seconds(since, event.at)
+            since = None
+        if event.kind == "started":
+            used, since = 0.0, event.at
+    if since is not None:
+        used += calendar.working_seconds(since, now)
+    return used
+
+
+def schedule(app: Desk, ticket: Ticket, row: SlaClock) -> None:
+    """Due time and the next moment the sweep must look (the next level, or the breach)."""
+    if row.state != ClockState.RUNNING:
+        row.due_at = row.next_at = None
+        _mirror(ticket, row)
+        return
+    calendar = calendar_of(app, row.calendar)
+    row.due_at = moment(calendar, row, row.target_seconds)
+    level = next_level(app, ticket, row)
+    moments = [] if row.breached_at else [row.due_at]
+    if level is not None:
+        moments.append(level_moment(calendar, row, level))
+    row.next_at = min(moments) if moments else None
+    _mirror(ticket, row)
+
+
+def next_level(app: Desk, ticket: Ticket, row: SlaClock) -> Level | None:
+    levels = app.config.sla.levels(ticket.priority, row.clock)
+    return next((lv for lv in levels if lv.share > row.ladder_share), None)
+
+
+def level_moment(calendar: Clockwork, row: SlaClock, level: Level) -> datetime:
+    return moment(calendar, row, row.target_seconds * level.share / 100)
+
+
+def moment(calendar: Clockwork, row: SlaClock, used: float) -> datetime:
+    """When a running clock will have used `used` seconds (its start, if it has already)."""
+    return calendar.add(row.running_since, max(used - row.used_seconds, 0.0))
+
+
+def clocks_of(session: Session, ticket: Ticket) -> dict[str, SlaClock]:
+    rows = session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))
+    return {row.clock: row for row in rows}
+
+
+def log(
+    session: Session,
+    ticket: Ticket,
+    row: SlaClock,
+    kind: str,
+    at: datetime,
+    detail: str = "",
+    due_at: datetime | None = None,
+    level: str | None = None,
+    late: bool = False,
+) -> None:
+    values = {
+        "ticket_id": ticket.id,
+        "clock": row.clock,
+        "run": row.run,
+        "kind": kind,
+        "level": level,
+        "at": at,
+        "due_at": due_at,
+        "late": late,
+        "detail": detail,
+    }
+    execute(session, _INSERT_EVENT, values)
+
+
+def _with_state(session: Session, ticket: Ticket, state: str) -> list[SlaClock]:
+    return [row for row in clocks_of(session, ticket).values() if row.state == state]
+
+
+def _close_span(app: Desk, row: SlaClock, now: datetime) -> None:
+    calendar = calendar_of(app, row.calendar)
+    row.used_seconds += calendar.working_seconds(row.running_since, now)
+    row.running_since = None
+
+
+def _passed_share(app: Desk, ticket: Ticket, row: SlaClock) -> int:
+    """The highest level share the clock's used time is already past (0 if none)."""
+    used = 100 * row.used_seconds / row.target_seconds
+    passed = [lv.share for lv in app.config.sla.levels(ticket.priority, row.clock)]
+    return max((share for share in passed if share <= used), default=0)
+
+
+def _ledger(session: Session, ticket: Ticket) -> dict[str, list[SlaEvent]]:
+    rows = session.scalars(
+        select(SlaEvent).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)
+    )
+    found: dict[str, list[SlaEvent]] = {}
+    for event in rows:
+        found.setdefault(event.clock, []).append(event)
+    return found
+
+
+def _mirror(ticket: Ticket, row: SlaClock) -> None:
+    """The ticket's own due columns (tickets list/show, reports) follow its two clocks."""
+    if row.clock == "first_response":
+        ticket.first_response_due = row.due_at
+    elif row.clock == "resolution":
+        ticket.resolution_due = row.due_at
+
+
+def _span(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

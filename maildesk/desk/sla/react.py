@@ -1,0 +1,99 @@
+"""What a ticket's events mean for its clocks; the desk calls these where things happen.
+
+- opened: first response and resolution start (review too, for P0/P1);
+- pending pauses every clock, leaving it resumes; resolved meets resolution
+  (a workaround counts) and stops a first response nobody gave; closed stops
+  all; reopening runs resolution again with the time it used;
+- an agent's mail meets the review; their answer to the customer meets the
+  first response; a lead's mail meets the lead's answer;
+- a new priority or team recomputes the targets from the ledger;
+- `#escalate`, or a customer who writes that the level is too low, puts the
+  ticket before the leads, who owe an answer within `sla.lead_answer`.
+"""
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from maildesk.config import AgentConfig, Config
+from maildesk.desk import agent_notify, routing, tickets
+from maildesk.desk.context import Desk
+from maildesk.desk.notify import ticket_context
+from maildesk.desk.sla import clocks
+from maildesk.store.tables import OutboxKind, Status, Ticket
+
+_DONE = (Status.RESOLVED, Status.CLOSED)
+
+
+def opened(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+    if not ticket.automatic:
+        clocks.open_ticket(session, app, ticket, now)
+
+
+def status_changed(
+    session: Session, app: Desk, ticket: Ticket, before: str, now: datetime
+) -> None:
+    after = ticket.status
+    if before in _DONE and after not in _DONE:
+        clocks.reopen(session, app, ticket, now)
+    if after == Status.PENDING:
+        clocks.pause(session, app, ticket, now)
+    elif before == Status.PENDING and after == Status.OPEN:
+        clocks.resume(session, app, ticket, now)
+    elif after == Status.RESOLVED:
+        if before == Status.PENDING:
+            clocks.resume(session, app, ticket, now)
+        clocks.meet(session, app, ticket, "resolution", now, ticket.resolution or "")
+        clocks.meet(session, app, ticket, "review", now)
+        clocks.stop(session, app, ticket, now, "resolved")  # a first response nobody gave
+    elif after == Status.CLOSED:
+        clocks.stop(session, app, ticket, now, "closed")
+
+
+def agent_wrote(
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    agent: AgentConfig,
+    answered: bool,
+    now: datetime,
+) -> None:
+    """A proven agent's mail on the ticket; `answered`: it went on to the customer."""
+    clocks.meet(session, app, ticket, "review", now, agent.email)
+    if answered:
+        clocks.meet(session, app, ticket, "first_response", now, agent.email)
+    if is_lead(app, ticket, agent):
+        clocks.meet(session, app, ticket, "lead_answer", now, agent.email)
+
+
+def targets_changed(session: Session, app: Desk, ticket: Ticket, why: str, now: datetime) -> None:
+    clocks.recompute(session, app, ticket, now, why)
+    if ticket.priority in app.config.sla.review_priorities and ticket.status not in _DONE:
+        existing = clocks.clocks_of(session, ticket).get("review")
+        if existing is None:
+            clocks.start(session, app, ticket, "review", now)
+
+
+def escalation_requested(
+    session: Session, app: Desk, ticket: Ticket, actor: str, reason: str | None, now: datetime
+) -> int:
+    """Mail the leads (not the one asking) and start their answer clock; returns how many."""
+    tickets.record(session, ticket, "escalated", reason or "by hand", actor, now)
+    context = ticket_context(app, ticket) | {"actor": actor, "reason": reason}
+    leads = escalation_leads(app.config, ticket, actor)
+    for lead in leads:
+        agent_notify.mail_agent(
+            session, app, ticket, lead, "escalated", context, now, kind=OutboxKind.ESCALATION
+        )
+    if leads:
+        clocks.start(session, app, ticket, "lead_answer", now)
+    return len(leads)
+
+
+def escalation_leads(config: Config, ticket: Ticket, actor: str) -> tuple[AgentConfig, ...]:
+    """Whom an escalation tells: the team's leads (else the desk's), not the one asking."""
+    return tuple(a for a in routing.leads(config, ticket.team) if a.email != actor)
+
+
+def is_lead(app: Desk, ticket: Ticket, agent: AgentConfig) -> bool:
+    return agent.role == "lead" or agent in routing.leads(app.config, ticket.team)

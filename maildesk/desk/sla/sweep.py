@@ -1,0 +1,94 @@
+"""The SLA sweep: clocks whose `next_at` has passed, found through its index, claimed, acted on.
+
+Every minute (scheduler.py) and idempotent: a clock's `ladder_share` only
+grows within a run, and the ledger's unique index on (ticket, clock, run,
+level) refuses a second firing, so a level fires once however often the
+sweep runs, restarts or races. On PostgreSQL each batch is claimed with FOR
+UPDATE SKIP LOCKED, so two daemons sweep different clocks; on SQLite one
+writer at a time sees the other's work. A level missed while the daemon was
+down fires on its return, marked late; a warning whose breach has come
+meanwhile is skipped instead (it would warn of the past).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from maildesk.desk.context import Desk
+from maildesk.desk.sla import clocks, ladder
+from maildesk.store.db import transaction
+from maildesk.store.tables import ClockState, SlaClock, Ticket
+
+BATCH = 250  # clocks per transaction
+
+
+@dataclass
+class SweepResult:
+    looked: int = 0
+    breached: int = 0
+    fired: int = 0
+    skipped: int = 0
+    deferred: int = 0  # warnings waiting for working hours (sla.quiet_hours)
+
+    def __bool__(self) -> bool:
+        return bool(self.breached or self.fired or self.skipped)
+
+
+def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SweepResult:
+    """Act on every clock due by `now`, a batch per transaction."""
+    result = SweepResult()
+    seen: set[int] = set()
+    while True:
+        with transaction(sessions, write=True) as session:
+            rows = session.scalars(
+                select(SlaClock)
+                .where(SlaClock.next_at <= now)
+                .order_by(SlaClock.next_at, SlaClock.id)
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
+            fresh = [row for row in rows if row.id not in seen]
+            for row in fresh:
+                seen.add(row.id)
+                result.looked += 1
+                look(session, app, row, now, result)
+        if len(rows) < BATCH or not fresh:
+            return result
+
+
+def look(session: Session, app: Desk, row: SlaClock, now: datetime, result: SweepResult) -> None:
+    """Record a breach that has come, fire the levels whose moment has come, reschedule."""
+    ticket = session.get(Ticket, row.ticket_id)
+    if row.state != ClockState.RUNNING:
+        row.next_at = None
+        return
+    late_after = app.config.sla.late_after
+    if row.breached_at is None and row.due_at <= now:
+        row.breached_at = row.due_at
+        late = (now - row.due_at).total_seconds() > late_after
+        clocks.log(session, ticket, row, "breached", now, "", row.due_at, late=late)
+        result.breached += 1
+    calendar = clocks.calendar_of(app, row.calendar)
+    while (level := clocks.next_level(app, ticket, row)) is not None:
+        at = clocks.level_moment(calendar, row, level)
+        if at > now:
+            break
+        if level.is_warning and row.breached_at is not None:
+            detail = f"warning {level.name} came after the breach"
+            clocks.log(session, ticket, row, "skipped", now, detail, row.due_at, level.name)
+            row.ladder_share = level.share
+            result.skipped += 1
+            continue
+        if level.is_warning and app.config.sla.quiet_hours:
+            business = clocks.business_calendar(app, ticket)
+            if not business.is_working(now):
+                row.next_at = min(business.next_working_start(now), row.due_at)
+                result.deferred += 1
+                return
+        row.ladder_share = level.share
+        result.fired += 1
+        if ladder.fire(session, app, ticket, row, level, at, now):
+            return  # recomputed: the new run has its own schedule
+    clocks.schedule(app, ticket, row)
