@@ -1,4 +1,4 @@
-"""The daemon: APScheduler interval jobs (a poll per mailbox, drain) plus IDLE watchers.
+"""The daemon: APScheduler interval jobs (a poll per mailbox, drain, SLA sweep) plus IDLE.
 
 Deadlines live in the database, so the jobs are plain interval sweeps that a
 restart simply starts again. IDLE only makes the poll job run now instead of
@@ -21,8 +21,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from maildesk.app import App
 from maildesk.config import MailboxConfig
+from maildesk.desk.sla import sweep
 from maildesk.errors import MaildeskError, TemporaryFailure
 from maildesk.intake import poller
+from maildesk.store.db import unavailable_is_temporary
 from maildesk.transport import outbox
 from maildesk.transport.inbox import Inbox
 
@@ -88,6 +90,15 @@ class Daemon:
                 max_instances=1,
                 coalesce=True,
             )
+        self.scheduler.add_job(
+            self.sweep_sla,
+            "interval",
+            id="sla",
+            next_run_time=now,
+            seconds=self.app.config.sla.sweep_interval,
+            max_instances=1,
+            coalesce=True,
+        )
         self.scheduler.start()
         for intake in self.intakes:
             if intake.mailbox.imap.idle:
@@ -110,6 +121,18 @@ class Daemon:
             return
         if result.sent or result.deferred or result.failed:
             log.info("outbox: %s", result)
+
+    def sweep_sla(self) -> None:
+        """Fire the ladder levels and breaches that are due; their mail goes out at once."""
+        try:
+            with unavailable_is_temporary():
+                result = sweep.sweep(self.app.sessions, self.app, self.app.clock())
+        except MaildeskError as exc:
+            log.error("SLA sweep failed: %s", exc)
+            return
+        if result:
+            log.info("SLA sweep: %s", result)
+            self.run_soon("drain")
 
     def run_soon(self, job_id: str, delay: float = 0.0) -> None:
         with self._rescheduling:

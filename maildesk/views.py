@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from maildesk import sla_view
 from maildesk.config import PRIORITIES
 from maildesk.desk import bounces
 from maildesk.mail.classify import MailClass
@@ -96,24 +97,28 @@ def ticket_detail(session: Session, number: int) -> dict[str, Any] | None:
     )
     if ticket is None:
         return None
-    return ticket_row(ticket) | {
-        "category": ticket.category,
-        "team": ticket.team,
-        "assignee": ticket.assignee,
-        "locale": ticket.locale,
-        "due": {
-            "first_response": _iso(ticket.first_response_due),
-            "resolution": _iso(ticket.resolution_due),
-        },
-        "messages": [_message(m) for m in ticket.messages],
-        "bouncing": bounces.bouncing_participants(session, ticket),
-        "tags": sorted(
-            session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id))
-        ),
-        "resolution": ticket.resolution,
-        "merged_into": _number(session, ticket.merged_into),
-        "events": [_event(e) for e in _events(session, ticket)],
-    }
+    return (
+        ticket_row(ticket)
+        | {
+            "category": ticket.category,
+            "team": ticket.team,
+            "assignee": ticket.assignee,
+            "locale": ticket.locale,
+            "due": {
+                "first_response": _iso(ticket.first_response_due),
+                "resolution": _iso(ticket.resolution_due),
+            },
+            "messages": [_message(m) for m in ticket.messages],
+            "bouncing": bounces.bouncing_participants(session, ticket),
+            "tags": sorted(
+                session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id))
+            ),
+            "resolution": ticket.resolution,
+            "merged_into": _number(session, ticket.merged_into),
+            "events": [_event(e) for e in _events(session, ticket)],
+        }
+        | sla_view.ticket_sla(session, ticket)
+    )
 
 
 def _number(session: Session, ticket_id: int | None) -> int | None:

@@ -26,7 +26,7 @@ from maildesk.desk import (
     rules,
     tickets,
 )
-from maildesk.desk.sla import react
+from maildesk.desk.sla import promise, react
 from maildesk.errors import Discard
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
@@ -229,9 +229,10 @@ def queue_ack(ctx: Intake, app: App, session: Session) -> None:
     if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None:
         return
     if ctx.is_new or app.config.intake.ack_follow_ups:
-        notify.queue_ack(
-            session, app, ctx.ticket, ctx.mail, ctx.now, {"rejected_attachments": ctx.rejected}
+        extra = {"rejected_attachments": ctx.rejected} | promise.ack_promise(
+            app, ctx.ticket, ctx.now
         )
+        notify.queue_ack(session, app, ctx.ticket, ctx.mail, ctx.now, extra)
 
 
 def notify_agents(ctx: Intake, app: App, session: Session) -> None:

@@ -1,4 +1,4 @@
-"""The command line (click): loads the config once and passes it down.
+"""The command line (click): the group, the state it passes down, the mail commands.
 
 Exit codes: 0 ok, 1 a check failed, 2 usage or config error, 75 a server
 could not be reached (EX_TEMPFAIL, try again later).
@@ -19,12 +19,10 @@ from maildesk import config as config_module
 from maildesk import views
 from maildesk.app import App
 from maildesk.config import MailboxConfig
-from maildesk.desk import actions, follow_up
-from maildesk.desk.commands import CommandError
 from maildesk.errors import MaildeskError
 from maildesk.intake import pipeline, poller, prefetch, sources
 from maildesk.store import db
-from maildesk.store.tables import Quarantine, Status
+from maildesk.store.tables import Quarantine
 from maildesk.transport import outbox
 
 
@@ -52,7 +50,7 @@ class State:
         return self._app
 
 
-def _print_json(data: Any) -> None:
+def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -138,7 +136,7 @@ def import_(state: State, paths: tuple[Path, ...], send: bool) -> None:
 MAILBOX_OPTION = click.option("--mailbox", help="Only tickets that came in by this mailbox.")
 
 
-def _mailbox(app: App, name: str | None) -> MailboxConfig | None:
+def check_mailbox(app: App, name: str | None) -> MailboxConfig | None:
     """The configured mailbox called `name`; an unknown name is an error, not an empty list."""
     if name is None:
         return None
@@ -156,12 +154,12 @@ def _mailbox(app: App, name: str | None) -> MailboxConfig | None:
 def stats(state: State, as_json: bool, mailbox: str | None) -> None:
     """Counts of tickets, messages, quarantine and outbox."""
     app = state.app()
-    found = _mailbox(app, mailbox)
+    found = check_mailbox(app, mailbox)
     prefix = poller.source_prefix(found) if found else None
     with db.transaction(app.sessions) as session:
         data = views.stats(session, mailbox, prefix)
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     for key, value in data.items():
         click.echo(f"{key:15} {value}")
@@ -184,93 +182,6 @@ def replay(state: State, ids: tuple[int, ...]) -> None:
         click.echo(f"quarantine #{row.id}: {outcome}")
     if not rows:
         click.echo("nothing to replay")
-
-
-@cli.group()
-def tickets() -> None:
-    """Look at tickets."""
-
-
-@tickets.command(name="list")
-@click.option("--status", type=click.Choice([s.value for s in Status]))
-@MAILBOX_OPTION
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def tickets_list(state: State, status: str | None, mailbox: str | None, as_json: bool) -> None:
-    """List tickets, oldest first."""
-    app = state.app()
-    _mailbox(app, mailbox)
-    with db.transaction(app.sessions) as session:
-        rows = views.ticket_list(session, status, mailbox)
-    if as_json:
-        _print_json(rows)
-        return
-    for row in rows:
-        click.echo(
-            f"#{row['number']:<6} {row['status']:9} {row['priority']}  "
-            f"{row['customer']:30} {row['subject']}"
-        )
-
-
-@tickets.command(name="update")
-@click.argument("number", type=int)
-@click.option("--status", help="open | pending | resolved | closed (or 已解决 ...)")
-@click.option("--priority", help="P0 | P1 | P2 | P3")
-@click.option("--assign", help="An agent's email or name.")
-@click.option("--note", help="An internal note on the ticket.")
-@click.pass_obj
-def tickets_update(
-    state: State,
-    number: int,
-    status: str | None,
-    priority: str | None,
-    assign: str | None,
-    note: str | None,
-) -> None:
-    """Change a ticket as an agent's commands would (the same code; actor "cli")."""
-    given = (("status", status), ("priority", priority), ("assign", assign))
-    lines = [f"#{name} {value}" for name, value in given if value]
-    if not lines and not note:
-        raise click.UsageError("give at least one of --status, --priority, --assign, --note")
-    text = "\n".join(lines + (["#note", "", note] if note else []))
-    app = state.app()
-    with db.transaction(app.sessions, write=True) as session:
-        ticket = follow_up.by_number(session, number)
-        if ticket is None:
-            raise MaildeskError(f"ticket {number} not found")
-        try:
-            actions.execute(session, app, ticket, text, "cli", "the command line", app.clock())
-        except CommandError as error:
-            raise MaildeskError(f"{error.line.lstrip('#')}: {error.reason}") from error
-        summary = f"{ticket.status}, {ticket.priority}, {ticket.assignee or 'unassigned'}"
-    click.echo(f"ticket {number}: {summary} (mail to the customer goes out with the outbox)")
-
-
-@tickets.command(name="show")
-@click.argument("number", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def tickets_show(state: State, number: int, as_json: bool) -> None:
-    """Show one ticket with its messages."""
-    with db.transaction(state.app().sessions) as session:
-        detail = views.ticket_detail(session, number)
-    if detail is None:
-        raise MaildeskError(f"ticket {number} not found")
-    if as_json:
-        _print_json(detail)
-        return
-    click.echo(
-        f"#{detail['number']} {detail['subject']}\n"
-        f"status {detail['status']}, priority {detail['priority']}, "
-        f"customer {detail['customer']}, opened {detail['created_at']}"
-    )
-    if detail["bouncing"]:
-        click.echo(f"mail bounces: {', '.join(detail['bouncing'])}")
-    for event in detail["events"]:
-        click.echo(f"  {event['created_at']} {event['kind']}: {event['detail']}")
-    for m in detail["messages"]:
-        arrow = "<-" if m["direction"] == "in" else "->"
-        click.echo(f"\n{arrow} [{m['class']}] {m['from']}: {m['subject']}\n{m['text']}")
 
 
 @cli.command()
