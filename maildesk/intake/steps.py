@@ -195,12 +195,18 @@ def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
 
 
 def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
-    """A customer's human follow-up reopens a resolved ticket; automatic mail never does."""
+    """A customer's human follow-up reopens a resolved ticket, and ends the wait of a
+    pending one (its SLA clocks run again); automatic mail never does either."""
     if ctx.is_new or ctx.mail_class is not MailClass.HUMAN:
         return
-    if ctx.ticket.status == Status.RESOLVED:
+    before = ctx.ticket.status
+    if before == Status.RESOLVED:
         tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
-        react.status_changed(session, app, ctx.ticket, Status.RESOLVED, ctx.now)
+    elif before == Status.PENDING and not app.config.agent(ctx.mail.from_addr):
+        tickets.set_status(session, ctx.ticket, Status.OPEN, ctx.mail.from_addr, ctx.now)
+    else:
+        return
+    react.status_changed(session, app, ctx.ticket, before, ctx.now)
 
 
 def hear_escalation_request(ctx: Intake, app: App, session: Session) -> None:
