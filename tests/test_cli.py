@@ -333,3 +333,28 @@ def test_tickets_update_runs_the_agents_commands(offline_config, tmp_path):
     assert ("note", "cli") in kinds and ("status", "cli") in kinds
     stats = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
     assert stats["outbox_by_kind"]["status_update"] == 1, "the customer hears it is resolved"
+
+
+def test_sla_upcoming_is_a_dry_run_with_the_contract_keys(offline_config, tmp_path):
+    maildesk_cli("init", config=offline_config)
+    eml = tmp_path / "outage.eml"
+    eml.write_bytes(make_mail(subject="Outage: checkout down").as_bytes())
+    assert maildesk_cli("import", str(eml), config=offline_config).returncode == 0
+    before = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+
+    result = maildesk_cli("sla", "upcoming", "--hours", "24", "--json", config=offline_config)
+    assert result.returncode == 0, result.stderr
+    entries = json.loads(result.stdout)
+    assert {"number", "priority", "clock", "level", "at", "recipients"} <= set(entries[0])
+    first = [(e["level"], e["priority"]) for e in entries if e["clock"] == "first_response"]
+    assert first == [("warn", "P0"), ("L1", "P0"), ("L2", "P0"), ("L3", "P0")]
+    after = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    assert after == before, "a dry run queues nothing"
+    text = maildesk_cli("sla", "upcoming", config=offline_config).stdout
+    assert "#1 P0 first_response warn at " in text
+
+    detail = json.loads(
+        maildesk_cli("tickets", "show", "1", "--json", config=offline_config).stdout
+    )
+    assert detail["due"]["first_response"] and detail["due"]["resolution"]
+    assert (detail["pauses"], detail["levels_fired"]) == ([], [])

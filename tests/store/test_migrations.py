@@ -197,3 +197,18 @@ def test_0005_holds_unsigned_32_bit_uids_and_numbers_tickets_after_the_old_ones(
     with Session(engine) as session, session.begin():
         assert numbers.next_ticket_number(session) == 42
         assert numbers.next_ticket_number(session) == 43
+
+
+def test_the_migrations_build_the_schema_the_models_describe(engine):
+    """No drift: a table, column or index the models have and no migration made (or the
+    reverse) would fail only on a database created by `maildesk init`."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from maildesk.store.tables import Base
+
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        differences = compare_metadata(context, Base.metadata)
+    assert [d for d in differences if "alembic_version" not in str(d)] == []
