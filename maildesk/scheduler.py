@@ -21,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from maildesk.app import App
 from maildesk.config import MailboxConfig
-from maildesk.desk.sla import sweep
+from maildesk.desk.sla import digest, sweep
 from maildesk.errors import MaildeskError, TemporaryFailure
 from maildesk.intake import poller
 from maildesk.store.db import unavailable_is_temporary
@@ -99,6 +99,16 @@ class Daemon:
             max_instances=1,
             coalesce=True,
         )
+        if self.app.config.sla.digest:
+            self.scheduler.add_job(
+                self.send_digests,
+                "interval",
+                id="digest",
+                next_run_time=now,
+                seconds=300,
+                max_instances=1,
+                coalesce=True,
+            )
         self.scheduler.start()
         for intake in self.intakes:
             if intake.mailbox.imap.idle:
@@ -132,6 +142,18 @@ class Daemon:
             return
         if result:
             log.info("SLA sweep: %s", result)
+            self.run_soon("drain")
+
+    def send_digests(self) -> None:
+        """Each agent's daily SLA digest, once the hour has come; the mail goes out at once."""
+        try:
+            with unavailable_is_temporary():
+                queued = digest.send_digests(self.app.sessions, self.app, self.app.clock())
+        except MaildeskError as exc:
+            log.error("SLA digest failed: %s", exc)
+            return
+        if queued:
+            log.info("SLA digest: %d mails queued", queued)
             self.run_soon("drain")
 
     def run_soon(self, job_id: str, delay: float = 0.0) -> None:

@@ -17,7 +17,7 @@ from maildesk.config.toml_table import Table
 from maildesk.errors import ConfigError
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
-CLOCKS = ("first_response", "resolution", "review", "lead_answer")
+CLOCKS = ("first_response", "resolution", "review", "lead_answer", "assignment")
 TARGET_CLOCKS = ("first_response", "resolution")  # the ones a policy sets
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NOTIFY_ROLES = ("assignee", "leads", "team", "escalation")
@@ -118,11 +118,14 @@ DEFAULT_POLICIES = (
     Policy("P2", _d("2h"), _d("8wh"), business_hours=True),
     Policy("P3", _d("4h"), _d("3wd"), business_hours=True),
 )
+_TIMED = CLOCKS[:4]  # the clocks of targets; "assignment" has its own rung
 DEFAULT_LADDER = (
-    Level("warn", 75, ("assignee",)),
-    Level("L1", 100, ("assignee", "leads")),
-    Level("L2", 150, ("leads", "escalation")),
-    Level("L3", 200, ("leads", "escalation")),
+    Level("warn", 75, ("assignee",), clocks=_TIMED),
+    Level("L1", 100, ("assignee", "leads"), clocks=_TIMED),
+    Level("L2", 150, ("leads", "escalation"), clocks=_TIMED),
+    Level("L3", 200, ("leads", "escalation"), clocks=_TIMED),
+    # The standards: a ticket is routed within 10 minutes, else a lead assigns it.
+    Level("unassigned", 100, ("leads",), clocks=("assignment",)),
 )
 NINE_TO_SIX: tuple[Span, ...] = ((time(9), time(18)),)
 
@@ -142,6 +145,7 @@ class SlaConfig:
     review: Duration = field(default_factory=lambda: _d("10m"))
     review_priorities: tuple[str, ...] = ("P0", "P1")
     lead_answer: Duration = field(default_factory=lambda: _d("30m"))
+    assignment: Duration = field(default_factory=lambda: _d("10m"))
     too_low: re.Pattern[str] = re.compile(DEFAULT_TOO_LOW)
     escalation_addresses: tuple[str, ...] = ()
     digest: bool = False
@@ -184,6 +188,7 @@ def sla(t: Table | None, teams: set[str]) -> SlaConfig:
         review=parse_duration(t.get("review", str, "10m"), t.key("review")),
         review_priorities=review_priorities,
         lead_answer=parse_duration(t.get("lead_answer", str, "30m"), t.key("lead_answer")),
+        assignment=parse_duration(t.get("assignment", str, "10m"), t.key("assignment")),
         too_low=t.regex("too_low_regex") or default.too_low,
         escalation_addresses=addresses,
         digest=t.get("digest", bool, False),

@@ -124,6 +124,7 @@ def apply(
                 status_mail.queue(session, app, ticket, before, now)
         elif change.field == "assignee":
             tickets.assign(session, ticket, change.value, actor, now)
+            react.assigned(session, app, ticket, now)
         elif change.field == "resolution":
             ticket.resolution = change.value
             tickets.record(session, ticket, "resolution", change.value, actor, now)

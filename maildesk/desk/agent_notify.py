@@ -61,6 +61,8 @@ def queue_notifications(
             for n, p in enumerate(mail.parts)
         ],
         "earlier": _earlier_tickets(session, ticket),
+        "due_first_response": local_time(app, ticket.first_response_due),
+        "due_resolution": local_time(app, ticket.resolution_due),
         "command_help": commands.HELP_LINE,
     }
     queued = []
@@ -79,6 +81,11 @@ def queue_notifications(
             )
         )
     return queued
+
+
+def local_time(app: Desk, at: datetime | None) -> str:
+    """A due time as agents read it: the desk's time zone, to the minute ("" for none)."""
+    return at.astimezone(app.config.desk.zone).strftime("%Y-%m-%d %H:%M %Z") if at else ""
 
 
 def within_budget(

@@ -31,7 +31,10 @@ def test_defaults_are_the_standards_targets_and_ladder():
         ("L1", 100),
         ("L2", 150),
         ("L3", 200),
+        ("unassigned", 100),
     ]
+    assert sla.levels("P2", "assignment")[0].notify == ("leads",)
+    assert [lv.name for lv in sla.levels("P2", "resolution")] == ["warn", "L1", "L2", "L3"]
     assert (sla.review.text, sla.lead_answer.text, sla.review_priorities) == (
         "10m",
         "30m",

@@ -46,6 +46,9 @@ def test_round_robin_assigns_in_turn_and_notifies_the_assignee_only(mailbox, smt
         and "#assign" in body
         and "#指派" in body
     )
+    assert "Due: first response by 2026-11-23 12:00 CST, resolution by 2026-11-23 18:00 CST." in (
+        body
+    ), "P2 at Monday 10:00: 2 and 8 working hours"
     assert ids.signed(SECRET, first["Message-ID"]) == ids.Signed(
         1, ids.recipient_tag(SECRET, "lin@desk.example")
     ), "bound to this ticket and this agent"

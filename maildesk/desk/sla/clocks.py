@@ -49,18 +49,23 @@ def target(app: Desk, ticket: Ticket, clock: str) -> tuple[float, str]:
         duration = policy.target(clock)
         working = duration.working or policy.business_hours
     else:
-        duration = sla.review if clock == "review" else sla.lead_answer
+        duration = {"review": sla.review, "lead_answer": sla.lead_answer}.get(
+            clock, sla.assignment
+        )
         working = duration.working
     name = business.name if working else TWENTY_FOUR_SEVEN
     return duration.seconds(business.day_seconds), name
 
 
 def open_ticket(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
-    """A new ticket's clocks: first response and resolution; review for P0/P1."""
+    """A new ticket's clocks: first response and resolution; review for P0/P1; and, when
+    nobody was assigned, the time a lead has to route it."""
     for clock in TARGET_CLOCKS:
         start(session, app, ticket, clock, now)
     if ticket.priority in app.config.sla.review_priorities:
         start(session, app, ticket, "review", now)
+    if ticket.assignee is None:
+        start(session, app, ticket, "assignment", now)
 
 
 def start(session: Session, app: Desk, ticket: Ticket, clock: str, now: datetime) -> SlaClock:

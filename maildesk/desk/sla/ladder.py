@@ -28,6 +28,7 @@ CLOCK_NAMES = {
     "resolution": ("resolution", "解决"),
     "review": ("engineer review", "工程师审核"),
     "lead_answer": ("lead's answer", "负责人答复"),
+    "assignment": ("assignment", "指派"),
 }
 
 
@@ -108,6 +109,8 @@ def _act(session: Session, app: Desk, ticket: Ticket, level: Level, now: datetim
         tickets.set_field(session, ticket, "team", level.reassign_team, ACTOR, now)
         agent = routing.pick_assignee(session, app.config, level.reassign_team)
         tickets.assign(session, ticket, agent.email if agent else None, ACTOR, now)
+        if agent is not None:
+            clocks.meet(session, app, ticket, "assignment", now, agent.email)
         changed = True
     if changed:
         clocks.recompute(session, app, ticket, now, f"level {level.name}")
@@ -117,7 +120,6 @@ def _act(session: Session, app: Desk, ticket: Ticket, level: Level, now: datetim
 def _context(
     app: Desk, ticket: Ticket, row: SlaClock, level: Level, now: datetime, late: bool
 ) -> dict[str, Any]:
-    zone = app.config.desk.zone
     due = row.due_at
     overdue = (now - due).total_seconds() if due and now > due else 0.0
     name_en, name_zh = CLOCK_NAMES[row.clock]
@@ -129,7 +131,7 @@ def _context(
         "clock": row.clock,
         "clock_name": name_en,
         "clock_name_zh": name_zh,
-        "due": due.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if due else "",
+        "due": agent_notify.local_time(app, due),
         "overdue_minutes": round(overdue / 60),
         "left_minutes": round((due - now).total_seconds() / 60) if due and due > now else 0,
         "raise_priority": level.raise_priority,

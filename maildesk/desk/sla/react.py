@@ -7,6 +7,7 @@
 - an agent's mail meets the review; their answer to the customer meets the
   first response; a lead's mail meets the lead's answer;
 - a new priority or team recomputes the targets from the ledger;
+- an assignee meets the assignment clock of a ticket nobody had;
 - `#escalate`, or a customer who writes that the level is too low, puts the
   ticket before the leads, who owe an answer within `sla.lead_answer`.
 """
@@ -64,6 +65,12 @@ def agent_wrote(
         clocks.meet(session, app, ticket, "first_response", now, agent.email)
     if is_lead(app, ticket, agent):
         clocks.meet(session, app, ticket, "lead_answer", now, agent.email)
+
+
+def assigned(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+    """Someone has the ticket: the routing the standards ask within 10 minutes is done."""
+    if ticket.assignee:
+        clocks.meet(session, app, ticket, "assignment", now, ticket.assignee)
 
 
 def targets_changed(session: Session, app: Desk, ticket: Ticket, why: str, now: datetime) -> None:

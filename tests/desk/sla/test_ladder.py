@@ -215,3 +215,31 @@ def test_a_customer_who_finds_the_level_too_low_reaches_the_lead(make_app, clock
     assert (lead.state, lead.due_at) == ("running", utc(23, 2, 35)), "30 min, around the clock"
     agent_does(app, number, "#escalate again", agent=LIN)
     assert clock_of(app, number, "lead_answer").run == 1, "a running clock keeps running"
+
+
+def test_a_ticket_nobody_takes_goes_to_the_leads_after_ten_minutes(make_app, clock):
+    app = sla_desk(make_app)
+    number = customer_writes(app, to="billing@desk.example")  # team billing assigns by hand
+    assert show(app, number)["assignee"] is None
+    clock.advance(minutes=9)
+    assert not run_sweep(app)
+    clock.advance(minutes=1)
+
+    run_sweep(app)
+    assert fired(app, number) == [("assignment", "unassigned", False)]
+    ((to, mail),) = escalation_mails(app)
+    assert to == [BOSS] and "(P2, assignment)" in mail["Subject"]
+    agent_does(app, number, "#assign wang", agent=BOSS)
+    assert clock_of(app, number, "assignment").state == "met"
+
+
+def test_an_assignment_in_time_means_no_report(make_app, clock):
+    app = sla_desk(make_app)
+    number = customer_writes(app, to="billing@desk.example")
+    clock.advance(minutes=5)
+    agent_does(app, number, "#assign lin", agent=BOSS)
+    clock.advance(minutes=20)
+
+    run_sweep(app)
+    assert [c for c, _level, _late in fired(app, number)] == []
+    assert clock_of(app, number, "assignment").state == "met"
