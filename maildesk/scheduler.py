@@ -6,7 +6,9 @@ at its next interval; polling alone is always correct.
 
 Two poll instances may exist, one running and one waiting on `_polling`: a
 wake-up that comes during a poll (which may have listed the UIDs already) then
-polls again afterwards instead of being skipped until the next interval.
+polls again afterwards instead of being skipped until the next interval. The
+drain job works the same way, so mail queued during a drain (an ack, an
+escalation) goes out at once, not a drain_interval later.
 """
 
 import asyncio
@@ -48,6 +50,7 @@ class Daemon:
         # holds its job-store lock while it waits for running jobs, so a job that
         # then asked for a job would wait for ever; `shutdown` takes this first.
         self._rescheduling = threading.Lock()
+        self._draining = threading.Lock()
         self.intakes = [MailboxIntake(self, mailbox) for mailbox in app.config.mailboxes]
 
     def run(self) -> None:
@@ -87,7 +90,7 @@ class Daemon:
                 id="drain",
                 next_run_time=now,
                 seconds=self.app.config.outbox.drain_interval,
-                max_instances=1,
+                max_instances=2,  # as the poll: one running, one waiting on _draining
                 coalesce=True,
             )
         self.scheduler.add_job(
@@ -124,6 +127,12 @@ class Daemon:
         self.scheduler.shutdown(wait=True)
 
     def drain(self) -> None:
+        """Send what is due, after any drain that is running (mail queued meanwhile goes now)."""
+        with self._draining:
+            if not self.stop.is_set():
+                self._drain_now()
+
+    def _drain_now(self) -> None:
         try:
             result = asyncio.run(outbox.drain(self.app))
         except MaildeskError as exc:
