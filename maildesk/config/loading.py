@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maildesk.config import people, service_levels
+from maildesk.config import calendars, people, service_levels
 from maildesk.config.service_levels import SlaConfig
 from maildesk.config.settings import (
     PRIORITIES,
@@ -53,9 +53,9 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
     desk = _desk(root.table("desk"), smtp)
     agents = people.agents(root.get("agents", list, []))
     teams = people.teams(root.get("teams", list, []), agents)
-    calendars = service_levels.calendars(root.get("calendars", list, []), desk.timezone)
+    found_calendars = calendars.calendars(root.get("calendars", list, []), desk.timezone)
     sla = service_levels.sla(root.table("sla", required=False), {t.name for t in teams})
-    _check_calendar_names(sla, teams, {c.name for c in calendars})
+    _check_calendar_names(sla, teams, {c.name for c in found_calendars})
     config = Config(
         desk=replace(desk, default_team=people.default_team(desk.default_team, teams)),
         database=_database(root.table("database")),
@@ -69,7 +69,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         teams=teams,
         agent_mail=people.agent_mail(root.table("agent_mail", required=False)),
         sla=sla,
-        calendars=calendars,
+        calendars=found_calendars,
         path=path,
     )
     root.reject_unknown()

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from maildesk.config.service_levels import PRIORITIES, CalendarConfig, SlaConfig
+from maildesk.config.calendars import CalendarConfig
+from maildesk.config.service_levels import PRIORITIES, SlaConfig
 
 __all__ = ["PRIORITIES"]  # re-exported: the priorities belong to the service levels
 from maildesk.errors import ConfigError

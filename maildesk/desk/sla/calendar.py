@@ -15,7 +15,7 @@ import holidays
 import icalendar
 from dateutil.rrule import rrulestr
 
-from maildesk.config.service_levels import CalendarConfig, Span
+from maildesk.config.calendars import CalendarConfig, Span
 from maildesk.errors import ConfigError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -4,7 +4,7 @@ Time is the injected clock; T0 is Monday 2026-11-23 10:00 in Asia/Shanghai,
 whose default calendar works Monday to Friday 09:00-18:00.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from itertools import count
 
@@ -30,6 +30,11 @@ subject_regex = "(?i)question"
 priority = "P3"
 """
 _sources = count(1)
+
+
+def utc(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment of November 2026, in UTC (Shanghai is UTC+8)."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
 def sla_desk(make_app, extra: str = "", sla: str = "") -> App:

@@ -5,7 +5,7 @@ T0 is Monday 10:00 in Shanghai (02:00 UTC); the calendar works 09:00-18:00.
 A P2 ticket then owes its first response by 12:00 and its resolution by 18:00.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from tests.conftest import T0
 from tests.desk.sla.desk import (
@@ -16,13 +16,9 @@ from tests.desk.sla.desk import (
     ledger,
     run_sweep,
     sla_desk,
+    utc,
 )
 from tests.support import show
-
-
-def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    """November 2026, UTC (Shanghai is UTC+8)."""
-    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
 def test_a_new_p2_ticket_owes_its_answer_in_two_and_its_fix_in_eight_working_hours(make_app):

@@ -7,7 +7,6 @@ team support (lead Boss), owes its first response by 12:00: warn at 11:30
 """
 
 import threading
-from datetime import UTC, datetime
 
 import pytest
 
@@ -23,14 +22,11 @@ from tests.desk.sla.desk import (
     ledger,
     run_sweep,
     sla_desk,
+    utc,
 )
 from tests.support import show
 
 LIN, BOSS, DUTY = "lin@desk.example", "boss@desk.example", "duty@desk.example"
-
-
-def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
 def envelopes(app) -> list[list[str]]:
