@@ -10,7 +10,7 @@ the stored copy) and a digest is on none, so it is composed here and queued
 with no ticket, under a plain Message-ID that threads to no ticket.
 """
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
@@ -63,30 +63,25 @@ def _digest(session: Session, app: Desk, agent: AgentConfig, today: date, now: d
         select(Ticket).where(Ticket.assignee == agent.email, Ticket.status.in_(_OPEN))
     )
     listed = sorted(((_next_due(t), t) for t in mine), key=lambda p: (p[0] or _LAST, p[1].number))
-    breaches = _breaches(session, agent.email, today, app.config.desk.zone)
-    if not listed and not breaches:
-        return 0
     context = {
         "desk_name": app.config.desk.name,
         "agent_name": agent.name,
         "day": today.isoformat(),
         "tickets": [
-            _plain(app, t) | {"due": _local(app, due), "overdue": bool(due and due < now)}
-            for due, t in listed
+            _plain(app, t, due) | {"overdue": bool(due and due < now)} for due, t in listed
         ],
-        "breaches": [
-            _plain(app, t)
-            | {"due": _local(app, e.due_at or e.at), "clock_names": CLOCK_NAMES[e.clock]}
-            for e, t in breaches
-        ],
+        "breaches": _breaches(session, app, agent.email, today),
     }
+    if not context["tickets"] and not context["breaches"]:
+        return 0
     rendered = app.templates.render("sla_digest", app.config.desk.default_locale, context)
     _queue(session, app, agent.email, rendered.subject, rendered.text, now)
     return 1
 
 
-def _breaches(session: Session, email: str, today: date, zone: tzinfo) -> list[Any]:
+def _breaches(session: Session, app: Desk, email: str, today: date) -> list[dict[str, Any]]:
     """Breaches recorded yesterday (local date) on tickets the agent has now."""
+    zone = app.config.desk.zone
     start, end = (datetime.combine(d, time(), zone) for d in (today - timedelta(days=1), today))
     rows = session.execute(
         select(SlaEvent, Ticket)
@@ -95,7 +90,9 @@ def _breaches(session: Session, email: str, today: date, zone: tzinfo) -> list[A
         .where(SlaEvent.at >= start, SlaEvent.at < end)
         .order_by(SlaEvent.at, SlaEvent.id)
     )
-    return list(rows)
+    return [
+        _plain(app, t, e.due_at or e.at) | {"clock_names": CLOCK_NAMES[e.clock]} for e, t in rows
+    ]
 
 
 def _next_due(ticket: Ticket) -> datetime | None:
@@ -104,13 +101,10 @@ def _next_due(ticket: Ticket) -> datetime | None:
     return min((d for d in (first, ticket.resolution_due) if d), default=None)
 
 
-def _local(app: Desk, at: datetime | None) -> str:
-    return at.astimezone(app.config.desk.zone).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
-def _plain(app: Desk, ticket: Ticket) -> dict[str, Any]:
-    """Plain values for the sandbox, never the ORM object."""
+def _plain(app: Desk, ticket: Ticket, due: datetime | None) -> dict[str, Any]:
+    """Plain values for the sandbox, never the ORM object; `due` in local time."""
     return {
+        "due": due.astimezone(app.config.desk.zone).strftime("%Y-%m-%d %H:%M") if due else "",
         "tag": app.tag.format(ticket.number),
         "priority": ticket.priority,
         "status": ticket.status,
