@@ -17,9 +17,11 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import sessionmaker
 
 from maildesk.app import App
 from maildesk.config import MailboxConfig
@@ -142,27 +144,23 @@ class Daemon:
             log.info("outbox: %s", result)
 
     def sweep_sla(self) -> None:
-        """Fire the ladder levels and breaches that are due; their mail goes out at once."""
-        try:
-            with unavailable_is_temporary():
-                result = sweep.sweep(self.app.sessions, self.app, self.app.clock())
-        except MaildeskError as exc:
-            log.error("SLA sweep failed: %s", exc)
-            return
-        if result:
-            log.info("SLA sweep: %s", result)
-            self.run_soon("drain")
+        """Fire the ladder levels and breaches that are due."""
+        self._sweep("SLA sweep", sweep.sweep)
 
     def send_digests(self) -> None:
-        """Each agent's daily SLA digest, once the hour has come; the mail goes out at once."""
+        """Each agent's daily SLA digest, once the hour has come."""
+        self._sweep("SLA digest (mails queued)", digest.send_digests)
+
+    def _sweep(self, name: str, work: Callable[[sessionmaker, App, datetime], object]) -> None:
+        """One sweep over deadlines kept as data; the mail it queued goes out at once."""
         try:
             with unavailable_is_temporary():
-                queued = digest.send_digests(self.app.sessions, self.app, self.app.clock())
+                result = work(self.app.sessions, self.app, self.app.clock())
         except MaildeskError as exc:
-            log.error("SLA digest failed: %s", exc)
+            log.error("%s failed: %s", name, exc)
             return
-        if queued:
-            log.info("SLA digest: %d mails queued", queued)
+        if result:
+            log.info("%s: %s", name, result)
             self.run_soon("drain")
 
     def run_soon(self, job_id: str, delay: float = 0.0) -> None:
