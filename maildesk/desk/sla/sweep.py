@@ -5,9 +5,11 @@ grows within a run, and the ledger's unique index on (ticket, clock, run,
 level) refuses a second firing, so a level fires once however often the
 sweep runs, restarts or races. On PostgreSQL each batch is claimed with FOR
 UPDATE SKIP LOCKED, so two daemons sweep different clocks; on SQLite one
-writer at a time sees the other's work. A level missed while the daemon was
-down fires on its return, marked late; a warning whose breach has come
-meanwhile is skipped instead (it would warn of the past).
+writer at a time sees the other's work. A batch's tickets come with its
+clocks, and its changes are flushed once, at the commit (no_autoflush). A
+level missed while the daemon was down fires on its return, marked late; a
+warning whose breach has come meanwhile is skipped instead (it would warn of
+the past).
 """
 
 from dataclasses import dataclass
@@ -41,26 +43,33 @@ def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SweepRes
     result = SweepResult()
     seen: set[int] = set()
     while True:
-        with transaction(sessions, write=True) as session:
-            rows = session.scalars(
-                select(SlaClock)
+        with transaction(sessions, write=True) as session, session.no_autoflush:
+            rows = session.execute(
+                select(SlaClock, Ticket)
+                .join(Ticket, Ticket.id == SlaClock.ticket_id)
                 .where(SlaClock.next_at <= now)
                 .order_by(SlaClock.next_at, SlaClock.id)
                 .limit(BATCH)
-                .with_for_update(skip_locked=True)
+                .with_for_update(of=SlaClock, skip_locked=True)
             ).all()
-            fresh = [row for row in rows if row.id not in seen]
-            for row in fresh:
+            fresh = [(row, ticket) for row, ticket in rows if row.id not in seen]
+            for row, ticket in fresh:
                 seen.add(row.id)
                 result.looked += 1
-                look(session, app, row, now, result)
+                look(session, app, row, ticket, now, result)
         if len(rows) < BATCH or not fresh:
             return result
 
 
-def look(session: Session, app: Desk, row: SlaClock, now: datetime, result: SweepResult) -> None:
+def look(
+    session: Session,
+    app: Desk,
+    row: SlaClock,
+    ticket: Ticket,
+    now: datetime,
+    result: SweepResult,
+) -> None:
     """Record a breach that has come, fire the levels whose moment has come, reschedule."""
-    ticket = session.get(Ticket, row.ticket_id)
     if row.state != ClockState.RUNNING:
         row.next_at = None
         return
