@@ -368,3 +368,35 @@ class DigestSent(Base):
     __tablename__ = "sla_digests"
     agent: Mapped[str] = mapped_column(String(320), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class SurveyState(StrEnum):
+    SCHEDULED = "scheduled"  # waits for send_at
+    SENT = "sent"
+    ANSWERED = "answered"  # rated (it may change until the ticket closes)
+    SKIPPED = "skipped"  # not sent: reopened, merged, spam, bouncing, cooldown
+    EXPIRED = "expired"  # the window ended unanswered; the ticket closed
+
+
+class Survey(Base):
+    """The satisfaction survey of one resolution of a ticket.
+
+    `due_at` is the next moment the survey sweep must look (the send, then
+    the end of the window), indexed like sla_clocks.next_at.
+    """
+
+    __tablename__ = "surveys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), nullable=False, index=True)
+    customer: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
+    agent: Mapped[str | None] = mapped_column(String(320))  # the assignee at resolution
+    team: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1..5
+    solved: Mapped[bool | None] = mapped_column(Boolean)  # False: "not solved"
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")  # why skipped
