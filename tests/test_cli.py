@@ -238,7 +238,8 @@ def test_tickets_show_json_contract(offline_config, tmp_path):
 def test_replay_after_fixing_a_broken_template(tmp_path, offline_config):
     broken = tmp_path / "tpl" / "en"
     broken.mkdir(parents=True)
-    (broken / "ack.txt.j2").write_text("Subject: {{ ticket.subjet }}\n\nbody\n")
+    for name in ("ack", "ack_out_of_hours"):  # which one depends on the hour the test runs
+        (broken / f"{name}.txt.j2").write_text("Subject: {{ ticket.subjet }}\n\nbody\n")
     text = offline_config.read_text().replace(
         'default_locale = "en"', f'default_locale = "en"\ntemplates_dir = "{tmp_path / "tpl"}"'
     )
@@ -250,7 +251,8 @@ def test_replay_after_fixing_a_broken_template(tmp_path, offline_config):
     data = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
     assert data["quarantined"] == 1 and data["tickets"] == 0
 
-    (broken / "ack.txt.j2").write_text("Subject: {{ ticket.subject }}\n\nfixed\n")
+    for name in ("ack", "ack_out_of_hours"):
+        (broken / f"{name}.txt.j2").write_text("Subject: {{ ticket.subject }}\n\nfixed\n")
     result = maildesk_cli("replay", config=offline_config)
     assert "stored" in result.stdout, result.stdout + result.stderr
     data = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)

@@ -48,7 +48,7 @@ def handle(
         detail = f"{error.reason}: {error.line} (in {mail.message_id})"
         tickets.record(session, ticket, "command_refused", detail, agent.email, now)
         extra = {"line": error.line, "reason": error.reason, "reason_zh": error.reason_zh}
-        tell_agent(session, app, ticket, agent, mail, "command_error", extra, now)
+        tell_agent(session, app, ticket, agent, mail, "agent_command_error", extra, now)
         return
     if any(c.name == "help" for c in parsed.commands):
         tell_agent(session, app, ticket, agent, mail, "command_help", {}, now)

@@ -82,7 +82,8 @@ def queue_ack(
     """Queue the acknowledgement of customer `mail` on `ticket`, if the gate allows."""
     name = mail.from_name if mail.from_addr == ticket.customer else ""
     context = ticket_context(app, ticket, name) | {"rejected_attachments": []} | (extra or {})
-    rendered = app.templates.render("ack", ticket.locale, context)
+    template = "ack_out_of_hours" if context.get("work_starts") else "ack"
+    rendered = app.templates.render(template, ticket.locale, context)
     draft = Draft(
         OutboxKind.ACK,
         (ticket.customer,),

@@ -1,6 +1,7 @@
-"""The customer hears of the changes that matter to them: resolved, pending, closed, reopened.
+"""The customer hears of the changes that matter to them: resolved, pending, closed,
+reopened, merged.
 
-Templated per locale (`status_update`), automatic mail through notify's
+Templated per locale (`status_update`, `merged`), automatic mail through notify's
 gate (loop budget, bouncing and no-reply addresses), threaded on the ticket.
 """
 
@@ -21,24 +22,27 @@ def queue(session: Session, app: Desk, ticket: Ticket, before: str, now: datetim
     reopened = ticket.status == Status.OPEN and before in TOLD
     if ticket.status not in TOLD and not reopened:
         return None
-    return _queue(session, app, ticket, "reopened" if reopened else ticket.status, "", now)
+    status = "reopened" if reopened else ticket.status
+    return _queue(session, app, ticket, "status_update", {"status": status}, now)
 
 
 def queue_merged(
     session: Session, app: Desk, ticket: Ticket, survivor: Ticket, now: datetime
 ) -> int | None:
     """Told once: the request goes on under the survivor's number."""
-    return _queue(session, app, ticket, "merged", app.tag.format(survivor.number), now)
+    new_tag = app.tag.format(survivor.number)
+    return _queue(session, app, ticket, "merged", {"new_tag": new_tag}, now)
 
 
 def _queue(
-    session: Session, app: Desk, ticket: Ticket, status: str, new_tag: str, now: datetime
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    template: str,
+    extra: dict[str, str],
+    now: datetime,
 ) -> int | None:
-    context = ticket_context(app, ticket) | {
-        "status": status,
-        "summary": ticket.resolution or "",
-        "new_tag": new_tag,
-    }
-    rendered = app.templates.render("status_update", ticket.locale, context)
+    context = ticket_context(app, ticket) | {"summary": ticket.resolution or ""} | extra
+    rendered = app.templates.render(template, ticket.locale, context)
     draft = Draft(OutboxKind.STATUS_UPDATE, (ticket.customer,), rendered.subject, rendered.text)
     return queue_automatic(session, app, ticket, draft, now)

@@ -74,7 +74,7 @@ def _digest(session: Session, app: Desk, agent: AgentConfig, today: date, now: d
     }
     if not context["tickets"] and not context["breaches"]:
         return 0
-    rendered = app.templates.render("sla_digest", app.config.desk.default_locale, context)
+    rendered = app.templates.render("digest", app.config.desk.default_locale, context)
     _queue(session, app, agent.email, rendered.subject, rendered.text, now)
     return 1
 

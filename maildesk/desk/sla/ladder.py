@@ -89,11 +89,11 @@ def fire(
     context = _context(app, ticket, row, level, now, late)
     for agent in people.agents:
         agent_notify.mail_agent(
-            session, app, ticket, agent, "sla_escalation", context, now, kind=OutboxKind.ESCALATION
+            session, app, ticket, agent, "escalation", context, now, kind=OutboxKind.ESCALATION
         )
     for address in people.addresses:
         personal = context | {"agent_name": address}
-        rendered = app.templates.render("sla_escalation", app.config.desk.default_locale, personal)
+        rendered = app.templates.render("escalation", app.config.desk.default_locale, personal)
         draft = Draft(OutboxKind.ESCALATION, (address,), rendered.subject, rendered.text)
         queue_mail(session, app, ticket, draft, now)
     return _act(session, app, ticket, level, now)

@@ -192,8 +192,8 @@ def test_both_locales_render_plain_values():
         ],
     }
     templates = Templates(None, "en")
-    en = templates.render("sla_digest", "en", context)
-    zh = templates.render("sla_digest", "zh", context)
+    en = templates.render("digest", "en", context)
+    zh = templates.render("digest", "zh", context)
     assert en.subject == "SLA digest 2026-11-24: 1 open, 1 breached yesterday"
     assert "[T#1] P1 [open] due x OVERDUE: s" in en.text
     assert "[T#1] P1 首次响应时限 y：s" in zh.text and "已超时" in zh.text
