@@ -1,4 +1,4 @@
-"""The daemon: APScheduler interval jobs (a poll per mailbox, drain, SLA sweep) plus IDLE.
+"""The daemon: interval jobs (a poll per mailbox, drain, SLA and survey sweeps), IDLE, web.
 
 Deadlines live in the database, so the jobs are plain interval sweeps that a
 restart simply starts again. IDLE only makes the poll job run now instead of
@@ -26,11 +26,13 @@ from sqlalchemy.orm import sessionmaker
 from maildesk.app import App
 from maildesk.config import MailboxConfig
 from maildesk.desk.sla import digest, sweep
+from maildesk.desk.survey import sweep as survey_sweep
 from maildesk.errors import MaildeskError, TemporaryFailure
 from maildesk.intake import poller
 from maildesk.store.db import unavailable_is_temporary
 from maildesk.transport import outbox
 from maildesk.transport.inbox import Inbox
+from maildesk.transport.web import WebServer
 
 log = logging.getLogger(__name__)
 # Job start/finish lines would drown the log; "skipped: maximum number of running
@@ -54,6 +56,7 @@ class Daemon:
         self._rescheduling = threading.Lock()
         self._draining = threading.Lock()
         self.intakes = [MailboxIntake(self, mailbox) for mailbox in app.config.mailboxes]
+        self.web = WebServer(app) if app.config.web.listen else None
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT; SIGUSR1 writes every thread's stack to stderr.
@@ -104,6 +107,16 @@ class Daemon:
             max_instances=1,
             coalesce=True,
         )
+        if self.app.config.survey.enabled:
+            self.scheduler.add_job(
+                self.sweep_surveys,
+                "interval",
+                id="survey",
+                next_run_time=now,
+                seconds=self.app.config.survey.sweep_interval,
+                max_instances=1,
+                coalesce=True,
+            )
         if self.app.config.sla.digest:
             self.scheduler.add_job(
                 self.send_digests,
@@ -115,6 +128,8 @@ class Daemon:
                 coalesce=True,
             )
         self.scheduler.start()
+        if self.web is not None:
+            self.web.start()
         for intake in self.intakes:
             if intake.mailbox.imap.idle:
                 name = f"idle:{intake.mailbox.name}"
@@ -127,6 +142,8 @@ class Daemon:
         with self._rescheduling:  # from here on no job touches the scheduler
             pass
         self.scheduler.shutdown(wait=True)
+        if self.web is not None:
+            self.web.stop()
 
     def drain(self) -> None:
         """Send what is due, after any drain that is running (mail queued meanwhile goes now)."""
@@ -146,6 +163,10 @@ class Daemon:
     def sweep_sla(self) -> None:
         """Fire the ladder levels and breaches that are due."""
         self._sweep("SLA sweep", sweep.sweep)
+
+    def sweep_surveys(self) -> None:
+        """Send the surveys that are due; close the tickets whose survey window ended."""
+        self._sweep("survey sweep", survey_sweep.sweep)
 
     def send_digests(self) -> None:
         """Each agent's daily SLA digest, once the hour has come."""

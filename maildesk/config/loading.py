@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maildesk.config import calendars, people, service_levels
+from maildesk.config import calendars, people, service_levels, surveys
 from maildesk.config.service_levels import SlaConfig
 from maildesk.config.settings import (
     PRIORITIES,
@@ -70,6 +70,8 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         agent_mail=people.agent_mail(root.table("agent_mail", required=False)),
         sla=sla,
         calendars=found_calendars,
+        survey=surveys.survey(root.table("survey", required=False)),
+        web=surveys.web(root.table("web", required=False)),
         path=path,
     )
     root.reject_unknown()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from maildesk.config.calendars import CalendarConfig
 from maildesk.config.service_levels import PRIORITIES, SlaConfig
+from maildesk.config.surveys import SurveyConfig, WebConfig
 
 __all__ = ["PRIORITIES"]  # re-exported: the priorities belong to the service levels
 from maildesk.errors import ConfigError
@@ -202,6 +203,8 @@ class Config:
     agent_mail: AgentMailConfig = field(default_factory=AgentMailConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
     calendars: tuple[CalendarConfig, ...] = ()  # always holds "default" once loaded
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     path: Path | None = None
 
     def agent(self, address: str) -> AgentConfig | None:

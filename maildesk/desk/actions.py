@@ -24,7 +24,7 @@ from maildesk.store.tables import Status, Ticket
 class Change:
     """One checked change: what to set, and the command it came from."""
 
-    field: str  # status | priority | team | assignee | resolution | tags | merge | cc | escalate
+    field: str  # status priority team assignee resolution closed_as tags merge cc escalate
     value: str | None
     command: Command
 
@@ -54,6 +54,8 @@ def plan(
                 changes.append(Change("resolution", value, command))
         elif name == "close":
             changes.append(Change("status", Status.CLOSED, command))
+            if value:
+                changes.append(Change("closed_as", value, command))
         elif name == "reopen":
             changes.append(Change("status", Status.OPEN, command))
         elif name == "priority":
@@ -125,6 +127,8 @@ def apply(
         elif change.field == "assignee":
             tickets.assign(session, ticket, change.value, actor, now)
             react.assigned(session, app, ticket, now)
+        elif change.field == "closed_as":
+            tickets.record(session, ticket, "closed_as", change.value, actor, now)
         elif change.field == "resolution":
             ticket.resolution = change.value
             tickets.record(session, ticket, "resolution", change.value, actor, now)

@@ -68,6 +68,7 @@ def _words(table: dict[str, str]) -> dict[str, str]:
 
 STATUSES = _words({"open": "打开 处理中 开启", "pending": "等待 待回复 挂起",
                    "resolved": "已解决 解决", "closed": "已关闭 关闭"})  # fmt: skip
+CLOSE_REASONS = _words({"spam": "垃圾 垃圾邮件", "duplicate": "重复 dup"})
 PRIORITIES = _words({"P0": "紧急 urgent", "P1": "高 high", "P2": "中 normal medium",
                      "P3": "低 low"})  # fmt: skip
 
@@ -81,6 +82,11 @@ def _choice(table: dict[str, str], en: str, zh: str) -> Callable[[str], str]:
         return table[_nfkc(value).casefold()]
 
     return read
+
+
+def _close_reason(value: str) -> str:
+    """Why a ticket closes, if said: spam and duplicates get no survey, and reports know."""
+    return _choice(CLOSE_REASONS, "spam|duplicate", "垃圾|重复")(value) if value else ""
 
 
 def _nothing(value: str) -> str:
@@ -141,7 +147,7 @@ SPECS: dict[str, _Spec] = {
     "tag": _Spec(("标签",), _tags, False, "<word>...", "<标签>..."),
     "note": _Spec(("备注",), _nothing, True, "(whole reply internal)", "（整封回复仅内部可见）"),
     "resolve": _Spec(("解决",), str, True, "[summary]", "[解决说明]"),
-    "close": _Spec(("关闭",), _nothing, True, "", ""),
+    "close": _Spec(("关闭",), _close_reason, True, "[spam|duplicate]", "[垃圾|重复]"),
     "reopen": _Spec(("重开", "重新打开"), _nothing, True, "", ""),
     "merge": _Spec(("合并",), _number, True, "<ticket number>", "<工单号>"),
     "cc": _Spec(("抄送",), _address, False, "<address>", "<邮箱地址>"),

@@ -27,6 +27,7 @@ from maildesk.desk import (
     tickets,
 )
 from maildesk.desk.sla import promise, react
+from maildesk.desk.survey import answers, lifecycle
 from maildesk.errors import Discard
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
@@ -58,6 +59,7 @@ class Intake:
     refusal: str | None = None  # why a mail from an agent's address is not theirs
     finished: bool = False  # a step handled the mail completely: the rest do not run
     follows: Ticket | None = None  # the closed ticket a new one continues
+    rated: bool = False  # the mail answers the ticket's satisfaction survey
 
 
 Step = Callable[[Intake, App, Session], None]
@@ -194,10 +196,26 @@ def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
         bounces.clear(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
 
 
+def take_survey_answer(ctx: Intake, app: App, session: Session) -> None:
+    """Sets rated: the customer's reply to the survey ("5", "满意", "not solved") is kept
+    as their rating; "not solved" reopens the ticket (survey/lifecycle.py)."""
+    if (
+        ctx.is_new
+        or ctx.mail_class is not MailClass.HUMAN
+        or ctx.mail.from_addr != (ctx.ticket.customer)
+    ):
+        return
+    survey = lifecycle.open_survey(session, ctx.ticket)
+    answer = answers.parse(ctx.mail.new_text) if survey is not None else None
+    if answer is not None:
+        lifecycle.record(session, app, ctx.ticket, survey, answer, ctx.now)
+        ctx.rated = True
+
+
 def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
     """A customer's human follow-up reopens a resolved ticket, and ends the wait of a
     pending one (its SLA clocks run again); automatic mail never does either."""
-    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN:
+    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN or ctx.rated:
         return
     before = ctx.ticket.status
     if before == Status.RESOLVED:
@@ -232,7 +250,7 @@ def queue_ack(ctx: Intake, app: App, session: Session) -> None:
 
     notify's gate may still refuse it (no-reply, bouncing, loop budget).
     """
-    if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None:
+    if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None or ctx.rated:
         return
     if ctx.is_new or app.config.intake.ack_follow_ups:
         extra = {"rejected_attachments": ctx.rejected} | promise.ack_promise(
@@ -243,7 +261,7 @@ def queue_ack(ctx: Intake, app: App, session: Session) -> None:
 
 def notify_agents(ctx: Intake, app: App, session: Session) -> None:
     """Tells the assignee (else the team, else the leads) of a customer's human mail."""
-    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
+    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr) or ctx.rated:
         return
     agent_notify.queue_notifications(session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now)
 
@@ -261,6 +279,7 @@ STEPS: tuple[Step, ...] = (
     store_attachments,
     note_bounce,
     clear_bouncing,
+    take_survey_answer,
     reopen_resolved,
     hear_escalation_request,
     note_refusal,

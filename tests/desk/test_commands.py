@@ -197,8 +197,8 @@ def test_repeats_are_kept_once_and_multi_commands_stay():
         ("#tag", "#tag needs a value"),
         ("#tag , ，", "#tag needs a value"),
         ("#note please keep internal", "#note takes no value"),
-        ("#close now", "#close takes no value"),
-        ("#关闭了", "#close takes no value"),
+        ("#close now", "#close needs one of spam|duplicate"),
+        ("#关闭了", "#close needs one of spam|duplicate"),
         ("#reopen 1", "#reopen takes no value"),
         ("#help me", "#help takes no value"),
         ("#merge", "#merge needs a value"),
@@ -223,7 +223,8 @@ def test_an_invalid_line_refuses_the_whole_block(bad, reason):
 
 def test_chinese_reasons_name_the_chinese_command():
     assert refused("#状态 好了").reason_zh.startswith("#状态 取值应为 打开|等待|已解决|已关闭")
-    assert refused("#关闭 现在").reason_zh == "#关闭 不带参数"
+    assert refused("#关闭 现在").reason_zh == "#关闭 取值应为 垃圾|重复"
+    assert refused("#重开 现在").reason_zh == "#重开 不带参数"
     assert refused("#未知").reason_zh == "未知命令 #未知"
 
 

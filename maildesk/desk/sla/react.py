@@ -1,6 +1,7 @@
 """What a ticket's events mean for its clocks; the desk calls these where things happen.
 
 - opened: first response and resolution start (review too, for P0/P1);
+  resolved also schedules the satisfaction survey (desk/survey);
 - pending pauses every clock, leaving it resumes; resolved meets resolution
   (a workaround counts) and stops a first response nobody gave; closed stops
   all; reopening runs resolution again with the time it used;
@@ -21,6 +22,7 @@ from maildesk.desk import agent_notify, routing, tickets
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import ticket_context
 from maildesk.desk.sla import clocks
+from maildesk.desk.survey import lifecycle
 from maildesk.store.tables import OutboxKind, Status, Ticket
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
@@ -47,6 +49,7 @@ def status_changed(
         clocks.meet(session, app, ticket, "resolution", now, ticket.resolution or "")
         clocks.meet(session, app, ticket, "review", now)
         clocks.stop(session, app, ticket, now, "resolved")  # a first response nobody gave
+        lifecycle.schedule(session, app, ticket, now)
     elif after == Status.CLOSED:
         clocks.stop(session, app, ticket, now, "closed")
 

@@ -1,0 +1,112 @@
+"""A survey's life: scheduled at the resolution, answered by mail or link, superseded.
+
+One survey per resolution: resolving again supersedes the one before. An
+answer is taken while the ticket is resolved (the rating can change until
+it closes); "not solved" reopens it; a low score goes to the team's leads.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from maildesk.desk import agent_notify, routing, tickets
+from maildesk.desk.context import Desk
+from maildesk.desk.notify import ticket_context
+from maildesk.desk.sla import clocks
+from maildesk.desk.survey import tokens
+from maildesk.desk.survey.answers import Answer
+from maildesk.store.tables import OutboxKind, Status, Survey, SurveyState, Ticket
+
+_LIVE = (SurveyState.SCHEDULED, SurveyState.SENT, SurveyState.ANSWERED)
+
+
+def schedule(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+    """The survey of this resolution, due after `survey.delay_hours`."""
+    config = app.config.survey
+    if not config.enabled or ticket.automatic:
+        return
+    session.execute(
+        update(Survey)
+        .where(Survey.ticket_id == ticket.id, Survey.state.in_(_LIVE))
+        .values(due_at=None)
+    )
+    session.execute(
+        update(Survey)
+        .where(Survey.ticket_id == ticket.id, Survey.state == SurveyState.SCHEDULED)
+        .values(state=SurveyState.SKIPPED, detail="resolved again")
+    )
+    session.add(
+        Survey(
+            ticket_id=ticket.id,
+            customer=ticket.customer,
+            agent=ticket.assignee,
+            team=ticket.team,
+            state=SurveyState.SCHEDULED,
+            resolved_at=now,
+            due_at=now + timedelta(hours=config.delay_hours),
+            detail="",
+        )
+    )
+
+
+def open_survey(session: Session, ticket: Ticket) -> Survey | None:
+    """The survey a customer can answer now: sent (or answered) for the ticket's resolution."""
+    if ticket.status != Status.RESOLVED:
+        return None
+    return session.scalar(
+        select(Survey)
+        .where(
+            Survey.ticket_id == ticket.id,
+            Survey.state.in_((SurveyState.SENT, SurveyState.ANSWERED)),
+        )
+        .order_by(Survey.id.desc())
+        .limit(1)
+    )
+
+
+def record(
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    survey: Survey,
+    answer: Answer,
+    now: datetime,
+) -> None:
+    """Keep the answer (a later one replaces the rating); act on "not solved" and low scores."""
+    if answer.rating is not None:
+        survey.rating = answer.rating
+    if answer.comment:
+        survey.comment = answer.comment[:4000]
+    survey.solved = answer.solved
+    survey.state, survey.answered_at = SurveyState.ANSWERED, now
+    score = f"{survey.rating}/5" if survey.rating else "no score"
+    detail = f"{score}{'' if answer.solved else ', not solved'}: {answer.comment}".rstrip(": ")
+    tickets.record(session, ticket, "survey_answer", detail, ticket.customer, now)
+    if not answer.solved:
+        tickets.reopen(session, ticket, ticket.customer, now)
+        clocks.reopen(session, app, ticket, now)  # resolution runs again, time kept
+        survey.due_at = None
+    if answer.rating is not None and answer.rating <= app.config.survey.low_score:
+        _tell_leads(session, app, ticket, f"survey {score}: {answer.comment}".rstrip(": "), now)
+
+
+def _tell_leads(session: Session, app: Desk, ticket: Ticket, reason: str, now: datetime) -> None:
+    context = ticket_context(app, ticket) | {"actor": ticket.customer, "reason": reason}
+    for lead in routing.leads(app.config, ticket.team):
+        agent_notify.mail_agent(
+            session, app, ticket, lead, "escalated", context, now, kind=OutboxKind.ESCALATION
+        )
+
+
+def by_token(session: Session, app: Desk, token: str) -> tuple[Survey, Ticket] | None:
+    """The survey and ticket a link's token is signed for; None for a forged or stale one."""
+    checked = tokens.check(app.secret, token)
+    if checked is None:
+        return None
+    survey_id, number = checked
+    survey = session.get(Survey, survey_id, with_for_update=True)
+    ticket = session.get(Ticket, survey.ticket_id) if survey is not None else None
+    if ticket is None or ticket.number != number:
+        return None
+    return survey, ticket
