@@ -107,16 +107,15 @@ class Daemon:
             max_instances=1,
             coalesce=True,
         )
-        if self.app.config.survey.enabled:
-            self.scheduler.add_job(
-                self.sweep_surveys,
-                "interval",
-                id="survey",
-                next_run_time=now,
-                seconds=self.app.config.survey.sweep_interval,
-                max_instances=1,
-                coalesce=True,
-            )
+        self.scheduler.add_job(
+            self.sweep_surveys,
+            "interval",
+            id="survey",
+            next_run_time=now,
+            seconds=self.app.config.survey.sweep_interval,
+            max_instances=1,
+            coalesce=True,
+        )
         if self.app.config.sla.digest:
             self.scheduler.add_job(
                 self.send_digests,

@@ -22,9 +22,10 @@ _LIVE = (SurveyState.SCHEDULED, SurveyState.SENT, SurveyState.ANSWERED)
 
 
 def schedule(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
-    """The survey of this resolution, due after `survey.delay_hours`."""
+    """The survey of this resolution, due after `survey.delay_hours`; with surveys off the
+    row only keeps the window, at whose end the ticket closes."""
     config = app.config.survey
-    if not config.enabled or ticket.automatic:
+    if ticket.automatic:
         return
     session.execute(
         update(Survey)
@@ -42,10 +43,15 @@ def schedule(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None
             customer=ticket.customer,
             agent=ticket.assignee,
             team=ticket.team,
-            state=SurveyState.SCHEDULED,
+            state=SurveyState.SCHEDULED if config.enabled else SurveyState.SKIPPED,
             resolved_at=now,
-            due_at=now + timedelta(hours=config.delay_hours),
-            detail="",
+            due_at=now
+            + (
+                timedelta(hours=config.delay_hours)
+                if config.enabled
+                else timedelta(days=config.window_days)
+            ),
+            detail="" if config.enabled else "surveys are off",
         )
     )
 

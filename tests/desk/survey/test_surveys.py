@@ -166,9 +166,14 @@ def test_a_skipped_survey_still_closes_the_ticket_at_the_end(make_app, clock):
     assert show(app, number)["status"] == "closed"
 
 
-def test_surveys_can_be_turned_off(make_app, clock):
+def test_with_surveys_off_the_ticket_still_closes_when_the_window_ends(make_app, clock):
     app = sla_desk(make_app, "[survey]\nenabled = false\n")
-    resolved_ticket(app, clock)
-    clock.advance(days=8)
-    assert not run(app) and surveys(app) == []
-    assert show(app, 1)["status"] == "resolved", "no survey, no window: agents close it"
+    number = resolved_ticket(app, clock)
+    clock.advance(days=6)
+    assert not run(app)
+    clock.advance(days=1)
+
+    assert run(app).closed == 1
+    assert mails(app, OutboxKind.SURVEY) == []
+    assert surveys(app) == [("skipped", "surveys are off")]
+    assert show(app, number)["status"] == "closed"
