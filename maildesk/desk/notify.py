@@ -162,7 +162,26 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
         full_text=draft.text,
         source=f"outbox:{draft.kind}",
     )
-    return _enqueue(session, ticket, draft, sender, message_id, raw, now)
+    row_id = _enqueue(session, ticket, draft, sender, message_id, raw, now)
+    _tell_admins(session, app, ticket, now)
+    return row_id
+
+
+def _tell_admins(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+    """An admin's template failed and the shipped one was sent: each admin hears of it
+    once, on the ticket it happened to (templates.py keeps what was told)."""
+    admins = [a.email for a in app.config.agents if a.role == "admin"]
+    if not admins:
+        return  # templates.py has logged it as an error
+    for problem in app.templates.drain():
+        subject = f"Template failed: {problem.path}"
+        text = (
+            f"{problem}\n\nThe shipped template was sent instead, until the file is fixed.\n"
+            "`maildesk templates check` lists every problem of the templates.\n"
+        )
+        for admin in admins:
+            draft = Draft(OutboxKind.AGENT_NOTIFICATION, (admin,), subject, text)
+            queue_mail(session, app, ticket, draft, now)
 
 
 def _enqueue(
@@ -205,7 +224,7 @@ def _compose(
     now: datetime,
 ) -> tuple[str, bytes]:
     """Subject and bytes of the mail: threading headers, RFC 3834 ones when automatic."""
-    subject = _with_tag(app, ticket, one_line(draft.subject, SUBJECT_LIMIT))
+    subject = subject_line(app, ticket.number, draft.subject)
     headers = [
         ("From", compose.address(draft.sender_name or app.config.desk.name, sender)),
         ("To", ", ".join(draft.to)),
@@ -223,9 +242,10 @@ def _compose(
     return subject, compose.text_mail(headers, draft.text, draft.attachments)
 
 
-def _with_tag(app: Desk, ticket: Ticket, subject: str) -> str:
-    tag = app.tag.format(ticket.number)
-    return subject if app.tag.find(subject) == ticket.number else f"{tag} {subject}"
+def subject_line(app: Desk, number: int, subject: str) -> str:
+    """The subject as sent on ticket `number`: one line, and its tag put back if removed."""
+    line = one_line(subject, SUBJECT_LIMIT)
+    return line if app.tag.find(line) == number else f"{app.tag.format(number)} {line}"
 
 
 def _ticket_reference(app: Desk, ticket: Ticket) -> str:
