@@ -62,9 +62,7 @@ def deliver(port: int, user: str, mbox: Path) -> int:
         box.close()
 
 
-def desk(
-    work: Path, port: int, user: str, url: str | None = None, send: bool = True
-) -> list[str]:
+def desk(work: Path, port: int, user: str, url: str | None = None, send: bool = True) -> list[str]:
     """The maildesk command line on a fresh desk in `work` (SQLite unless `url`).
 
     Without `send` the desk has no [smtp]: `poll --once` then does what

@@ -26,4 +26,3 @@ def test_the_daemon_sweeps_at_start_and_sends_the_escalations(make_app, smtp_sin
         "boss@desk.example",
         "lin@desk.example",
     ]
-
