@@ -175,5 +175,6 @@ def mail_agent(
         answers,
         bound_to=agent.email,
         attachments=attachments,
+        html=rendered.html,
     )
     return queue_mail(session, app, ticket, draft, now)

@@ -64,6 +64,7 @@ class Draft:
     sender_name: str | None = None  # "Lin via Example Support"; default the desk's name
     cc: tuple[str, ...] = ()  # copied people: in the Cc header and the envelope after `to`
     attachments: tuple[compose.Attachment, ...] = ()  # files: multipart/mixed when any
+    html: str | None = None  # the template's HTML alternative, if it has one
 
 
 def attachment(part: Part) -> compose.Attachment:
@@ -91,6 +92,7 @@ def queue_ack(
         rendered.text,
         mail.message_id,
         auto_submitted="auto-replied",
+        html=rendered.html,
     )
     return queue_automatic(session, app, ticket, draft, now)
 
@@ -239,7 +241,7 @@ def _compose(
     if draft.auto_submitted:
         headers += [("Auto-Submitted", draft.auto_submitted), ("Precedence", "bulk")]
     headers += [("X-Auto-Response-Suppress", "All"), (LOOP_HEADER, app.config.desk.instance)]
-    return subject, compose.text_mail(headers, draft.text, draft.attachments)
+    return subject, compose.text_mail(headers, draft.text, draft.attachments, draft.html)
 
 
 def subject_line(app: Desk, number: int, subject: str) -> str:

@@ -44,5 +44,11 @@ def _queue(
 ) -> int | None:
     context = ticket_context(app, ticket) | {"summary": ticket.resolution or ""} | extra
     rendered = app.templates.render(template, ticket.locale, context)
-    draft = Draft(OutboxKind.STATUS_UPDATE, (ticket.customer,), rendered.subject, rendered.text)
+    draft = Draft(
+        OutboxKind.STATUS_UPDATE,
+        (ticket.customer,),
+        rendered.subject,
+        rendered.text,
+        html=rendered.html,
+    )
     return queue_automatic(session, app, ticket, draft, now)

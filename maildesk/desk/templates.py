@@ -1,7 +1,8 @@
 """Reply templates: Jinja2 in a sandbox over files admins edit.
 
 A template is `<dir>/<locale>/<name>.txt.j2`: the first line is
-`Subject: ...`, then a blank line, then the body. Rendering is sandboxed and
+`Subject: ...`, then a blank line, then the body. A `<name>.html.j2` beside
+it adds an HTML alternative (its values HTML-escaped). Rendering is sandboxed and
 strict (an unknown variable is an error, not an empty string), so a typo in a
 template is caught by `templates check` rather than mailed to a customer.
 
@@ -17,7 +18,7 @@ import os
 import threading
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from maildesk.errors import TemplateError
 
 SUFFIX = ".txt.j2"
+HTML_SUFFIX = ".html.j2"  # optional, beside the text: the mail's HTML alternative
 ADMIN, SHIPPED = "admin", "shipped"  # the origins, first wins
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 class Rendered:
     subject: str
     text: str
+    html: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class Templates:
             loader=PrefixLoader({o: FileSystemLoader(str(r)) for o, r in self.roots.items()}),
             undefined=StrictUndefined,
             keep_trailing_newline=True,
-            autoescape=False,
+            autoescape=lambda file: bool(file and file.endswith(HTML_SUFFIX)),
             auto_reload=True,  # an edited file is compiled again on its next use
         )
         self.problems: list[Problem] = []  # not yet told; `drain` hands them over
@@ -169,7 +172,11 @@ class Templates:
         return []
 
     def _render(self, file: str, context: dict[str, Any]) -> Rendered:
-        return split_subject(self.env.get_template(file).render(**context))
+        rendered = split_subject(self.env.get_template(file).render(**context))
+        html = file.removesuffix(SUFFIX) + HTML_SUFFIX
+        if not self.path(html).is_file():
+            return rendered
+        return replace(rendered, html=self.env.get_template(html).render(**context))
 
     def _record(self, problem: Problem) -> None:
         with self._lock:

@@ -67,13 +67,20 @@ def address(name: str, addr: str) -> str:
 
 
 def text_mail(
-    headers: list[tuple[str, str]], text: str, attachments: Sequence[Attachment] = ()
+    headers: list[tuple[str, str]],
+    text: str,
+    attachments: Sequence[Attachment] = (),
+    html: str | None = None,
 ) -> bytes:
     """The whole message; header values may be any Unicode text.
 
-    Without attachments it is the text part alone, as it always was.
+    Without attachments or HTML it is the text part alone, as it always was;
+    with HTML, text and HTML are the two parts of a multipart/alternative.
     """
-    mail = MIMEText(text, "plain", _UTF8)
+    mail: MIMEBase = MIMEText(text, "plain", _UTF8)
+    if html is not None:
+        del mail["MIME-Version"]
+        mail = MIMEMultipart("alternative", _subparts=[mail, _html_part(html)])
     if attachments:
         del mail["MIME-Version"]  # once, at the top
         parts = [mail, *(_file_part(attachment) for attachment in attachments)]
@@ -81,6 +88,12 @@ def text_mail(
     for name, value in headers:
         mail[name] = _header_value(name, value)
     return mail.as_bytes(policy=_POLICY)
+
+
+def _html_part(html: str) -> MIMEText:
+    part = MIMEText(html, "html", _UTF8)
+    del part["MIME-Version"]
+    return part
 
 
 def _file_part(attachment: Attachment) -> MIMEBase:

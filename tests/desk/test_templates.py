@@ -208,6 +208,21 @@ def test_an_admin_subject_without_the_tag_gets_it_back(make_app, admin):
     assert ack.get_content() == "Thanks.\n"
 
 
+def test_an_html_file_beside_the_text_makes_it_multipart_alternative(make_app, admin):
+    app = make_app()
+    app.templates = Templates(admin, "en")
+    write(admin, "en/ack.txt.j2", "Subject: {{ tag }} Thanks\n\nThanks, {{ customer_name }}.\n")
+    write(admin, "en/ack.html.j2", "<p>Thanks, <b>{{ customer_name }}</b>.</p>\n")
+    mail = make_mail(sender='"<b>Ann</b>" <ann@customer.example>', subject="printer")
+    pipeline.process(app, mail.as_bytes(), "test")
+
+    ((kind, _, ack),) = outbox(app)
+    assert kind == OutboxKind.ACK and ack.get_content_type() == "multipart/alternative"
+    text, html = (part.get_content() for part in ack.iter_parts())
+    assert text == "Thanks, <b>Ann</b>.\n", "the text part as it was"
+    assert html == "<p>Thanks, <b>&lt;b&gt;Ann&lt;/b&gt;</b>.</p>\n", "the customer's escaped"
+
+
 # --- the commands --------------------------------------------------------------------------
 
 

@@ -94,7 +94,9 @@ def fire(
     for address in people.addresses:
         personal = context | {"agent_name": address}
         rendered = app.templates.render("escalation", app.config.desk.default_locale, personal)
-        draft = Draft(OutboxKind.ESCALATION, (address,), rendered.subject, rendered.text)
+        draft = Draft(
+            OutboxKind.ESCALATION, (address,), rendered.subject, rendered.text, html=rendered.html
+        )
         queue_mail(session, app, ticket, draft, now)
     return _act(session, app, ticket, level, now)
 

@@ -117,7 +117,9 @@ def _send(
         "window_days": round(app.config.survey.window_days),
     }
     rendered = app.templates.render("survey", ticket.locale, context)
-    draft = Draft(OutboxKind.SURVEY, (ticket.customer,), rendered.subject, rendered.text)
+    draft = Draft(
+        OutboxKind.SURVEY, (ticket.customer,), rendered.subject, rendered.text, html=rendered.html
+    )
     return queue_automatic(session, app, ticket, draft, now)
 
 
@@ -134,7 +136,11 @@ def _close(session: Session, app: Desk, ticket: Ticket, survey: Survey, now: dat
         }
         rendered = app.templates.render("auto_close", ticket.locale, context)
         draft = Draft(
-            OutboxKind.STATUS_UPDATE, (ticket.customer,), rendered.subject, rendered.text
+            OutboxKind.STATUS_UPDATE,
+            (ticket.customer,),
+            rendered.subject,
+            rendered.text,
+            html=rendered.html,
         )
         queue_automatic(session, app, ticket, draft, now)
 
