@@ -10,7 +10,8 @@ run of the resolution clock with the time used so far; ladder levels that
 moment already passed are skipped, not fired late.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -24,6 +25,7 @@ from maildesk.store.tables import ClockState, SlaClock, SlaEvent, Ticket
 
 TWENTY_FOUR_SEVEN = AROUND_THE_CLOCK.name
 _INSERT_EVENT = insert(SlaEvent.__table__)
+_PENDING = "sla_ledger_pending"  # session.info: rows batched_ledger holds back
 _OPEN_SPAN = {"started", "resumed", "restarted"}
 _CLOSE_SPAN = {"paused", "met", "stopped"}
 
@@ -242,7 +244,31 @@ def log(
         "late": late,
         "detail": detail,
     }
-    execute(session, _INSERT_EVENT, values)
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        execute(session, _INSERT_EVENT, values)
+    else:
+        pending.append(values)
+
+
+@contextmanager
+def batched_ledger(session: Session) -> Iterator[None]:
+    """The ledger rows of a block written in one statement at its end: the sweep's batch
+    (a round trip per row was a fifth of its time on PostgreSQL)."""
+    session.info[_PENDING] = []
+    try:
+        yield
+        flush_ledger(session)
+    finally:
+        session.info.pop(_PENDING, None)
+
+
+def flush_ledger(session: Session) -> None:
+    """Write the ledger rows held back, before anything reads the ledger."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        execute(session, _INSERT_EVENT, list(pending))
+        pending.clear()
 
 
 def _with_state(session: Session, ticket: Ticket, state: str) -> list[SlaClock]:
@@ -263,6 +289,7 @@ def _passed_share(app: Desk, ticket: Ticket, row: SlaClock) -> int:
 
 
 def _ledger(session: Session, ticket: Ticket) -> dict[str, list[SlaEvent]]:
+    flush_ledger(session)
     rows = session.scalars(
         select(SlaEvent).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)
     )

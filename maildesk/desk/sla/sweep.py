@@ -43,7 +43,11 @@ def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SweepRes
     result = SweepResult()
     seen: set[int] = set()
     while True:
-        with transaction(sessions, write=True) as session, session.no_autoflush:
+        with (
+            transaction(sessions, write=True) as session,
+            session.no_autoflush,
+            clocks.batched_ledger(session),
+        ):
             rows = session.execute(
                 select(SlaClock, Ticket)
                 .join(Ticket, Ticket.id == SlaClock.ticket_id)
