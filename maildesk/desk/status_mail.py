@@ -34,12 +34,19 @@ def queue_merged(
     return _queue(session, app, ticket, "merged", {"new_tag": new_tag}, now)
 
 
+def queue_closed(
+    session: Session, app: Desk, ticket: Ticket, days: int, now: datetime
+) -> int | None:
+    """The survey window is over: the ticket closed by itself (survey.close_notice)."""
+    return _queue(session, app, ticket, "auto_close", {"window_days": days}, now)
+
+
 def _queue(
     session: Session,
     app: Desk,
     ticket: Ticket,
     template: str,
-    extra: dict[str, str],
+    extra: dict[str, str | int],
     now: datetime,
 ) -> int | None:
     context = ticket_context(app, ticket) | {"summary": ticket.resolution or ""} | extra

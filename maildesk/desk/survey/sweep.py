@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from maildesk.desk import tickets
+from maildesk.desk import status_mail, tickets
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, queue_automatic, ticket_context
 from maildesk.desk.sla import react
@@ -131,18 +131,7 @@ def _close(session: Session, app: Desk, ticket: Ticket, survey: Survey, now: dat
         survey.state = SurveyState.EXPIRED
     survey.due_at = None
     if app.config.survey.close_notice:
-        context = ticket_context(app, ticket) | {
-            "window_days": round(app.config.survey.window_days)
-        }
-        rendered = app.templates.render("auto_close", ticket.locale, context)
-        draft = Draft(
-            OutboxKind.STATUS_UPDATE,
-            (ticket.customer,),
-            rendered.subject,
-            rendered.text,
-            html=rendered.html,
-        )
-        queue_automatic(session, app, ticket, draft, now)
+        status_mail.queue_closed(session, app, ticket, round(app.config.survey.window_days), now)
 
 
 def _skip(survey: Survey, why: str, result: SurveyResult) -> None:
