@@ -9,6 +9,8 @@ would deliver to), no-reply and bouncing addresses and the loop budget
 subject) enters our mail only as one bounded line (plaintext.py).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -37,6 +39,7 @@ from maildesk.store.tables import (
 )
 
 MAX_REFERENCES = 10
+_THREADS = "notify_threads"  # session.info: Message-IDs per ticket, while known_threads holds
 _THREAD_IDS = (
     select(Message.message_id)
     .where(Message.ticket_id == bindparam("ticket"), Message.message_id.is_not(None))
@@ -149,6 +152,9 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
     message_id = make_message_id(app.secret, ticket.number, domain, draft.bound_to)
     thread = _references(_thread_ids(session, ticket), draft.answers)
     subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
+    known = session.info.get(_THREADS, {}).get(ticket.id)
+    if known is not None:
+        known.append(message_id)
     tickets.add_outgoing(
         session,
         ticket,
@@ -260,7 +266,29 @@ def _ticket_reference(app: Desk, ticket: Ticket) -> str:
 
 def _thread_ids(session: Session, ticket: Ticket) -> list[str]:
     """Message-IDs on the ticket, oldest first (ids only: texts can be large)."""
+    known = session.info.get(_THREADS, {}).get(ticket.id)
+    if known is not None:
+        return list(known)
     return list(execute(session, _THREAD_IDS, {"ticket": ticket.id}).scalars())
+
+
+@contextmanager
+def known_threads(session: Session, ticket_ids: list[int]) -> Iterator[None]:
+    """The Message-IDs of these tickets read in one query, for a batch of mails on them
+    (the SLA sweep); queue_mail keeps them current as it adds its own."""
+    found: dict[int, list[str]] = {ticket_id: [] for ticket_id in ticket_ids}
+    rows = session.execute(
+        select(Message.ticket_id, Message.message_id)
+        .where(Message.ticket_id.in_(ticket_ids), Message.message_id.is_not(None))
+        .order_by(Message.id)
+    )
+    for ticket_id, message_id in rows:
+        found[ticket_id].append(message_id)
+    session.info[_THREADS] = found
+    try:
+        yield
+    finally:
+        session.info.pop(_THREADS, None)
 
 
 def _references(chain: list[str], answers: str | None) -> list[str]:

@@ -6,7 +6,8 @@ level) refuses a second firing, so a level fires once however often the
 sweep runs, restarts or races. On PostgreSQL each batch is claimed with FOR
 UPDATE SKIP LOCKED, so two daemons sweep different clocks; on SQLite one
 writer at a time sees the other's work. A batch's tickets come with its
-clocks, and its changes are flushed once, at the commit (no_autoflush). A
+clocks, the Message-IDs of their threads in one more (notify.known_threads),
+its changes are flushed once, at the commit (no_autoflush). A
 level missed while the daemon was down fires on its return, marked late; a
 warning whose breach has come meanwhile is skipped instead (it would warn of
 the past).
@@ -18,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from maildesk.desk import notify
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import clocks, ladder
 from maildesk.store.db import transaction
@@ -57,10 +59,11 @@ def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SweepRes
                 .with_for_update(of=SlaClock, skip_locked=True)
             ).all()
             fresh = [(row, ticket) for row, ticket in rows if row.id not in seen]
-            for row, ticket in fresh:
-                seen.add(row.id)
-                result.looked += 1
-                look(session, app, row, ticket, now, result)
+            with notify.known_threads(session, [ticket.id for _row, ticket in fresh]):
+                for row, ticket in fresh:
+                    seen.add(row.id)
+                    result.looked += 1
+                    look(session, app, row, ticket, now, result)
         if len(rows) < BATCH or not fresh:
             return result
 
