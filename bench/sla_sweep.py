@@ -50,16 +50,8 @@ from maildesk.demo import free_port  # noqa: E402
 from maildesk.desk.sla import clocks  # noqa: E402
 from maildesk.desk.sla.sweep import sweep  # noqa: E402
 from maildesk.store import db  # noqa: E402
-from maildesk.store.tables import (  # noqa: E402
-    ClockState,
-    OutboxKind,
-    OutboxMail,
-    Participant,
-    SlaClock,
-    SlaEvent,
-    Status,
-    Ticket,
-)
+from maildesk.store.deadline_tables import ClockState, SlaClock, SlaEvent  # noqa: E402
+from maildesk.store.tables import OutboxKind, OutboxMail, Participant, Status, Ticket  # noqa: E402
 from tests import postgres  # noqa: E402
 
 # A Wednesday, 14:00 in Shanghai: working time on the default calendar (Mon-Fri 09-18),

@@ -5,7 +5,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from maildesk.store.tables import SlaClock, SlaEvent, Ticket
+from maildesk.store.deadline_tables import SlaClock, SlaEvent
+from maildesk.store.tables import Ticket
 
 
 def ticket_sla(session: Session, ticket: Ticket) -> dict[str, Any]:

@@ -20,14 +20,8 @@ import pytest
 from maildesk.app import App
 from maildesk.desk.report import figures
 from maildesk.store import db
-from maildesk.store.tables import (
-    Event,
-    SlaClock,
-    SlaEvent,
-    Survey,
-    Ticket,
-    TicketTag,
-)
+from maildesk.store.deadline_tables import SlaClock, SlaEvent, Survey
+from maildesk.store.tables import Event, Ticket, TicketTag
 from tests.conftest import T0, maildesk_cli
 from tests.desk.sla.desk import (
     agent_answers,

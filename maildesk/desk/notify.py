@@ -9,17 +9,15 @@ would deliver to), no-reply and bouncing addresses and the loop budget
 subject) enters our mail only as one bounded line (plaintext.py).
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from maildesk.desk import bounces, loops, tickets
+from maildesk.desk import bounces, loops, threads, tickets
 from maildesk.desk.context import Desk
 from maildesk.mail import compose
 from maildesk.mail.addresses import MAX_LENGTH
@@ -30,7 +28,6 @@ from maildesk.mail.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
 from maildesk.mail.quotes import REPLY_MARKER
 from maildesk.store.db import execute
 from maildesk.store.tables import (
-    Message,
     OutboxKind,
     OutboxMail,
     OutboxRecipient,
@@ -38,13 +35,6 @@ from maildesk.store.tables import (
     Ticket,
 )
 
-MAX_REFERENCES = 10
-_THREADS = "notify_threads"  # session.info: Message-IDs per ticket, while known_threads holds
-_THREAD_IDS = (
-    select(Message.message_id)
-    .where(Message.ticket_id == bindparam("ticket"), Message.message_id.is_not(None))
-    .order_by(Message.id)
-)
 _INSERT_OUTBOX = insert(OutboxMail.__table__)
 _INSERT_RECIPIENT = insert(OutboxRecipient.__table__)
 SUPPRESSED = "auto_reply_suppressed"
@@ -150,11 +140,9 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
     sender = app.config.sender_for(ticket.mailbox)
     domain = sender.rpartition("@")[2]
     message_id = make_message_id(app.secret, ticket.number, domain, draft.bound_to)
-    thread = _references(_thread_ids(session, ticket), draft.answers)
+    thread = threads.references(session, ticket, draft.answers)
     subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
-    known = session.info.get(_THREADS, {}).get(ticket.id)
-    if known is not None:
-        known.append(message_id)
+    threads.note(session, ticket, message_id)
     tickets.add_outgoing(
         session,
         ticket,
@@ -262,40 +250,3 @@ def _ticket_reference(app: Desk, ticket: Ticket) -> str:
     It is not signed, so follow_up never trusts it; our signed ids do that job.
     """
     return f"<ticket-{ticket.number}@{app.config.desk.instance}>"
-
-
-def _thread_ids(session: Session, ticket: Ticket) -> list[str]:
-    """Message-IDs on the ticket, oldest first (ids only: texts can be large)."""
-    known = session.info.get(_THREADS, {}).get(ticket.id)
-    if known is not None:
-        return list(known)
-    return list(execute(session, _THREAD_IDS, {"ticket": ticket.id}).scalars())
-
-
-@contextmanager
-def known_threads(session: Session, ticket_ids: list[int]) -> Iterator[None]:
-    """The Message-IDs of these tickets read in one query, for a batch of mails on them
-    (the SLA sweep); queue_mail keeps them current as it adds its own."""
-    found: dict[int, list[str]] = {ticket_id: [] for ticket_id in ticket_ids}
-    rows = session.execute(
-        select(Message.ticket_id, Message.message_id)
-        .where(Message.ticket_id.in_(ticket_ids), Message.message_id.is_not(None))
-        .order_by(Message.id)
-    )
-    for ticket_id, message_id in rows:
-        found[ticket_id].append(message_id)
-    session.info[_THREADS] = found
-    try:
-        yield
-    finally:
-        session.info.pop(_THREADS, None)
-
-
-def _references(chain: list[str], answers: str | None) -> list[str]:
-    """The thread so far, trimmed like RT (first ids and last ids kept)."""
-    if answers and answers not in chain:
-        chain.append(answers)
-    chain = list(dict.fromkeys(chain))
-    if len(chain) > MAX_REFERENCES:
-        chain = chain[:2] + chain[-(MAX_REFERENCES - 2) :]
-    return chain

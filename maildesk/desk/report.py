@@ -38,17 +38,8 @@ from maildesk.config import PRIORITIES
 from maildesk.config.service_levels import TARGET_CLOCKS
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import clocks
-from maildesk.store.tables import (
-    ClockState,
-    Event,
-    SlaClock,
-    SlaEvent,
-    Status,
-    Survey,
-    SurveyState,
-    Ticket,
-    TicketTag,
-)
+from maildesk.store.deadline_tables import ClockState, SlaClock, SlaEvent, Survey, SurveyState
+from maildesk.store.tables import Event, Status, Ticket, TicketTag
 
 TOP = 10
 _ASKED = (SurveyState.SENT, SurveyState.ANSWERED, SurveyState.EXPIRED)

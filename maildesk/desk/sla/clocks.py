@@ -10,24 +10,19 @@ run of the resolution clock with the time used so far; ladder levels that
 moment already passed are skipped, not fired late.
 """
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config.service_levels import TARGET_CLOCKS, Level
 from maildesk.desk.context import Desk
+from maildesk.desk.sla import ledger
 from maildesk.desk.sla.calendar import AROUND_THE_CLOCK, Clockwork
-from maildesk.store.db import execute
-from maildesk.store.tables import ClockState, SlaClock, SlaEvent, Ticket
+from maildesk.store.deadline_tables import ClockState, SlaClock
+from maildesk.store.tables import Ticket
 
 TWENTY_FOUR_SEVEN = AROUND_THE_CLOCK.name
-_INSERT_EVENT = insert(SlaEvent.__table__)
-_PENDING = "sla_ledger_pending"  # session.info: rows batched_ledger holds back
-_OPEN_SPAN = {"started", "resumed", "restarted"}
-_CLOSE_SPAN = {"paused", "met", "stopped"}
 
 
 def calendar_of(app: Desk, name: str) -> Clockwork:
@@ -86,7 +81,7 @@ def start(session: Session, app: Desk, ticket: Ticket, clock: str, now: datetime
     row.state, row.target_seconds, row.calendar = ClockState.RUNNING, seconds, calendar
     row.running_since, row.breached_at = now, None
     schedule(app, ticket, row)
-    log(session, ticket, row, "started", now, f"target {_span(seconds)} on {calendar}")
+    ledger.log(session, ticket, row, "started", now, f"target {_span(seconds)} on {calendar}")
     return row
 
 
@@ -97,14 +92,14 @@ def pause(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
         row.state = ClockState.PAUSED
         row.due_at = row.next_at = None
         _mirror(ticket, row)
-        log(session, ticket, row, "paused", now)
+        ledger.log(session, ticket, row, "paused", now)
 
 
 def resume(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
     for row in _with_state(session, ticket, ClockState.PAUSED):
         row.state, row.running_since = ClockState.RUNNING, now
         schedule(app, ticket, row)
-        log(session, ticket, row, "resumed", now)
+        ledger.log(session, ticket, row, "resumed", now)
 
 
 def meet(
@@ -119,8 +114,8 @@ def meet(
     row.state, row.next_at = ClockState.MET, None
     if row.breached_at is None and row.used_seconds > row.target_seconds:
         row.breached_at = row.due_at or now
-        log(session, ticket, row, "breached", now, "met after its due time", row.due_at)
-    log(session, ticket, row, "met", now, detail, row.due_at)
+        ledger.log(session, ticket, row, "breached", now, "met after its due time", row.due_at)
+    ledger.log(session, ticket, row, "met", now, detail, row.due_at)
 
 
 def stop(session: Session, app: Desk, ticket: Ticket, now: datetime, why: str) -> None:
@@ -130,7 +125,7 @@ def stop(session: Session, app: Desk, ticket: Ticket, now: datetime, why: str) -
             if row.state == ClockState.RUNNING:
                 _close_span(app, row, now)
             row.state, row.next_at = ClockState.STOPPED, None
-            log(session, ticket, row, "stopped", now, why)
+            ledger.log(session, ticket, row, "stopped", now, why)
 
 
 def reopen(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
@@ -143,7 +138,7 @@ def reopen(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
     row.breached_at = None
     row.ladder_share = _passed_share(app, ticket, row)
     schedule(app, ticket, row)
-    log(session, ticket, row, "restarted", now, f"used {_span(row.used_seconds)} before")
+    ledger.log(session, ticket, row, "restarted", now, f"used {_span(row.used_seconds)} before")
 
 
 def recompute(session: Session, app: Desk, ticket: Ticket, now: datetime, why: str) -> None:
@@ -152,13 +147,13 @@ def recompute(session: Session, app: Desk, ticket: Ticket, now: datetime, why: s
     Each open clock starts a new run: levels already passed under the new
     target are skipped, so a raised priority escalates from here, not all at once.
     """
-    ledger = _ledger(session, ticket)
+    spans = ledger.of_ticket(session, ticket)
     for row in clocks_of(session, ticket).values():
         if row.state not in (ClockState.RUNNING, ClockState.PAUSED):
             continue
         row.target_seconds, row.calendar = target(app, ticket, row.clock)
         calendar = calendar_of(app, row.calendar)
-        row.used_seconds = replay(ledger.get(row.clock, []), calendar, now)
+        row.used_seconds = ledger.replay(spans.get(row.clock, []), calendar, now)
         if row.state == ClockState.RUNNING:
             row.running_since = now
         row.run += 1
@@ -168,23 +163,7 @@ def recompute(session: Session, app: Desk, ticket: Ticket, now: datetime, why: s
         detail = f"{why}: target {_span(row.target_seconds)} on {row.calendar}, used " + _span(
             row.used_seconds
         )
-        log(session, ticket, row, "recomputed", now, detail, row.due_at)
-
-
-def replay(events: Iterable[SlaEvent], calendar: Clockwork, now: datetime) -> float:
-    """The time a clock has used, from its ledger: the sum of its running spans."""
-    used, since = 0.0, None
-    for event in events:
-        if event.kind in _OPEN_SPAN and since is None:
-            since = event.at
-        elif event.kind in _CLOSE_SPAN and since is not None:
-            used += calendar.working_seconds(since, event.at)
-            since = None
-        if event.kind == "started":
-            used, since = 0.0, event.at
-    if since is not None:
-        used += calendar.working_seconds(since, now)
-    return used
+        ledger.log(session, ticket, row, "recomputed", now, detail, row.due_at)
 
 
 def schedule(app: Desk, ticket: Ticket, row: SlaClock) -> None:
@@ -222,55 +201,6 @@ def clocks_of(session: Session, ticket: Ticket) -> dict[str, SlaClock]:
     return {row.clock: row for row in rows}
 
 
-def log(
-    session: Session,
-    ticket: Ticket,
-    row: SlaClock,
-    kind: str,
-    at: datetime,
-    detail: str = "",
-    due_at: datetime | None = None,
-    level: str | None = None,
-    late: bool = False,
-) -> None:
-    values = {
-        "ticket_id": ticket.id,
-        "clock": row.clock,
-        "run": row.run,
-        "kind": kind,
-        "level": level,
-        "at": at,
-        "due_at": due_at,
-        "late": late,
-        "detail": detail,
-    }
-    pending = session.info.get(_PENDING)
-    if pending is None:
-        execute(session, _INSERT_EVENT, values)
-    else:
-        pending.append(values)
-
-
-@contextmanager
-def batched_ledger(session: Session) -> Iterator[None]:
-    """The ledger rows of a block written in one statement at its end: the sweep's batch
-    (a round trip per row was a fifth of its time on PostgreSQL)."""
-    session.info[_PENDING] = []
-    try:
-        yield
-        flush_ledger(session)
-    finally:
-        session.info.pop(_PENDING, None)
-
-
-def flush_ledger(session: Session) -> None:
-    """Write the ledger rows held back, before anything reads the ledger."""
-    pending = session.info.get(_PENDING)
-    if pending:
-        execute(session, _INSERT_EVENT, list(pending))
-        pending.clear()
-
-
 def _with_state(session: Session, ticket: Ticket, state: str) -> list[SlaClock]:
     return [row for row in clocks_of(session, ticket).values() if row.state == state]
 
@@ -286,17 +216,6 @@ def _passed_share(app: Desk, ticket: Ticket, row: SlaClock) -> int:
     used = 100 * row.used_seconds / row.target_seconds
     passed = [lv.share for lv in app.config.sla.levels(ticket.priority, row.clock)]
     return max((share for share in passed if share <= used), default=0)
-
-
-def _ledger(session: Session, ticket: Ticket) -> dict[str, list[SlaEvent]]:
-    flush_ledger(session)
-    rows = session.scalars(
-        select(SlaEvent).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)
-    )
-    found: dict[str, list[SlaEvent]] = {}
-    for event in rows:
-        found.setdefault(event.clock, []).append(event)
-    return found
 
 
 def _mirror(ticket: Ticket, row: SlaClock) -> None:

@@ -24,13 +24,12 @@ from maildesk.mail import compose
 from maildesk.mail.classify import LOOP_HEADER
 from maildesk.mail.plaintext import SUBJECT_LIMIT, one_line
 from maildesk.store.db import InsertOrSkip, transaction
+from maildesk.store.deadline_tables import DigestSent, SlaEvent
 from maildesk.store.tables import (
-    DigestSent,
     OutboxKind,
     OutboxMail,
     OutboxRecipient,
     OutboxStatus,
-    SlaEvent,
     Status,
     Ticket,
 )

@@ -19,8 +19,9 @@ from maildesk.config.service_levels import PRIORITIES, Level
 from maildesk.desk import agent_notify, routing, tickets
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, queue_mail, ticket_context
-from maildesk.desk.sla import clocks
-from maildesk.store.tables import OutboxKind, SlaClock, Ticket
+from maildesk.desk.sla import clocks, ledger
+from maildesk.store.deadline_tables import SlaClock
+from maildesk.store.tables import OutboxKind, Ticket
 
 ACTOR = "maildesk-sla"
 CLOCK_NAMES = {
@@ -85,7 +86,7 @@ def fire(
     detail = f"{level.share}% of {_minutes(row.target_seconds)}: " + (
         ", ".join(people.emails) or "nobody to tell"
     )
-    clocks.log(session, ticket, row, "level", now, detail, row.due_at, level.name, late)
+    ledger.log(session, ticket, row, "level", now, detail, row.due_at, level.name, late)
     context = _context(app, ticket, row, level, now, late)
     for agent in people.agents:
         agent_notify.mail_agent(

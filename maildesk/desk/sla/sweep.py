@@ -6,7 +6,7 @@ level) refuses a second firing, so a level fires once however often the
 sweep runs, restarts or races. On PostgreSQL each batch is claimed with FOR
 UPDATE SKIP LOCKED, so two daemons sweep different clocks; on SQLite one
 writer at a time sees the other's work. A batch's tickets come with its
-clocks, the Message-IDs of their threads in one more (notify.known_threads),
+clocks, the Message-IDs of their threads in one more (threads.known),
 its changes are flushed once, at the commit (no_autoflush). A
 level missed while the daemon was down fires on its return, marked late; a
 warning whose breach has come meanwhile is skipped instead (it would warn of
@@ -19,11 +19,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from maildesk.desk import notify
+from maildesk.desk import threads
 from maildesk.desk.context import Desk
-from maildesk.desk.sla import clocks, ladder
+from maildesk.desk.sla import clocks, ladder, ledger
 from maildesk.store.db import transaction
-from maildesk.store.tables import ClockState, SlaClock, Ticket
+from maildesk.store.deadline_tables import ClockState, SlaClock
+from maildesk.store.tables import Ticket
 
 BATCH = 250  # clocks per transaction
 
@@ -48,7 +49,7 @@ def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SweepRes
         with (
             transaction(sessions, write=True) as session,
             session.no_autoflush,
-            clocks.batched_ledger(session),
+            ledger.batched(session),
         ):
             rows = session.execute(
                 select(SlaClock, Ticket)
@@ -59,7 +60,7 @@ def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SweepRes
                 .with_for_update(of=SlaClock, skip_locked=True)
             ).all()
             fresh = [(row, ticket) for row, ticket in rows if row.id not in seen]
-            with notify.known_threads(session, [ticket.id for _row, ticket in fresh]):
+            with threads.known(session, [ticket.id for _row, ticket in fresh]):
                 for row, ticket in fresh:
                     seen.add(row.id)
                     result.looked += 1
@@ -84,7 +85,7 @@ def look(
     if row.breached_at is None and row.due_at <= now:
         row.breached_at = row.due_at
         late = (now - row.due_at).total_seconds() > late_after
-        clocks.log(session, ticket, row, "breached", now, "", row.due_at, late=late)
+        ledger.log(session, ticket, row, "breached", now, "", row.due_at, late=late)
         result.breached += 1
     calendar = clocks.calendar_of(app, row.calendar)
     while (level := clocks.next_level(app, ticket, row)) is not None:
@@ -93,7 +94,7 @@ def look(
             break
         if level.is_warning and row.breached_at is not None:
             detail = f"warning {level.name} came after the breach"
-            clocks.log(session, ticket, row, "skipped", now, detail, row.due_at, level.name)
+            ledger.log(session, ticket, row, "skipped", now, detail, row.due_at, level.name)
             row.ladder_share = level.share
             result.skipped += 1
             continue

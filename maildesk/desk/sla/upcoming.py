@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import clocks, ladder
-from maildesk.store.tables import ClockState, SlaClock, Ticket
+from maildesk.store.deadline_tables import ClockState, SlaClock
+from maildesk.store.tables import Ticket
 
 BREACH = "breach"  # the level name of a breach no ladder level marks
 

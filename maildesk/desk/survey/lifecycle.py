@@ -16,7 +16,8 @@ from maildesk.desk.notify import ticket_context
 from maildesk.desk.sla import clocks
 from maildesk.desk.survey import tokens
 from maildesk.desk.survey.answers import Answer
-from maildesk.store.tables import OutboxKind, Status, Survey, SurveyState, Ticket
+from maildesk.store.deadline_tables import Survey, SurveyState
+from maildesk.store.tables import OutboxKind, Status, Ticket
 
 _LIVE = (SurveyState.SCHEDULED, SurveyState.SENT, SurveyState.ANSWERED)
 

@@ -19,7 +19,8 @@ from maildesk.desk.notify import Draft, queue_automatic, ticket_context
 from maildesk.desk.sla import react
 from maildesk.desk.survey import tokens
 from maildesk.store.db import transaction
-from maildesk.store.tables import OutboxKind, Status, Survey, SurveyState, Ticket
+from maildesk.store.deadline_tables import Survey, SurveyState
+from maildesk.store.tables import OutboxKind, Status, Ticket
 
 BATCH = 200
 ACTOR = "maildesk-survey"

@@ -15,7 +15,8 @@ from maildesk.desk import actions, agent_reply, follow_up
 from maildesk.desk.sla import sweep
 from maildesk.intake import pipeline
 from maildesk.store import blobs, db
-from maildesk.store.tables import OutboxKind, OutboxMail, SlaClock, SlaEvent, Ticket
+from maildesk.store.deadline_tables import SlaClock, SlaEvent
+from maildesk.store.tables import OutboxKind, OutboxMail, Ticket
 from tests.conftest import make_mail
 from tests.support import desk_toml
 

@@ -14,7 +14,8 @@ from maildesk.desk.sla import digest
 from maildesk.desk.templates import Templates
 from maildesk.scheduler import Daemon
 from maildesk.store import db
-from maildesk.store.tables import DigestSent, OutboxKind, OutboxMail
+from maildesk.store.deadline_tables import DigestSent
+from maildesk.store.tables import OutboxKind, OutboxMail
 from tests.desk.sla.desk import agent_answers, customer_writes, run_sweep, sla_desk
 from tests.support import show
 

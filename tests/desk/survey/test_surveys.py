@@ -6,7 +6,8 @@ from sqlalchemy import select
 from maildesk.desk import follow_up
 from maildesk.desk.survey import sweep
 from maildesk.store import db
-from maildesk.store.tables import Event, OutboxKind, OutboxMail, Survey
+from maildesk.store.deadline_tables import Survey
+from maildesk.store.tables import Event, OutboxKind, OutboxMail
 from tests.desk.sla.desk import _parsed, agent_does, customer_writes, sla_desk
 from tests.support import show
 
