@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 MAX_BACKOFF = 300.0
+DIGEST_INTERVAL = 300.0  # seconds between looks at whether the digest hour has come
 SIGNAL_CHECK = 0.5  # seconds between the main thread's looks for a signal
 
 
@@ -77,55 +78,16 @@ class Daemon:
         self.shutdown()
 
     def start(self) -> None:
-        now = datetime.now(UTC)
+        config = self.app.config
         for intake in self.intakes:
-            self.scheduler.add_job(
-                intake.poll,
-                "interval",
-                id=intake.job_id,
-                seconds=intake.mailbox.imap.poll_interval,
-                next_run_time=now,
-                max_instances=2,
-                coalesce=True,
-            )
-        if self.app.config.smtp is not None:
-            self.scheduler.add_job(
-                self.drain,
-                "interval",
-                id="drain",
-                next_run_time=now,
-                seconds=self.app.config.outbox.drain_interval,
-                max_instances=2,  # as the poll: one running, one waiting on _draining
-                coalesce=True,
-            )
-        self.scheduler.add_job(
-            self.sweep_sla,
-            "interval",
-            id="sla",
-            next_run_time=now,
-            seconds=self.app.config.sla.sweep_interval,
-            max_instances=1,
-            coalesce=True,
-        )
-        self.scheduler.add_job(
-            self.sweep_surveys,
-            "interval",
-            id="survey",
-            next_run_time=now,
-            seconds=self.app.config.survey.sweep_interval,
-            max_instances=1,
-            coalesce=True,
-        )
-        if self.app.config.sla.digest:
-            self.scheduler.add_job(
-                self.send_digests,
-                "interval",
-                id="digest",
-                next_run_time=now,
-                seconds=300,
-                max_instances=1,
-                coalesce=True,
-            )
+            self._every(intake.job_id, intake.poll, intake.mailbox.imap.poll_interval, 2)
+        if config.smtp is not None:
+            # As the poll: one running, one waiting on _draining.
+            self._every("drain", self.drain, config.outbox.drain_interval, 2)
+        self._every("sla", self.sweep_sla, config.sla.sweep_interval)
+        self._every("survey", self.sweep_surveys, config.survey.sweep_interval)
+        if config.sla.digest:
+            self._every("digest", self.send_digests, DIGEST_INTERVAL)
         self.scheduler.start()
         if self.web is not None:
             self.web.start()
@@ -133,6 +95,20 @@ class Daemon:
             if intake.mailbox.imap.idle:
                 name = f"idle:{intake.mailbox.name}"
                 threading.Thread(target=intake.watch_idle, name=name, daemon=True).start()
+
+    def _every(
+        self, job_id: str, job: Callable[[], None], seconds: float, instances: int = 1
+    ) -> None:
+        """An interval job that runs first at start; missed runs coalesce into one."""
+        self.scheduler.add_job(
+            job,
+            "interval",
+            id=job_id,
+            seconds=seconds,
+            next_run_time=datetime.now(UTC),
+            max_instances=instances,
+            coalesce=True,
+        )
 
     def shutdown(self) -> None:
         """Finish the message in hand, then stop every job."""

@@ -16,12 +16,12 @@ the past).
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.desk import threads
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import clocks, ladder, ledger
+from maildesk.store import claims
 from maildesk.store.db import transaction
 from maildesk.store.deadline_tables import ClockState, SlaClock
 from maildesk.store.tables import Ticket
@@ -51,14 +51,7 @@ def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SweepRes
             session.no_autoflush,
             ledger.batched(session),
         ):
-            rows = session.execute(
-                select(SlaClock, Ticket)
-                .join(Ticket, Ticket.id == SlaClock.ticket_id)
-                .where(SlaClock.next_at <= now)
-                .order_by(SlaClock.next_at, SlaClock.id)
-                .limit(BATCH)
-                .with_for_update(of=SlaClock, skip_locked=True)
-            ).all()
+            rows = claims.due_with_tickets(session, SlaClock, SlaClock.next_at, now, BATCH)
             fresh = [(row, ticket) for row, ticket in rows if row.id not in seen]
             with threads.known(session, [ticket.id for _row, ticket in fresh]):
                 for row, ticket in fresh:

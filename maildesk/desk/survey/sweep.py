@@ -18,6 +18,7 @@ from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, queue_automatic, ticket_context
 from maildesk.desk.sla import react
 from maildesk.desk.survey import tokens
+from maildesk.store import claims
 from maildesk.store.db import transaction
 from maildesk.store.deadline_tables import Survey, SurveyState
 from maildesk.store.tables import OutboxKind, Status, Ticket
@@ -40,14 +41,7 @@ def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SurveyRe
     result = SurveyResult()
     while True:
         with transaction(sessions, write=True) as session:
-            rows = session.execute(
-                select(Survey, Ticket)
-                .join(Ticket, Ticket.id == Survey.ticket_id)
-                .where(Survey.due_at <= now)
-                .order_by(Survey.due_at, Survey.id)
-                .limit(BATCH)
-                .with_for_update(of=Survey, skip_locked=True)
-            ).all()
+            rows = claims.due_with_tickets(session, Survey, Survey.due_at, now, BATCH)
             for survey, ticket in rows:
                 look(session, app, survey, ticket, now, result)
         if len(rows) < BATCH:
