@@ -1,7 +1,7 @@
 """One poll cycle: new mail by UID, in rounds of one transaction, moved after the commit.
 
-A round is up to ROUND mails (and ROUND_BYTES): claimed (claims.py, so
-several workers share a mailbox and each mail is handled once), fetched in
+A round is up to ROUND mails (and ROUND_BYTES): claimed until moved (claims.py,
+so several workers share a mailbox and each mail is handled and moved once), fetched in
 one command, parsed ahead in the parse child while the mails before are
 written, and committed at once with their receipts. Only then are they moved
 on the server. Idempotent across crashes: a mail seen again after a crash
@@ -119,27 +119,31 @@ def _round(
     """
     done: dict[str, list[int]] = {}
     stopped = False
-    with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
-        mine = claims.lock_uids(session, inbox.key, validity, uids)
-        known = _known_outcomes(session, inbox.key, validity, mine)
-        for uid, outcome in known.items():
-            _note_done(mailbox, done, uid, outcome)
-        fetched = inbox.fetch_many([uid for uid in mine if uid not in known])
-        mails = ((uid, raw) for uid, raw in fetched.items())
-        for uid, parsed in app.parser.parse_ahead(mails, ahead=len(fetched) or 1):
-            if stop is not None and stop.is_set():
-                stopped = True
-                break
-            source = f"{source_prefix(mailbox)}{validity}:{uid}"
-            receipt = receipt_writer(inbox.key, validity, uid)
-            pending = Pending(fetched[uid], source, parsed, receipt, mailbox)
-            outcome = pipeline.process_in(session, app, pending, app.clock())
-            result.count(outcome)
-            _note_done(mailbox, done, uid, outcome)
-        if not mailbox.imap.processed_folder and done:
-            _advance_cursor(session, inbox.key, validity, max(max(v) for v in done.values()))
-    for folder, handled in done.items():
-        inbox.mark_done(handled, folder)
+    with (
+        unavailable_is_temporary(),
+        claims.hold_uids(app.engine, inbox.key, validity, uids) as mine,
+    ):
+        with transaction(app.sessions, write=True) as session:
+            known = _known_outcomes(session, inbox.key, validity, mine)
+            for uid, outcome in known.items():
+                _note_done(mailbox, done, uid, outcome)
+            fetched = inbox.fetch_many([uid for uid in mine if uid not in known])
+            mails = ((uid, raw) for uid, raw in fetched.items())
+            for uid, parsed in app.parser.parse_ahead(mails, ahead=len(fetched) or 1):
+                if stop is not None and stop.is_set():
+                    stopped = True
+                    break
+                source = f"{source_prefix(mailbox)}{validity}:{uid}"
+                receipt = receipt_writer(inbox.key, validity, uid)
+                pending = Pending(fetched[uid], source, parsed, receipt, mailbox)
+                outcome = pipeline.process_in(session, app, pending, app.clock())
+                result.count(outcome)
+                _note_done(mailbox, done, uid, outcome)
+            if not mailbox.imap.processed_folder and done:
+                last = max(max(v) for v in done.values())
+                _advance_cursor(session, inbox.key, validity, last)
+        for folder, handled in done.items():
+            inbox.mark_done(handled, folder)
     return not stopped
 
 
