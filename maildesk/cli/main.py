@@ -5,7 +5,6 @@ could not be reached (EX_TEMPFAIL, try again later).
 """
 
 import asyncio
-import json
 import logging
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from tqdm import tqdm
 from maildesk import config as config_module
 from maildesk import views
 from maildesk.app import App
+from maildesk.cli.output import print_json, print_table
 from maildesk.config import MailboxConfig
 from maildesk.errors import MaildeskError
 from maildesk.intake import pipeline, poller, prefetch, sources
@@ -48,10 +48,6 @@ class State:
             if require_schema:
                 db.require_current(self._app.engine)
         return self._app
-
-
-def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @click.group(cls=_Group)
@@ -161,8 +157,14 @@ def stats(state: State, as_json: bool, mailbox: str | None) -> None:
     if as_json:
         print_json(data)
         return
-    for key, value in data.items():
-        click.echo(f"{key:15} {value}")
+    print_table(("what", "count"), ((key, _counts(value)) for key, value in data.items()))
+
+
+def _counts(value: Any) -> str:
+    """A count, or a breakdown as `open 3  pending 1` (one cell of the stats table)."""
+    if isinstance(value, dict):
+        return "  ".join(f"{key} {count}" for key, count in value.items()) or "-"
+    return str(value)
 
 
 @cli.command()

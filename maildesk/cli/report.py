@@ -8,7 +8,8 @@ import click
 
 from maildesk import report_html
 from maildesk.app import App
-from maildesk.cli.main import State, cli, print_json
+from maildesk.cli.main import State, cli
+from maildesk.cli.output import print_json
 from maildesk.desk.report import figures
 from maildesk.errors import MaildeskError
 from maildesk.store import db

@@ -2,7 +2,8 @@
 
 import click
 
-from maildesk.cli.main import State, cli, print_json
+from maildesk.cli.main import State, cli
+from maildesk.cli.output import print_json, print_table
 from maildesk.desk.sla.upcoming import upcoming
 from maildesk.store import db
 
@@ -26,9 +27,18 @@ def sla_upcoming(state: State, hours: float, as_json: bool) -> None:
         return
     if not found:
         click.echo(f"nothing warns, breaches or escalates in the next {hours:g} h")
-    for entry in found:
-        people = ", ".join(entry.recipients) or "nobody"
-        when = "now (overdue)" if entry.overdue else entry.at.isoformat(timespec="minutes")
-        click.echo(
-            f"#{entry.number} {entry.priority} {entry.clock} {entry.level} at {when}: {people}"
-        )
+        return
+    print_table(
+        ("ticket", "priority", "clock", "level", "at", "to"),
+        (
+            (
+                f"#{entry.number}",
+                entry.priority,
+                entry.clock,
+                entry.level,
+                "now (overdue)" if entry.overdue else entry.at.isoformat(timespec="minutes"),
+                ", ".join(entry.recipients) or "nobody",
+            )
+            for entry in found
+        ),
+    )

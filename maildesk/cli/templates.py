@@ -4,6 +4,7 @@ import click
 
 from maildesk import config as config_module
 from maildesk.cli.main import State, cli
+from maildesk.cli.output import print_table
 from maildesk.desk import follow_up, template_vars
 from maildesk.desk.notify import subject_line, ticket_context
 from maildesk.desk.templates import ADMIN, SHIPPED, SUFFIX, Templates
@@ -29,13 +30,16 @@ def templates_list(state: State) -> None:
     found = _templates(state)
     files = {tuple(f.removesuffix(SUFFIX).split("/")) for f in found.files()}
     locales = sorted({locale for _, locale, _ in files})
-    for name in template_vars.DECLARED:
-        winners = [
-            f"{locale}: {ADMIN if (ADMIN, locale, name) in files else SHIPPED}"
-            for locale in locales
-            if {(ADMIN, locale, name), (SHIPPED, locale, name)} & files
-        ]
-        click.echo(f"{name:20} {', '.join(winners) or 'no file'}")
+
+    def origin(name: str, locale: str) -> str:
+        if (ADMIN, locale, name) in files:
+            return ADMIN
+        return SHIPPED if (SHIPPED, locale, name) in files else "no file"
+
+    rows = (
+        (name, *(origin(name, locale) for locale in locales)) for name in template_vars.DECLARED
+    )
+    print_table(("template", *locales), rows)
 
 
 @templates.command(name="check")
@@ -88,5 +92,5 @@ def templates_vars(name: str) -> None:
     """The variables template NAME is given, each with what it holds."""
     declared = template_vars.declared(name)
     click.echo(f"{name}: {declared.about}")
-    for variable, var in declared.variables.items():
-        click.echo(f"  {variable:22} {var.description}")
+    rows = ((variable, var.description) for variable, var in declared.variables.items())
+    print_table(("variable", "holds"), rows)

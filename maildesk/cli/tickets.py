@@ -3,7 +3,8 @@
 import click
 
 from maildesk import views
-from maildesk.cli.main import MAILBOX_OPTION, State, check_mailbox, cli, print_json
+from maildesk.cli.main import MAILBOX_OPTION, State, check_mailbox, cli
+from maildesk.cli.output import print_json, print_table
 from maildesk.desk import actions, follow_up
 from maildesk.desk.commands import CommandError
 from maildesk.errors import MaildeskError
@@ -30,11 +31,8 @@ def tickets_list(state: State, status: str | None, mailbox: str | None, as_json:
     if as_json:
         print_json(rows)
         return
-    for row in rows:
-        click.echo(
-            f"#{row['number']:<6} {row['status']:9} {row['priority']}  "
-            f"{row['customer']:30} {row['subject']}"
-        )
+    columns = ("number", "status", "priority", "customer", "subject")
+    print_table(columns, ([row[key] for key in columns] for row in rows))
 
 
 @tickets.command(name="update")

@@ -254,11 +254,13 @@ def test_check_and_list_commands(tmp_path, admin):
 
     listed = maildesk_cli("templates", "list", config=config)
     assert listed.returncode == 0
-    lines = {line.split()[0]: line.split(maxsplit=1)[1] for line in listed.stdout.splitlines()}
+    header, _rule, *rows = listed.stdout.splitlines()
+    assert header.split() == ["template", "en", "zh"]
+    lines = {row.split()[0]: row.split()[1:] for row in rows}
     assert set(lines) == set(template_vars.DECLARED)
-    assert lines["ack"] == "en: shipped, zh: admin"
-    assert lines["merged"] == "en: admin, zh: shipped"
-    assert lines["digest"] == "en: shipped, zh: shipped"
+    assert lines["ack"] == ["shipped", "admin"]
+    assert lines["merged"] == ["admin", "shipped"]
+    assert lines["digest"] == ["shipped", "shipped"]
 
 
 def test_vars_command_and_unknown_names(tmp_path):
@@ -267,7 +269,8 @@ def test_vars_command_and_unknown_names(tmp_path):
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == f"survey_thanks: {template_vars.DECLARED['survey_thanks'].about}"
-    assert [line.split()[0] for line in lines[1:]] == [
+    assert lines[1].split() == ["variable", "holds"]
+    assert [line.split()[0] for line in lines[3:]] == [
         *template_vars.TICKET,
         "rating",
         "comment_url",
