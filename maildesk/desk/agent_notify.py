@@ -173,7 +173,6 @@ def mail_agent(
         rendered.subject,
         rendered.text,
         answers,
-        bound_to=agent.email,
         attachments=attachments,
         html=rendered.html,
     )

@@ -110,16 +110,16 @@ def classify_mail(ctx: Intake, app: App, session: Session) -> None:
 
 
 def recognise_agent(ctx: Intake, app: App, session: Session) -> None:
-    """Sets agent and ticket for a proven agent's reply; refusal for one that is not proven."""
+    """Sets agent and ticket for a proven agent's reply (its proof spent); refusal for one
+    that is not proven (it then threads like anyone's mail)."""
     agent = app.config.agent(ctx.mail.from_addr)
     if agent is None or ctx.mail_class is not MailClass.HUMAN:
         return
-    verdict = proof.check(app.config.agent_mail, app.secret, agent, ctx.mail)
-    ticket = follow_up.by_number(session, verdict.number) if verdict.number else None
-    if verdict.refusal is None and ticket is not None:
-        ctx.agent, ctx.ticket = agent, follow_up.surviving(session, ticket)
+    verdict = proof.check(session, app.config.agent_mail, app.secret, agent, ctx.mail, ctx.now)
+    if verdict.refusal is None:
+        ctx.agent, ctx.ticket = agent, verdict.ticket
     else:
-        ctx.refusal = verdict.refusal or "the ticket it answers no longer exists"
+        ctx.refusal = verdict.refusal
 
 
 def handle_agent_reply(ctx: Intake, app: App, session: Session) -> None:
