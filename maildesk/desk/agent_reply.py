@@ -2,7 +2,8 @@
 
 The agent's mail is stored on the ticket as it came (class "agent"): the
 unique index of incoming Message-IDs then makes sure the same mail is never
-applied twice, whichever worker sees it again. A block with one bad line
+applied twice, whichever worker sees it again (and a copy under a new
+Message-ID is a replay: proof.py spent its proof). A block with one bad line
 changes nothing, relays nothing, and the agent gets a reply quoting the line
 and the valid forms. `#note` keeps the whole reply internal. Otherwise the
 text below the commands goes to the customer, From the support address in

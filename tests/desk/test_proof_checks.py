@@ -1,5 +1,5 @@
-"""Issue #17, classes 2 and 3: a proof is spent once per text, expires, and only our own
-server's Authentication-Results count.
+"""Issue #17: a proof names one ticket (class 1), is spent once per text and expires
+(class 2), and only our own server's topmost Authentication-Results count (class 3).
 
 End to end over Dovecot and aiosmtpd on both databases (the desk of
 test_agent_reply: ticket 1 open, Lin's notification in hand); two workers at once
@@ -94,6 +94,27 @@ def test_an_id_we_never_stored_proves_nothing(desk, mailbox, smtp_sink):
     assert show(app, 1)["status"] == "open" and answers(smtp_sink) == []
     (why,) = events(app, 1, "agent_mail_refused")
     assert why.endswith("it answers a mail of ours that we have no record of")
+
+
+def test_a_proof_names_one_ticket_a_merged_ones_commands_nothing(desk, mailbox, smtp_sink):
+    app, notice = desk()
+    mailbox.deliver(make_mail(sender="Ann <ann@customer.example>", subject="printer again"))
+    mailbox.deliver(reply(notice, "#merge 2\n#note"))
+    cycle(app)
+    smtp_sink.received.clear()
+    mailbox.deliver(reply(notice, "#priority P0\n\nOn it."))
+    cycle(app)
+
+    assert show(app, 2)["priority"] == "P2" and answers(smtp_sink) == []
+    (why,) = events(app, 2, "agent_mail_refused")
+    assert why.endswith("ticket #1 was merged into #2: reply to a mail of #2")
+    kept = [m for m in show(app, 2)["messages"] if m["text"].startswith("#priority P0")]
+    assert [m["class"] for m in kept] == ["human"], "kept as an ordinary mail"
+    (told,) = to_agent(smtp_sink)
+    assert told["Subject"].startswith("[Ticket#2] ") and "was merged into #2" in told.get_content()
+    mailbox.deliver(reply(told, "#priority P0\n\nOn it."))
+    cycle(app)
+    assert show(app, 2)["priority"] == "P0", "the notice is a mail of #2 to her: it proves"
 
 
 OURS_PASS = "mx.desk.example; dkim=pass header.d=desk.example"
