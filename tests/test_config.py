@@ -150,6 +150,7 @@ def test_agents_and_teams():
     assert config.team("support").assign == "least_open"
     assert config.desk.default_team == "support", "the first team when none is named"
     assert config.agent_mail.require_authentication_results is False
+    assert config.agent_mail.proof_max_age_days == 30, "a month, unless set"
 
 
 @pytest.mark.parametrize(
@@ -180,6 +181,14 @@ def test_agents_and_teams():
         (
             with_(agent_mail={"require_authentication_results": True}),
             "agent_mail.authserv_id: required when require_authentication_results is true",
+        ),
+        (
+            with_(agent_mail={"proof_max_age_days": 0}),
+            "agent_mail.proof_max_age_days: must be greater than 0, got 0",
+        ),
+        (
+            with_(agent_mail={"proof_max_age_days": "30d"}),
+            "agent_mail.proof_max_age_days: must be float, got str '30d'",
         ),
     ],
 )

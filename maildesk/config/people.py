@@ -93,8 +93,9 @@ def agent_mail(t: Table | None) -> AgentMailConfig:
             f"{t.key('authserv_id')}: required when require_authentication_results is true"
             " (the name your receiving server puts in Authentication-Results)"
         )
+    max_age = t.positive("proof_max_age_days", 30.0)
     t.reject_unknown()
-    return AgentMailConfig(required, authserv_id)
+    return AgentMailConfig(required, authserv_id, max_age)
 
 
 def _check_address(t: Table, key: str, address: Any) -> None:

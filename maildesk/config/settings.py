@@ -186,6 +186,7 @@ class AgentMailConfig:
 
     require_authentication_results: bool = False
     authserv_id: str = ""
+    proof_max_age_days: float = 30.0  # a reply to an older mail of ours proves nothing
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def apply(
         elif change.field == "escalate":
             react.escalation_requested(session, app, ticket, actor, change.value, now)
         elif change.field == "cc":
-            tickets.add_participant(session, ticket, change.value, "cc")
+            tickets.copy_on_answers(session, ticket, change.value)
             tickets.record(session, ticket, "cc", change.value, actor, now)
         elif change.field == "tags":
             tickets.tag(session, ticket, change.value.split(), actor, now)

@@ -22,6 +22,7 @@ from maildesk.desk import commands, routing, tickets
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context
 from maildesk.mail import compose
+from maildesk.mail.addresses import MAX_LENGTH
 from maildesk.mail.message import Incoming, Part
 from maildesk.mail.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
 from maildesk.store.tables import Event, OutboxKind, Ticket
@@ -44,9 +45,16 @@ def recipients(app: Desk, ticket: Ticket) -> tuple[tuple[AgentConfig, ...], bool
 
 
 def queue_notifications(
-    session: Session, app: Desk, ticket: Ticket, mail: Incoming, is_new: bool, now: datetime
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    mail: Incoming,
+    is_new: bool,
+    now: datetime,
+    uncopied: Sequence[str] = (),
 ) -> list[int]:
-    """One notification per agent to tell; returns the outbox row ids."""
+    """One notification per agent to tell, naming the mail's Cc's it did not copy on answers
+    (copies.py); returns the outbox row ids."""
     agents, unrouted = recipients(app, ticket)
     attached, left_out = within_budget(
         mail.parts, app.config.intake.max_attachment_bytes, MAX_ATTACHED_BYTES
@@ -61,6 +69,7 @@ def queue_notifications(
             for n, p in enumerate(mail.parts)
         ],
         "earlier": _earlier_tickets(session, ticket),
+        "uncopied_cc": [one_line(address, MAX_LENGTH) for address in uncopied],
         "due_first_response": local_time(app, ticket.first_response_due),
         "due_resolution": local_time(app, ticket.resolution_due),
         "command_help": commands.HELP_LINE,
@@ -173,7 +182,6 @@ def mail_agent(
         rendered.subject,
         rendered.text,
         answers,
-        bound_to=agent.email,
         attachments=attachments,
         html=rendered.html,
     )

@@ -2,7 +2,8 @@
 
 The agent's mail is stored on the ticket as it came (class "agent"): the
 unique index of incoming Message-IDs then makes sure the same mail is never
-applied twice, whichever worker sees it again. A block with one bad line
+applied twice, whichever worker sees it again (and a copy under a new
+Message-ID is a replay: proof.py spent its proof). A block with one bad line
 changes nothing, relays nothing, and the agent gets a reply quoting the line
 and the valid forms. `#note` keeps the whole reply internal. Otherwise the
 text below the commands goes to the customer, From the support address in
@@ -19,14 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig
-from maildesk.desk import actions, agent_notify, commands, tickets
+from maildesk.desk import actions, agent_notify, commands, copies, tickets
 from maildesk.desk.commands import CommandError
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context
 from maildesk.desk.sla import react
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming, Part
-from maildesk.store.tables import Direction, Message, OutboxKind, Participant, Ticket
+from maildesk.store.tables import Direction, Message, OutboxKind, Ticket
 
 
 def handle(
@@ -78,7 +79,7 @@ def relay(
         auto_submitted=None,
         sender_name=f"{agent.name} via {app.config.desk.name}",
         attachments=tuple(attachment(part) for part in parts),
-        cc=_copied(session, app, ticket),
+        cc=copies.copied(session, app, ticket),
     )
     queued = queue_mail(session, app, ticket, draft, now)
     tickets.responded(ticket, now)
@@ -99,25 +100,6 @@ def tell_agent(
     context = ticket_context(app, ticket) | {"help": commands.HELP} | extra
     return agent_notify.mail_agent(
         session, app, ticket, agent, template, context, now, answers=mail.message_id
-    )
-
-
-def _copied(session: Session, app: Desk, ticket: Ticket) -> tuple[str, ...]:
-    """The ticket's Cc people (from the customer's mail or #cc), never an agent or one of
-    the desk's own addresses: they hear of the ticket otherwise, and would loop."""
-    ours = {m.address.lower() for m in app.config.mailboxes if m.address}
-    ours |= {t.address.lower() for t in app.config.teams if t.address}
-    if app.config.smtp:
-        ours.add(app.config.smtp.from_address.lower())
-    rows = session.scalars(
-        select(Participant.address)
-        .where(Participant.ticket_id == ticket.id, Participant.role == "cc")
-        .order_by(Participant.id)
-    )
-    return tuple(
-        a
-        for a in rows
-        if a.lower() not in ours and app.config.agent(a) is None and a != ticket.customer
     )
 
 

@@ -53,11 +53,18 @@ class Draft:
     text: str
     answers: str | None = None
     auto_submitted: str | None = "auto-generated"
-    bound_to: str | None = None  # an agent: the Message-ID then proves their reply (ids.py)
     sender_name: str | None = None  # "Lin via Example Support"; default the desk's name
     cc: tuple[str, ...] = ()  # copied people: in the Cc header and the envelope after `to`
     attachments: tuple[compose.Attachment, ...] = ()  # files: multipart/mixed when any
     html: str | None = None  # the template's HTML alternative, if it has one
+
+    @property
+    def bound_to(self) -> str | None:
+        """The one recipient, whom the Message-ID is bound to (ids.py): a reply to it then
+        proves it answers our mail to them (an agent's commands, a customer's Cc's).
+        A mail to several people is bound to none: each could show it as the others'."""
+        everyone = (*self.to, *self.cc)
+        return everyone[0] if len(everyone) == 1 else None
 
 
 def attachment(part: Part) -> compose.Attachment:
@@ -140,7 +147,7 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
     sender = app.config.sender_for(ticket.mailbox)
     domain = sender.rpartition("@")[2]
     message_id = make_message_id(app.secret, ticket.number, domain, draft.bound_to)
-    thread = threads.references(session, ticket, draft.answers)
+    thread = threads.for_recipient(session, app.secret, ticket, draft.answers, draft.bound_to)
     subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
     threads.note(session, ticket, message_id)
     tickets.add_outgoing(
@@ -216,7 +223,7 @@ def _compose(
     draft: Draft,
     sender: str,
     message_id: str,
-    thread: list[str],
+    thread: threads.Thread,
     now: datetime,
 ) -> tuple[str, bytes]:
     """Subject and bytes of the mail: threading headers, RFC 3834 ones when automatic."""
@@ -229,9 +236,10 @@ def _compose(
         ("Date", format_datetime(now)),
         ("Message-ID", message_id),
     ]
-    if draft.answers:
-        headers.append(("In-Reply-To", draft.answers))
-    headers.append(("References", " ".join([_ticket_reference(app, ticket), *thread])))
+    if thread.in_reply_to:
+        headers.append(("In-Reply-To", thread.in_reply_to))
+    references = [_ticket_reference(app, ticket), *thread.references]
+    headers.append(("References", " ".join(references)))
     if draft.auto_submitted:
         headers += [("Auto-Submitted", draft.auto_submitted), ("Precedence", "bulk")]
     headers += [("X-Auto-Response-Suppress", "All"), (LOOP_HEADER, app.config.desk.instance)]

@@ -1,73 +1,128 @@
 """Proof that a mail from an agent's address is that agent's reply (From alone proves nothing).
 
-Proven only if the sender is a configured agent, the mail references a
-Message-ID we issued to that agent for the ticket (its HMAC checks with our
-secret: another agent's notification, another instance's id or a typed tag
-do not), and, when `[agent_mail] require_authentication_results` is set, the
-Authentication-Results header our own receiving server added
-(`authserv_id`) shows dkim=pass or spf=pass for the agent's domain.
+A mail from a configured agent's address is theirs only if all of these hold:
+
+- It references a Message-ID we issued to *that* agent (its HMAC checks with
+  our secret and its recipient tag is theirs): another agent's notification,
+  another desk's id or a typed tag do not count. threads.py sees to it that
+  no mail of ours shows such an id to anyone else.
+- We stored that mail of ours, at most `agent_mail.proof_max_age_days` ago:
+  an old id that got out (a forwarded notification, an archive) expires.
+- It names the one ticket it may change: an id of a ticket since merged
+  proves nothing (the agent replies to a mail of the surviving ticket).
+- With `require_authentication_results`, the topmost Authentication-Results
+  header, the one our receiving server added (RFC 8601 §5: each server adds
+  its own above the others), names our `authserv_id` and shows dkim=pass or
+  spf=pass for the agent's domain. Headers below it may be the sender's own.
+- The proof is single-use per command block and text: the pair (the id that
+  proved the reply, a SHA-256 of its new text, whitespace collapsed and
+  case-folded) is spent under a unique index (spent_proofs.py), so the same
+  reply sent again under a new Message-ID is a replay, refused, even when two
+  workers see the copies at once. A different reply to the same notification
+  still counts: agents do answer one notification twice.
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import authres
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig, AgentMailConfig
+from maildesk.desk import follow_up, spent_proofs
 from maildesk.mail import ids
 from maildesk.mail.message import Incoming
+from maildesk.store.db import execute
+from maildesk.store.tables import Direction, Message, Ticket
+
+_SENT_AT = select(Message.created_at).where(
+    Message.direction == Direction.OUT, Message.message_id == bindparam("message_id")
+)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The ticket the reply is about (if one of our ids names it); why it fails, if it does."""
+    """The ticket a proven reply changes, or why the mail is not the agent's."""
 
-    number: int | None
+    ticket: Ticket | None
     refusal: str | None = None
 
 
-def check(settings: AgentMailConfig, secret: str, agent: AgentConfig, mail: Incoming) -> Verdict:
-    tag = ids.recipient_tag(secret, agent.email)
-    named: int | None = None
-    for reference in (*mail.in_reply_to, *reversed(mail.references)):
-        found = ids.signed(secret, reference)
-        if found is None:
-            continue
-        if found.recipient == tag:
-            named = found.number
-            break
-        named = named or found.number
-    else:
-        why = "it answers no mail of ours to this agent (a forged or retyped reference)"
-        return Verdict(named, why)
+def check(
+    session: Session,
+    settings: AgentMailConfig,
+    secret: str,
+    agent: AgentConfig,
+    mail: Incoming,
+    now: datetime,
+) -> Verdict:
+    """Every check above, in order; a reply that passes them all spends its proof."""
+    proof = _answered(secret, agent, mail)
+    if proof is None:
+        return _refused("it answers no mail of ours to this agent (a forged or retyped reference)")
     if settings.require_authentication_results and not authenticated(settings, mail):
         domain = mail.from_addr.rpartition("@")[2]
-        return Verdict(
-            named,
-            f"Authentication-Results of {settings.authserv_id} show no "
-            f"dkim=pass or spf=pass for {domain}",
+        return _refused(
+            f"the topmost Authentication-Results header is not {settings.authserv_id}'s "
+            f"showing dkim=pass or spf=pass for {domain}"
         )
-    return Verdict(named)
+    sent_at = execute(session, _SENT_AT, {"message_id": proof}).scalar()
+    ticket = follow_up.by_number(session, ids.ticket_number(secret, proof))
+    if sent_at is None or ticket is None:
+        return _refused("it answers a mail of ours that we have no record of")
+    age = now - sent_at
+    if age > timedelta(days=settings.proof_max_age_days):
+        return _refused(
+            f"the mail of ours it answers is {age.days} days old "
+            f"(agent_mail.proof_max_age_days is {settings.proof_max_age_days:g})"
+        )
+    if ticket.merged_into is not None:
+        survivor = follow_up.surviving(session, ticket).number
+        return _refused(
+            f"ticket #{ticket.number} was merged into #{survivor}: reply to a mail of #{survivor}"
+        )
+    if not spent_proofs.spend(session, proof, mail.new_text, now):
+        return _refused(
+            "a replay: the same reply to the same mail of ours was applied before "
+            "(write something new, or reply to a newer mail of ours)"
+        )
+    return Verdict(ticket)
+
+
+def _refused(why: str) -> Verdict:
+    return Verdict(None, why)
+
+
+def _answered(secret: str, agent: AgentConfig, mail: Incoming) -> str | None:
+    """The most specific id of ours to this agent that the mail answers: In-Reply-To, then
+    References newest first."""
+    tag = ids.recipient_tag(secret, agent.email)
+    for reference in (*mail.in_reply_to, *reversed(mail.references)):
+        found = ids.signed(secret, reference)
+        if found is not None and found.recipient == tag:
+            return reference
+    return None
 
 
 def authenticated(settings: AgentMailConfig, mail: Incoming) -> bool:
-    """Our own server's Authentication-Results vouch for the sender's domain.
+    """The topmost Authentication-Results header (ours) vouches for the sender's domain.
 
-    Headers of other servers (or one the sender wrote, which ours would add
-    below) name another authserv-id and are ignored; an unparsable header
-    counts for nothing.
+    Only the topmost counts: a sender can write any header, even one naming our
+    authserv-id, and ours lands above it. A different authserv-id on top, an
+    unparsable header or none at all count for nothing.
     """
+    written = mail.headers.get("authentication-results", ())
+    if not written:
+        return False
+    try:
+        header = authres.AuthenticationResultsHeader.parse_value(written[0])
+    except authres.AuthResError:
+        return False
+    if (header.authserv_id or "").lower() != settings.authserv_id.lower():
+        return False
     domain = mail.from_addr.rpartition("@")[2].lower()
-    for value in mail.headers.get("authentication-results", ()):
-        try:
-            header = authres.AuthenticationResultsHeader.parse_value(value)
-        except authres.AuthResError:
-            continue
-        if (header.authserv_id or "").lower() != settings.authserv_id.lower():
-            continue
-        for result in header.results:
-            if result.result.lower() == "pass" and _vouches(result, domain):
-                return True
-    return False
+    return any(r.result.lower() == "pass" and _vouches(r, domain) for r in header.results)
 
 
 def _vouches(result, domain: str) -> bool:

@@ -120,6 +120,11 @@ DECLARED: dict[str, Declared] = {
                 "the customer's other tickets, newest first: number, subject, status",
                 [{"number": 1001, "subject": "Toner", "status": "closed"}],
             ),
+            uncopied_cc=Var(
+                "the mail's Cc's not copied on answers: it does not answer our mail to the"
+                " customer (a reply to our acknowledgement or answer does)",
+                ["carol@customer.example"],
+            ),
             due_first_response=Var("first response due, desk time (or empty)", _DUE),
             due_resolution=Var("resolution due, desk time (or empty)", "2026-11-25 10:00 CST"),
             command_help=Var("one line naming the reply commands", HELP_LINE),

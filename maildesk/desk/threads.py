@@ -1,4 +1,14 @@
-"""The Message-IDs a mail of ours names in References: the ticket's thread so far.
+"""The Message-IDs a mail of ours names in In-Reply-To and References: the ticket's
+thread so far, as far as its recipient may see it.
+
+An id of ours bound to one person (ids.py: a notification proves an agent's
+reply, an acknowledgement the customer's) must never reach anyone else, or
+they could present it as that person's. So every mail is filtered here, the
+one place: it names ids not ours, unbound ids, and ids bound to the one
+person it goes to; a mail to several people names no bound id at all (each
+of them would see the others'). Binding only adds a tag under the HMAC, so
+whatever a mail omits still threads by the ids it keeps and the ticket's
+pseudo id.
 
 Read per mail, or once for a whole batch (`known`, the SLA sweep), kept
 current as the batch queues its own mails (`note`).
@@ -6,10 +16,12 @@ current as the batch queues its own mails (`note`).
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from maildesk.mail import ids
 from maildesk.store.db import execute
 from maildesk.store.tables import Message, Ticket
 
@@ -22,9 +34,29 @@ _THREAD_IDS = (
 )
 
 
-def references(session: Session, ticket: Ticket, answers: str | None) -> list[str]:
-    """The thread, with the mail answered, trimmed like RT (first and last ids kept)."""
-    return _trimmed(_ids(session, ticket), answers)
+@dataclass(frozen=True)
+class Thread:
+    """The threading headers of one mail of ours."""
+
+    in_reply_to: str | None
+    references: list[str]
+
+
+def for_recipient(
+    session: Session, secret: str, ticket: Ticket, answers: str | None, bound_to: str | None
+) -> Thread:
+    """The mail answered and the thread, trimmed like RT (first and last ids kept), as the
+    mail's recipient may see them: `bound_to` is its one recipient (None for several)."""
+    tag = ids.recipient_tag(secret, bound_to) if bound_to else None
+    chain = [i for i in _ids(session, ticket) if _visible(secret, i, tag)]
+    shown = answers if answers and _visible(secret, answers, tag) else None
+    return Thread(shown, _trimmed(chain, shown))
+
+
+def _visible(secret: str, message_id: str, tag: str | None) -> bool:
+    """Not ours, unbound, or bound to the one recipient whose tag is `tag`."""
+    found = ids.signed(secret, message_id)
+    return found is None or found.recipient is None or found.recipient == tag
 
 
 def note(session: Session, ticket: Ticket, message_id: str) -> None:

@@ -7,7 +7,7 @@ most of intake's database time (bench/ingest.py).
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from maildesk.desk.rules import Classification
@@ -26,12 +26,18 @@ from maildesk.store.tables import (
     TicketTag,
 )
 
+COPIED = "cc"  # the participants copied on agents' answers (copies.py)
 # Built once: constructing a statement costs more than running it (see bench/).
 _PARTICIPANT = select(Participant.id).where(
     Participant.ticket_id == bindparam("ticket"), Participant.address == bindparam("address")
 )
 _INSERT_TICKET = insert(Ticket.__table__).returning(*Ticket.__table__.columns)
 _INSERT_PARTICIPANT = InsertOrSkip(Participant.__table__, ["ticket_id", "address"])
+_COPY = (
+    update(Participant.__table__)
+    .where(Participant.ticket_id == bindparam("on"), Participant.address == bindparam("copy"))
+    .values(role=COPIED)
+)
 _INSERT_TAG = InsertOrSkip(TicketTag.__table__, ["ticket_id", "tag"])
 _INSERT_MESSAGE = insert(Message.__table__)
 _INSERT_ATTACHMENT = insert(Attachment.__table__)
@@ -78,6 +84,14 @@ def add_participant(session: Session, ticket: Ticket, address: str, role: str) -
         _insert_participant(session, ticket, address, role)
 
 
+def copy_on_answers(session: Session, ticket: Ticket, address: str) -> None:
+    """Copy `address` on agents' answers (#cc, a Cc of the customer's proven mail), whatever
+    part it took in the ticket before."""
+    if address and address != ticket.customer:
+        _insert_participant(session, ticket, address, COPIED)
+        execute(session, _COPY, {"on": ticket.id, "copy": address})
+
+
 def is_participant(session: Session, ticket: Ticket, address: str) -> bool:
     """The customer, or anyone who wrote on or was copied on the ticket."""
     params = {"ticket": ticket.id, "address": address}
@@ -97,7 +111,8 @@ def add_incoming(
     source: str,
     now: datetime,
 ) -> int:
-    """Store an incoming mail on its ticket; returns the id of its messages row."""
+    """Store an incoming mail on its ticket, a person's sender as a participant (their
+    Cc's: copies.py); returns the id of its messages row."""
     row = {
         "ticket_id": ticket.id,
         "direction": Direction.IN,
@@ -118,8 +133,6 @@ def add_incoming(
     stored = execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]
     if mail_class is MailClass.HUMAN:
         add_participant(session, ticket, mail.from_addr, "writer")
-        for address in mail.cc:
-            add_participant(session, ticket, address, "cc")
     ticket.updated_at = now
     return stored
 

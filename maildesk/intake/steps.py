@@ -19,6 +19,7 @@ from maildesk.desk import (
     agent_notify,
     agent_reply,
     bounces,
+    copies,
     follow_up,
     notify,
     proof,
@@ -54,6 +55,7 @@ class Intake:
     ticket: Ticket | None = None
     is_new: bool = False
     stored: int | None = None  # the messages row of this mail
+    uncopied: tuple[str, ...] = ()  # its Cc's that it may not copy on answers (copies.py)
     rejected: list[str] = field(default_factory=list)
     agent: AgentConfig | None = None  # a proven agent's reply (proof.py)
     refusal: str | None = None  # why a mail from an agent's address is not theirs
@@ -110,16 +112,16 @@ def classify_mail(ctx: Intake, app: App, session: Session) -> None:
 
 
 def recognise_agent(ctx: Intake, app: App, session: Session) -> None:
-    """Sets agent and ticket for a proven agent's reply; refusal for one that is not proven."""
+    """Sets agent and ticket for a proven agent's reply (its proof spent); refusal for one
+    that is not proven (it then threads like anyone's mail)."""
     agent = app.config.agent(ctx.mail.from_addr)
     if agent is None or ctx.mail_class is not MailClass.HUMAN:
         return
-    verdict = proof.check(app.config.agent_mail, app.secret, agent, ctx.mail)
-    ticket = follow_up.by_number(session, verdict.number) if verdict.number else None
-    if verdict.refusal is None and ticket is not None:
-        ctx.agent, ctx.ticket = agent, follow_up.surviving(session, ticket)
+    verdict = proof.check(session, app.config.agent_mail, app.secret, agent, ctx.mail, ctx.now)
+    if verdict.refusal is None:
+        ctx.agent, ctx.ticket = agent, verdict.ticket
     else:
-        ctx.refusal = verdict.refusal or "the ticket it answers no longer exists"
+        ctx.refusal = verdict.refusal
 
 
 def handle_agent_reply(ctx: Intake, app: App, session: Session) -> None:
@@ -165,10 +167,12 @@ def open_ticket(ctx: Intake, app: App, session: Session) -> None:
 
 
 def store_message(ctx: Intake, app: App, session: Session) -> None:
-    """Sets stored: the mail on its ticket."""
+    """Sets stored: the mail on its ticket; uncopied: a person's Cc's it may not copy."""
     ctx.stored = tickets.add_incoming(
         session, ctx.ticket, ctx.mail, ctx.mail_class, ctx.raw_id, ctx.source, ctx.now
     )
+    if ctx.mail_class is MailClass.HUMAN:
+        ctx.uncopied = copies.record(session, app, ctx.ticket, ctx.mail, ctx.now)
 
 
 def store_attachments(ctx: Intake, app: App, session: Session) -> None:
@@ -263,7 +267,9 @@ def notify_agents(ctx: Intake, app: App, session: Session) -> None:
     """Tells the assignee (else the team, else the leads) of a customer's human mail."""
     if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr) or ctx.rated:
         return
-    agent_notify.queue_notifications(session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now)
+    agent_notify.queue_notifications(
+        session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now, ctx.uncopied
+    )
 
 
 STEPS: tuple[Step, ...] = (

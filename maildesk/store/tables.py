@@ -1,5 +1,5 @@
-"""The tables: tickets, messages, raw bytes, outbox, quarantine, cursors, contacts
-(deadline_tables.py: the SLA clocks, digests and surveys the sweeps act on).
+"""The tables: tickets, messages, spent proofs, raw bytes, outbox, quarantine, cursors,
+contacts (deadline_tables.py: the SLA clocks, digests and surveys the sweeps act on).
 
 Enumerations are stored as short strings so the schema stays portable between
 SQLite and PostgreSQL; times are stored as UTC and returned timezone-aware.
@@ -53,8 +53,7 @@ class OutboxKind(StrEnum):
     SURVEY = "survey"
 
 
-# UIDVALIDITY and UIDs are unsigned 32-bit, above PostgreSQL's INTEGER; SQLite's
-# INTEGER holds 64 bits already.
+# UIDVALIDITY and UIDs are unsigned 32-bit: above PostgreSQL's INTEGER, within SQLite's.
 UnsignedInt32 = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -181,6 +180,13 @@ class Message(Base):
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     attachments: Mapped[list["Attachment"]] = relationship(order_by="Attachment.id")
+
+
+class SpentProof(Base):
+    __tablename__ = "spent_proofs"  # the id that proved an agent's reply, its text's hash
+    proof: Mapped[str] = mapped_column(String(998), primary_key=True)
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class Attachment(Base):

@@ -279,10 +279,13 @@ def test_a_customer_writing_on_a_closed_ticket_opens_a_new_one_linked_to_it(
 
 def test_cc_copies_people_on_the_answer_but_never_the_desk_or_an_agent(desk, mailbox, smtp_sink):
     app, notice = desk()
+    ack = [m for m in show(app, 1)["messages"] if m["direction"] == "out"][0]["message_id"]
     first = make_mail(
         sender="Ann <ann@customer.example>",
         subject="Re: [Ticket#1] printer",
         Cc="carol@customer.example, support@desk.example, wang@desk.example",
+        In_Reply_To=ack,
+        References=ack,
     )
     mailbox.deliver(first)
     cycle(app)
