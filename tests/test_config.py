@@ -150,6 +150,7 @@ def test_agents_and_teams():
     assert config.team("support").assign == "least_open"
     assert config.desk.default_team == "support", "the first team when none is named"
     assert config.agent_mail.require_authentication_results is False
+    assert config.agent_mail.max_notices_per_sender_per_hour == 10, "the default cap"
 
 
 @pytest.mark.parametrize(
@@ -180,6 +181,14 @@ def test_agents_and_teams():
         (
             with_(agent_mail={"require_authentication_results": True}),
             "agent_mail.authserv_id: required when require_authentication_results is true",
+        ),
+        (
+            with_(agent_mail={"max_notices_per_sender_per_hour": -1}),
+            "agent_mail.max_notices_per_sender_per_hour: must be 0 or more, got -1",
+        ),
+        (
+            with_(agent_mail={"max_notices_per_sender_per_hour": "10"}),
+            "agent_mail.max_notices_per_sender_per_hour: must be int, got str '10'",
         ),
     ],
 )

@@ -93,8 +93,10 @@ def agent_mail(t: Table | None) -> AgentMailConfig:
             f"{t.key('authserv_id')}: required when require_authentication_results is true"
             " (the name your receiving server puts in Authentication-Results)"
         )
+    default = AgentMailConfig.max_notices_per_sender_per_hour
+    cap = t.count("max_notices_per_sender_per_hour", default)
     t.reject_unknown()
-    return AgentMailConfig(required, authserv_id)
+    return AgentMailConfig(required, authserv_id, cap)
 
 
 def _check_address(t: Table, key: str, address: Any) -> None:

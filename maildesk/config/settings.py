@@ -186,6 +186,9 @@ class AgentMailConfig:
 
     require_authentication_results: bool = False
     authserv_id: str = ""
+    # Past this many staff notices an hour caused by one sender, the rest are folded
+    # into one notice at the end of the hour (desk/notice_cap.py); 0: no cap.
+    max_notices_per_sender_per_hour: int = 10
 
 
 @dataclass(frozen=True)
