@@ -11,13 +11,16 @@ and survey sweeps keep theirs) `fold` sends those people one notice: "and N
 more from <sender> since <time>", on the last held ticket. A restart loses
 nothing, and a sender still writing then starts a new hour. 0: no cap.
 
-Counting costs one locked read of the sender's row (two the first time).
+Counting is one statement on the sender's row (an upsert that returns the
+count); only a held notice costs two more.
 """
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from types import ModuleType
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.config import AgentConfig
@@ -27,7 +30,7 @@ from maildesk.desk.notify import ticket_context
 from maildesk.mail.addresses import MAX_LENGTH
 from maildesk.mail.plaintext import one_line
 from maildesk.store import claims
-from maildesk.store.db import InsertOrSkip, transaction
+from maildesk.store.db import execute, transaction
 from maildesk.store.deadline_tables import SenderNotices
 from maildesk.store.tables import Ticket
 
@@ -36,7 +39,9 @@ LISTED = 20  # ticket numbers a folded notice names; past that it says "and othe
 BATCH = 200
 HELD = "notice_held"
 _KEY = "agent_mail.max_notices_per_sender_per_hour"
-_NEW = InsertOrSkip(SenderNotices.__table__, ["sender"])
+_T = SenderNotices.__table__
+_WHEN = SenderNotices.window_start.type
+_HELD_COLUMNS = (_T.c.held, _T.c.held_since, _T.c.due_at, _T.c.held_to, _T.c.held_tickets)
 
 
 def admit(
@@ -52,20 +57,26 @@ def admit(
     cap = app.config.agent_mail.max_notices_per_sender_per_hour
     if cap == 0 or not recipients:
         return True
-    row = _row(session, sender.strip().lower()[:MAX_LENGTH], now)
-    if now >= row.window_start + WINDOW:
-        row.window_start, row.told = now, 0
-    if row.told < cap:
-        row.told += 1
+    key = sender.strip().lower()[:MAX_LENGTH]
+    params = {"sender": key, "now": now, "hour_ago": now - WINDOW}
+    counted, window_start = execute(session, _COUNT[_dialect(session)], params).one()
+    if counted <= cap:
         return True
-    if row.held == 0:
-        row.held_since, row.due_at = now, row.window_start + WINDOW
-    row.held += 1
-    row.held_to = _joined(row.held_to, [a.email for a in recipients])
-    row.held_tickets = _joined(row.held_tickets, [str(ticket.number)], LISTED + 1)
-    row.ticket_id = ticket.id
-    due = agent_notify.local_time(app, row.due_at)
-    detail = f"agents not told one by one: over {_KEY} = {cap}; told in one at {due}"
+    row = execute(session, select(*_HELD_COLUMNS).where(_T.c.sender == key)).one()
+    due = row.due_at or window_start + WINDOW
+    held = {
+        "held": row.held + 1,
+        "held_since": row.held_since or now,
+        "due_at": due,
+        "held_to": _joined(row.held_to, [a.email for a in recipients]),
+        "held_tickets": _joined(row.held_tickets, [str(ticket.number)], LISTED + 1),
+        "ticket_id": ticket.id,
+    }
+    execute(session, update(_T).where(_T.c.sender == key).values(held))
+    detail = (
+        f"agents not told one by one: over {_KEY} = {cap}; "
+        f"told in one at {agent_notify.local_time(app, due)}"
+    )
     tickets.record(session, ticket, HELD, detail, "maildesk", now)
     return False
 
@@ -105,15 +116,31 @@ def _tell(session: Session, app: Desk, row: SenderNotices, ticket: Ticket, now: 
     row.held_to, row.held_tickets, row.ticket_id = "", "", None
 
 
-def _row(session: Session, sender: str, now: datetime) -> SenderNotices:
-    """The sender's counter row, locked for this transaction (made on first use)."""
-    query = select(SenderNotices).where(SenderNotices.sender == sender).with_for_update()
-    row = session.scalar(query)
-    if row is None:
-        fresh = {"sender": sender, "window_start": now, "told": 0, "held": 0}
-        _NEW(session, fresh | {"held_to": "", "held_tickets": ""})
-        row = session.scalar(query)
-    return row
+def _count(dialect: ModuleType) -> Executable:
+    """One statement counts the notice in the sender's hour (a new hour when the last is
+    over; the row made on first use) and returns the count and the hour's start."""
+    insert = dialect.insert(_T).values(
+        sender=bindparam("sender"),
+        window_start=bindparam("now", type_=_WHEN),
+        counted=1,
+        held=0,
+        held_to="",
+        held_tickets="",
+    )
+    over = _T.c.window_start <= bindparam("hour_ago", type_=_WHEN)
+    counted = {
+        "window_start": case((over, insert.excluded.window_start), else_=_T.c.window_start),
+        "counted": case((over, 1), else_=_T.c.counted + 1),
+    }
+    upsert = insert.on_conflict_do_update(index_elements=[_T.c.sender], set_=counted)
+    return upsert.returning(_T.c.counted, _T.c.window_start)
+
+
+_COUNT = {d.dialect.name: _count(d) for d in (sqlite, postgresql)}
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _joined(words: str, more: list[str], limit: int | None = None) -> str:

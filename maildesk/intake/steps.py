@@ -229,7 +229,8 @@ def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
 
 
 def hear_escalation_request(ctx: Intake, app: App, session: Session) -> None:
-    """A customer who writes that the level is too low: the leads get the ticket (sla)."""
+    """A customer who writes that the level is too low: the leads get the ticket (sla),
+    once per ticket in `sla.escalation_request_window`."""
     if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
         return
     found = app.config.sla.too_low.search(f"{ctx.mail.subject}\n{ctx.mail.new_text}")

@@ -136,8 +136,9 @@ class Survey(Base):
 
 
 class SenderNotices(Base):
-    """One sender's staff notices in its current hour (desk/notice_cap.py): how many went,
-    and those held back past the cap, to be told in one notice at `due_at`.
+    """One sender's staff notices in its current hour (desk/notice_cap.py): how many it
+    caused (`counted`, told or held), and those held past the cap, to be told in one
+    notice at `due_at`.
 
     `held_to` are the agents' addresses the held notices were for, `held_tickets` the
     first ticket numbers they were on (space-separated); `ticket_id` is the last one,
@@ -148,7 +149,7 @@ class SenderNotices(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sender: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    told: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    counted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     held: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_to: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("sender", sa.String(320), nullable=False),
         sa.Column("window_start", sa.DateTime(), nullable=False),
-        sa.Column("told", sa.Integer(), nullable=False),
+        sa.Column("counted", sa.Integer(), nullable=False),
         sa.Column("held", sa.Integer(), nullable=False),
         sa.Column("held_since", sa.DateTime(), nullable=True),
         sa.Column("held_to", sa.Text(), nullable=False),
