@@ -1,4 +1,5 @@
-"""The daemon: interval jobs (a poll per mailbox, drain, SLA and survey sweeps), IDLE, web.
+"""The daemon: interval jobs (a poll per mailbox, drain, SLA, survey and held-notice
+sweeps), IDLE, web.
 
 Deadlines live in the database, so the jobs are plain interval sweeps that a
 restart simply starts again. IDLE only makes the poll job run now instead of
@@ -25,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 
 from maildesk.app import App
 from maildesk.config import MailboxConfig
+from maildesk.desk import notice_cap
 from maildesk.desk.sla import digest, sweep
 from maildesk.desk.survey import sweep as survey_sweep
 from maildesk.errors import MaildeskError, TemporaryFailure
@@ -41,6 +43,7 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 MAX_BACKOFF = 300.0
 DIGEST_INTERVAL = 300.0  # seconds between looks at whether the digest hour has come
+HELD_INTERVAL = 60.0  # seconds between looks for a sender's hour of held notices ended
 SIGNAL_CHECK = 0.5  # seconds between the main thread's looks for a signal
 
 
@@ -86,6 +89,7 @@ class Daemon:
             self._every("drain", self.drain, config.outbox.drain_interval, 2)
         self._every("sla", self.sweep_sla, config.sla.sweep_interval)
         self._every("survey", self.sweep_surveys, config.survey.sweep_interval)
+        self._every("held", self.fold_held_notices, HELD_INTERVAL)
         if config.sla.digest:
             self._every("digest", self.send_digests, DIGEST_INTERVAL)
         self.scheduler.start()
@@ -142,6 +146,10 @@ class Daemon:
     def sweep_surveys(self) -> None:
         """Send the surveys that are due; close the tickets whose survey window ended."""
         self._sweep("survey sweep", survey_sweep.sweep)
+
+    def fold_held_notices(self) -> None:
+        """One notice per sender whose hour of notices past the cap has ended."""
+        self._sweep("held notices (senders told of)", notice_cap.fold)
 
     def send_digests(self) -> None:
         """Each agent's daily SLA digest, once the hour has come."""

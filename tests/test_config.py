@@ -151,6 +151,7 @@ def test_agents_and_teams():
     assert config.desk.default_team == "support", "the first team when none is named"
     assert config.agent_mail.require_authentication_results is False
     assert config.agent_mail.proof_max_age_days == 30, "a month, unless set"
+    assert config.agent_mail.max_notices_per_sender_per_hour == 10, "the default cap"
 
 
 @pytest.mark.parametrize(
@@ -189,6 +190,12 @@ def test_agents_and_teams():
         (
             with_(agent_mail={"proof_max_age_days": "30d"}),
             "agent_mail.proof_max_age_days: must be float, got str '30d'",
+            with_(agent_mail={"max_notices_per_sender_per_hour": -1}),
+            "agent_mail.max_notices_per_sender_per_hour: must be 0 or more, got -1",
+        ),
+        (
+            with_(agent_mail={"max_notices_per_sender_per_hour": "10"}),
+            "agent_mail.max_notices_per_sender_per_hour: must be int, got str '10'",
         ),
     ],
 )

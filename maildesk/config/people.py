@@ -94,8 +94,10 @@ def agent_mail(t: Table | None) -> AgentMailConfig:
             " (the name your receiving server puts in Authentication-Results)"
         )
     max_age = t.positive("proof_max_age_days", 30.0)
+    default = AgentMailConfig.max_notices_per_sender_per_hour
+    cap = t.count("max_notices_per_sender_per_hour", default)
     t.reject_unknown()
-    return AgentMailConfig(required, authserv_id, max_age)
+    return AgentMailConfig(required, authserv_id, max_age, cap)
 
 
 def _check_address(t: Table, key: str, address: Any) -> None:

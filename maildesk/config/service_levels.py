@@ -122,6 +122,8 @@ class SlaConfig:
     assignment: Duration = field(default_factory=lambda: _d("10m"))
     too_low: re.Pattern[str] = re.compile(DEFAULT_TOO_LOW)
     escalation_addresses: tuple[str, ...] = ()
+    # A customer's "priority too low" reaches the leads once per ticket in this window.
+    escalation_request_window: Duration = field(default_factory=lambda: _d("24h"))
     digest: bool = False
     digest_hour: int = 8
 
@@ -165,6 +167,7 @@ def sla(t: Table | None, teams: set[str]) -> SlaConfig:
         assignment=parse_duration(t.get("assignment", str, "10m"), t.key("assignment")),
         too_low=t.regex("too_low_regex") or default.too_low,
         escalation_addresses=addresses,
+        escalation_request_window=_wall_clock(t, "escalation_request_window", "24h"),
         digest=t.get("digest", bool, False),
         digest_hour=digest_hour,
     )
@@ -237,6 +240,17 @@ def _ladder(items: list[Any], teams: set[str]) -> tuple[Level, ...]:
         t.reject_unknown()
         levels.append(level)
     return tuple(levels)
+
+
+def _wall_clock(t: Table, key: str, default: str) -> Duration:
+    """A window of elapsed time: working hours or days (wh, wd) are not one."""
+    duration = parse_duration(t.get(key, str, default), t.key(key))
+    if duration.working:
+        raise ConfigError(
+            f"{t.key(key)}: {duration.text!r} is working time; a window is elapsed time"
+            " (m, h or d)"
+        )
+    return duration
 
 
 def _duration(t: Table, key: str, default: Duration) -> Duration:

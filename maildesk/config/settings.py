@@ -187,6 +187,9 @@ class AgentMailConfig:
     require_authentication_results: bool = False
     authserv_id: str = ""
     proof_max_age_days: float = 30.0  # a reply to an older mail of ours proves nothing
+    # Past this many staff notices an hour caused by one sender, the rest are folded
+    # into one notice at the end of the hour (desk/notice_cap.py); 0: no cap.
+    max_notices_per_sender_per_hour: int = 10
 
 
 @dataclass(frozen=True)

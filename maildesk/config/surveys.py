@@ -24,7 +24,7 @@ class SurveyConfig:
 
 @dataclass(frozen=True)
 class WebConfig:
-    """The survey's one-click page; `public_url` is how customers reach `listen`."""
+    """The survey's page; `public_url` is how customers reach `listen` (its links and form)."""
 
     listen: str | None = None  # "127.0.0.1:8025"
     public_url: str | None = None

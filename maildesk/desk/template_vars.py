@@ -171,6 +171,17 @@ DECLARED: dict[str, Declared] = {
             reassign_team=Var("the team this level moves the ticket to, or empty", ""),
         ),
     ),
+    "held_notices": Declared(
+        "to an agent: one sender's notices past the hourly cap, told in one",
+        _agent(
+            sender=Var("the address that wrote them", "ann@customer.example"),
+            count=Var("how many notices were held", 190),
+            since=Var("when the first was held, desk time", _DUE),
+            cap=Var("agent_mail.max_notices_per_sender_per_hour", 10),
+            tickets=Var("the numbers of the tickets they were on (the first 20)", [1042, 1043]),
+            more_tickets=Var("true when they were on more tickets than listed", False),
+        ),
+    ),
     "digest": Declared(
         "to an agent, daily: their open tickets and yesterday's breaches",
         {
@@ -199,11 +210,19 @@ DECLARED: dict[str, Declared] = {
             window_days=Var("days until the resolved ticket closes", 7),
         ),
     ),
+    "survey_confirm": Declared(
+        "the web page a survey link opens: the rating to confirm (HTML; the subject is its title)",
+        _ticket(
+            rating=Var("the score the link chose (else the one kept), or empty", 5),
+            action_url=Var("where the form posts: web.public_url and the token", _SURVEY_URL),
+        ),
+        on_ticket=False,
+    ),
     "survey_thanks": Declared(
-        "the web page after a rating (HTML; the subject is its title)",
+        "the web page after a rating is sent (HTML; the subject is its title)",
         _ticket(
             rating=Var("the score given, or empty", 5),
-            comment_url=Var("where the comment form posts", _SURVEY_URL),
+            page_url=Var("the survey page, where the rating can be changed", _SURVEY_URL),
         ),
         on_ticket=False,
     ),

@@ -21,6 +21,7 @@ from maildesk.desk import (
     bounces,
     copies,
     follow_up,
+    notice_cap,
     notify,
     proof,
     routing,
@@ -232,13 +233,14 @@ def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
 
 
 def hear_escalation_request(ctx: Intake, app: App, session: Session) -> None:
-    """A customer who writes that the level is too low: the leads get the ticket (sla)."""
+    """A customer who writes that the level is too low: the leads get the ticket (sla),
+    once per ticket in `sla.escalation_request_window`."""
     if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
         return
     found = app.config.sla.too_low.search(f"{ctx.mail.subject}\n{ctx.mail.new_text}")
     if found is not None and ctx.ticket.status not in (Status.RESOLVED, Status.CLOSED):
         reason = one_line(found.group(0), NAME_LIMIT)
-        react.escalation_requested(session, app, ctx.ticket, ctx.mail.from_addr, reason, ctx.now)
+        react.customer_asked(session, app, ctx.ticket, ctx.mail.from_addr, reason, ctx.now)
 
 
 def note_refusal(ctx: Intake, app: App, session: Session) -> None:
@@ -264,12 +266,15 @@ def queue_ack(ctx: Intake, app: App, session: Session) -> None:
 
 
 def notify_agents(ctx: Intake, app: App, session: Session) -> None:
-    """Tells the assignee (else the team, else the leads) of a customer's human mail."""
+    """Tells the assignee (else the team, else the leads) of a customer's human mail,
+    unless its sender is over their hourly cap (notice_cap.py: told in one later)."""
     if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr) or ctx.rated:
         return
-    agent_notify.queue_notifications(
-        session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now, ctx.uncopied
-    )
+    agents, _unrouted = agent_notify.recipients(app, ctx.ticket)
+    if notice_cap.admit(session, app, ctx.mail.from_addr, agents, ctx.ticket, ctx.now):
+        agent_notify.queue_notifications(
+            session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now, ctx.uncopied
+        )
 
 
 STEPS: tuple[Step, ...] = (

@@ -1,4 +1,5 @@
-"""The tables the sweeps act on: SLA clocks and their ledger, digests sent, surveys.
+"""The tables the sweeps act on: SLA clocks and their ledger, digests sent, surveys,
+the staff notices held back per sender.
 
 Each holds its next deadline in an indexed column, so an interval sweep finds
 what is due with one index probe (design.md: deadlines are data).
@@ -131,3 +132,27 @@ class Survey(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detail: Mapped[str] = mapped_column(Text, nullable=False, default="")  # why skipped
+    leads_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # of a low score
+
+
+class SenderNotices(Base):
+    """One sender's staff notices in its current hour (desk/notice_cap.py): how many it
+    caused (`counted`, told or held), and those held past the cap, to be told in one
+    notice at `due_at`.
+
+    `held_to` are the agents' addresses the held notices were for, `held_tickets` the
+    first ticket numbers they were on (space-separated); `ticket_id` is the last one,
+    which the folded notice is sent on. `due_at` is indexed like surveys.due_at.
+    """
+
+    __tablename__ = "sender_notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    counted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    held: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_to: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    held_tickets: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

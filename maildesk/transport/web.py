@@ -1,10 +1,15 @@
-"""The survey's web page (aiohttp): one-click ratings and a comment box, no login.
+"""The survey's web page (aiohttp): a rating chosen in the mail, confirmed with a button.
 
-`GET /survey/<token>?score=N` keeps the rating and thanks the customer in
-their language; `POST /survey/<token>` adds their comment. The token is
-signed for that survey of that ticket (survey/tokens.py); the rating can
-change until the ticket closes. Database work runs in a thread, off the
-event loop. Every value put in the page is HTML-escaped.
+Mail security scanners (Safe Links, Mimecast, Proofpoint) fetch every link
+of a mail, so a link must not rate: `GET` (and `HEAD`) of
+`/survey/<token>?score=N` only shows the form with N chosen; `POST
+/survey/<token>` with `score` (1-5) and an optional `comment` keeps the
+answer. Nothing a GET or HEAD does writes to the database or queues mail.
+The token is signed for that survey of that ticket (survey/tokens.py); a
+survey replaced by a newer one of the ticket, or a ticket no longer
+resolved, takes no answer. The form posts to `web.public_url`, never to
+what the request's Host header says. Database work runs in a thread, off
+the event loop; every value put in the page is HTML-escaped.
 """
 
 import asyncio
@@ -14,62 +19,112 @@ import threading
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from maildesk.app import App
 from maildesk.desk.notify import ticket_context
 from maildesk.desk.survey import lifecycle
 from maildesk.desk.survey.answers import Answer
 from maildesk.store.db import transaction
-from maildesk.store.tables import Status
+from maildesk.store.deadline_tables import Survey
+from maildesk.store.tables import Ticket
 
 log = logging.getLogger(__name__)
+SCORES = ("1", "2", "3", "4", "5")
+COMMENT_LIMIT = 4000
 _INVALID = (404, "This link is not valid. / 此链接无效。")
-_CLOSED = (410, "This ticket is closed; thank you. / 此工单已关闭，谢谢。")
+_CLOSED = (
+    410,
+    "This survey takes no more answers: the ticket was closed or reopened,"
+    " or a newer survey was sent. Thank you. / 此回访已不再接受评价：工单已关闭或重新处理，"
+    "或已发送新的回访。谢谢。",
+)
+_NO_SCORE = (400, "Please choose a rating from 1 to 5. / 请选择 1 到 5 分的评分。")
+Page = tuple[int, str]
 
 
 def application(app: App) -> web.Application:
     routes = web.RouteTableDef()
 
-    @routes.get("/survey/{token}")
-    async def rate(request: web.Request) -> web.Response:
+    @routes.get("/survey/{token}")  # HEAD too (aiohttp's allow_head)
+    async def show(request: web.Request) -> web.Response:
         score = request.query.get("score", "")
-        rating = int(score) if score in ("1", "2", "3", "4", "5") else None
-        return await _answer(app, request, rating, "")
+        chosen = int(score) if score in SCORES else None
+        token = request.match_info["token"]
+        return _response(await asyncio.to_thread(_show, app, token, chosen))
 
     @routes.post("/survey/{token}")
-    async def comment(request: web.Request) -> web.Response:
+    async def answer(request: web.Request) -> web.Response:
         form = await request.post()
-        return await _answer(app, request, None, str(form.get("comment", "")).strip()[:4000])
+        score, comment = form.get("score"), form.get("comment", "")
+        rating = int(score) if isinstance(score, str) and score in SCORES else None
+        text = comment.strip()[:COMMENT_LIMIT] if isinstance(comment, str) else ""
+        token = request.match_info["token"]
+        return _response(await asyncio.to_thread(_keep, app, token, rating, text))
 
     site = web.Application(client_max_size=64 * 1024)
     site.add_routes(routes)
     return site
 
 
-async def _answer(app: App, request: web.Request, rating: int | None, comment: str):
-    token = request.match_info["token"]
-    status, page = await asyncio.to_thread(_keep, app, token, rating, comment, str(request.url))
-    return web.Response(status=status, text=page, content_type="text/html", charset="utf-8")
+def _response(page: Page) -> web.Response:
+    status, text = page
+    return web.Response(status=status, text=text, content_type="text/html", charset="utf-8")
 
 
-def _keep(app: App, token: str, rating: int | None, comment: str, url: str) -> tuple[int, str]:
-    """Record what the link or form says, and the page to show: (HTTP status, HTML)."""
-    with transaction(app.sessions, write=True) as session:
+def _show(app: App, token: str, chosen: int | None) -> Page:
+    """The form, `chosen` (else the rating kept) selected; a read-only transaction."""
+    with transaction(app.sessions) as session:
         found = lifecycle.by_token(session, app, token)
-        if found is None:
-            return _INVALID[0], _page("maildesk", f"<p>{_INVALID[1]}</p>", "en")
+        refused = _refusal(session, found)
+        if refused is not None:
+            return refused
         survey, ticket = found
-        if ticket.status != Status.RESOLVED:
-            return _CLOSED[0], _page("maildesk", f"<p>{_CLOSED[1]}</p>", ticket.locale)
-        if rating is not None or comment:
-            answer = Answer(rating, True, comment)
-            lifecycle.record(session, app, ticket, survey, answer, app.clock())
+        context = _escaped(ticket_context(app, ticket)) | {
+            "rating": chosen or survey.rating,
+            "action_url": html.escape(_page_url(app, token)),
+        }
+        return _render(app, "survey_confirm", ticket.locale, context, 200)
+
+
+def _keep(app: App, token: str, rating: int | None, comment: str) -> Page:
+    """Record the confirmed rating (and comment), and the thanks page."""
+    with transaction(app.sessions, write=True) as session:
+        found = lifecycle.by_token(session, app, token, lock=True)
+        refused = _refusal(session, found)
+        if refused is not None:
+            return refused
+        survey, ticket = found
+        if rating is None:
+            back = f'<p><a href="{html.escape(_page_url(app, token))}">&larr;</a></p>'
+            return _NO_SCORE[0], _page("maildesk", f"<p>{_NO_SCORE[1]}</p>{back}", ticket.locale)
+        answer = Answer(rating, True, comment)
+        lifecycle.record(session, app, ticket, survey, answer, app.clock())
         context = _escaped(ticket_context(app, ticket)) | {
             "rating": survey.rating,
-            "comment_url": html.escape(url.split("?")[0]),
+            "page_url": html.escape(_page_url(app, token)),
         }
-        rendered = app.templates.render("survey_thanks", ticket.locale, context)
-        return 200, _page(rendered.subject, rendered.text, ticket.locale)
+        return _render(app, "survey_thanks", ticket.locale, context, 200)
+
+
+def _refusal(session: Session, found: tuple[Survey, Ticket] | None) -> Page | None:
+    """The page for a token that may not answer: forged (404), or no longer open (410)."""
+    if found is None:
+        return _INVALID[0], _page("maildesk", f"<p>{_INVALID[1]}</p>", "en")
+    survey, ticket = found
+    if not lifecycle.takes_answers(session, survey, ticket):
+        return _CLOSED[0], _page("maildesk", f"<p>{_CLOSED[1]}</p>", ticket.locale)
+    return None
+
+
+def _page_url(app: App, token: str) -> str:
+    """The survey page of `token` at the configured public address (set when listen is)."""
+    return f"{app.config.web.public_url}/survey/{token}"
+
+
+def _render(app: App, name: str, locale: str, context: dict[str, Any], status: int) -> Page:
+    rendered = app.templates.render(name, locale, context)
+    return status, _page(rendered.subject, rendered.text, locale)
 
 
 def _escaped(value: Any) -> Any:

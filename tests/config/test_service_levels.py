@@ -6,6 +6,7 @@ from datetime import date, time
 import pytest
 
 from maildesk.config import parse
+from maildesk.config.service_levels import Duration
 from maildesk.errors import ConfigError
 
 MINIMAL = {"desk": {"name": "D", "timezone": "Asia/Shanghai"}, "database": {"url": "sqlite://"}}
@@ -40,6 +41,10 @@ def test_defaults_are_the_standards_targets_and_ladder():
         "30m",
         ("P0", "P1"),
     )
+    assert sla.escalation_request_window.seconds(0) == 24 * 3600
+    assert parse(
+        with_(sla={"escalation_request_window": "90m"})
+    ).sla.escalation_request_window == (Duration("90m", 90.0, "m"))
 
 
 def test_a_teams_policy_applies_to_its_tickets_only():
@@ -102,6 +107,14 @@ def test_calendars_read_hours_holidays_ranges_and_make_up_days():
         ),
         ({"sla": {"digest_hour": 24}}, "sla.digest_hour: must be an hour"),
         ({"sla": {"review": "soon"}}, "sla.review: 'soon' is not a duration"),
+        (
+            {"sla": {"escalation_request_window": "a day"}},
+            "sla.escalation_request_window: 'a day' is not a duration",
+        ),
+        (
+            {"sla": {"escalation_request_window": "8wh"}},
+            "sla.escalation_request_window: '8wh' is working time; a window is elapsed time",
+        ),
         ({"sla": {"escalation_addresses": ["duty"]}}, "sla.escalation_addresses: 'duty'"),
         ({"sla": {"sweep_intervall": 60}}, "sla.sweep_intervall: unknown key"),
         ({"calendars": [{"hours": "9-18"}]}, "calendars[0].hours: '9-18' is not a span"),

@@ -273,7 +273,7 @@ def test_vars_command_and_unknown_names(tmp_path):
     assert [line.split()[0] for line in lines[3:]] == [
         *template_vars.TICKET,
         "rating",
-        "comment_url",
+        "page_url",
     ]
     for command in ("vars", "preview"):
         unknown = maildesk_cli("templates", command, "sla_escalation", config=config)

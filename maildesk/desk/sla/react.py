@@ -10,22 +10,25 @@
 - a new priority or team recomputes the targets from the ledger;
 - an assignee meets the assignment clock of a ticket nobody had;
 - `#escalate`, or a customer who writes that the level is too low, puts the
-  ticket before the leads, who owe an answer within `sla.lead_answer`.
+  ticket before the leads, who owe an answer within `sla.lead_answer`; a
+  customer's request tells them once per ticket in `sla.escalation_request_window`.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig, Config
-from maildesk.desk import agent_notify, routing, tickets
+from maildesk.desk import agent_notify, notice_cap, routing, tickets
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import ticket_context
 from maildesk.desk.sla import clocks
 from maildesk.desk.survey import lifecycle
-from maildesk.store.tables import OutboxKind, Status, Ticket
+from maildesk.store.tables import Event, OutboxKind, Status, Ticket
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
+ASKED = "escalation_requested"  # by the customer, and the leads were told
 
 
 def opened(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
@@ -84,11 +87,36 @@ def targets_changed(session: Session, app: Desk, ticket: Ticket, why: str, now: 
             clocks.start(session, app, ticket, "review", now)
 
 
+def customer_asked(
+    session: Session, app: Desk, ticket: Ticket, actor: str, reason: str, now: datetime
+) -> int:
+    """A customer writes that the level is too low: the leads hear of it once per ticket
+    in `sla.escalation_request_window`, and within the sender's cap (notice_cap.py);
+    any other such mail is an event only. Returns how many leads were mailed."""
+    window = timedelta(seconds=app.config.sla.escalation_request_window.seconds(0))
+    asked = select(Event.id).where(
+        Event.ticket_id == ticket.id, Event.kind == ASKED, Event.created_at > now - window
+    )
+    if session.scalar(asked.limit(1)) is not None:
+        tickets.record(session, ticket, "escalation_request_repeated", reason, actor, now)
+        return 0
+    leads = escalation_leads(app.config, ticket, actor)
+    if not notice_cap.admit(session, app, actor, leads, ticket, now):
+        return 0
+    return escalation_requested(session, app, ticket, actor, reason, now, event=ASKED)
+
+
 def escalation_requested(
-    session: Session, app: Desk, ticket: Ticket, actor: str, reason: str | None, now: datetime
+    session: Session,
+    app: Desk,
+    ticket: Ticket,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+    event: str = "escalated",
 ) -> int:
     """Mail the leads (not the one asking) and start their answer clock; returns how many."""
-    tickets.record(session, ticket, "escalated", reason or "by hand", actor, now)
+    tickets.record(session, ticket, event, reason or "by hand", actor, now)
     context = ticket_context(app, ticket) | {"actor": actor, "reason": reason}
     leads = escalation_leads(app.config, ticket, actor)
     for lead in leads:

@@ -1,8 +1,9 @@
 """A survey's life: scheduled at the resolution, answered by mail or link, superseded.
 
-One survey per resolution: resolving again supersedes the one before. An
-answer is taken while the ticket is resolved (the rating can change until
-it closes); "not solved" reopens it; a low score goes to the team's leads.
+One survey per resolution: resolving again supersedes the one before (its
+links stop working). An answer is taken while the ticket is resolved (the
+rating can change until it closes); "not solved" reopens it; a low score
+goes to the team's leads, once per survey however often it is given again.
 """
 
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from maildesk.store.deadline_tables import Survey, SurveyState
 from maildesk.store.tables import OutboxKind, Status, Ticket
 
 _LIVE = (SurveyState.SCHEDULED, SurveyState.SENT, SurveyState.ANSWERED)
+_ANSWERABLE = (SurveyState.SENT, SurveyState.ANSWERED)
 
 
 def schedule(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
@@ -65,7 +67,7 @@ def open_survey(session: Session, ticket: Ticket) -> Survey | None:
         select(Survey)
         .where(
             Survey.ticket_id == ticket.id,
-            Survey.state.in_((SurveyState.SENT, SurveyState.ANSWERED)),
+            Survey.state.in_(_ANSWERABLE),
         )
         .order_by(Survey.id.desc())
         .limit(1)
@@ -94,8 +96,10 @@ def record(
         tickets.reopen(session, ticket, ticket.customer, now)
         clocks.reopen(session, app, ticket, now)  # resolution runs again, time kept
         survey.due_at = None
-    if answer.rating is not None and answer.rating <= app.config.survey.low_score:
+    low = answer.rating is not None and answer.rating <= app.config.survey.low_score
+    if low and survey.leads_told_at is None:
         _tell_leads(session, app, ticket, f"survey {score}: {answer.comment}".rstrip(": "), now)
+        survey.leads_told_at = now
 
 
 def _tell_leads(session: Session, app: Desk, ticket: Ticket, reason: str, now: datetime) -> None:
@@ -106,14 +110,26 @@ def _tell_leads(session: Session, app: Desk, ticket: Ticket, reason: str, now: d
         )
 
 
-def by_token(session: Session, app: Desk, token: str) -> tuple[Survey, Ticket] | None:
-    """The survey and ticket a link's token is signed for; None for a forged or stale one."""
+def by_token(
+    session: Session, app: Desk, token: str, lock: bool = False
+) -> tuple[Survey, Ticket] | None:
+    """The survey and ticket a link's token is signed for; None for a forged or stale one.
+    `lock`: the caller will write (FOR UPDATE); a page that only shows takes no lock."""
     checked = tokens.check(app.secret, token)
     if checked is None:
         return None
     survey_id, number = checked
-    survey = session.get(Survey, survey_id, with_for_update=True)
+    survey = session.get(Survey, survey_id, with_for_update=True if lock else None)
     ticket = session.get(Ticket, survey.ticket_id) if survey is not None else None
     if ticket is None or ticket.number != number:
         return None
     return survey, ticket
+
+
+def takes_answers(session: Session, survey: Survey, ticket: Ticket) -> bool:
+    """May this survey's link still rate? Sent or answered, its ticket resolved, and no
+    newer survey of the ticket (reopened and resolved again: the old links are dead)."""
+    if ticket.status != Status.RESOLVED or survey.state not in _ANSWERABLE:
+        return False
+    newer = select(Survey.id).where(Survey.ticket_id == ticket.id, Survey.id > survey.id)
+    return session.scalar(newer.limit(1)) is None

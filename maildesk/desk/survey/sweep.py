@@ -76,7 +76,7 @@ def look(
 
 
 def link(app: Desk, survey: Survey, ticket: Ticket, score: int | None = None) -> str | None:
-    """The survey page (with `score`: the one-click rating), if the web page is on."""
+    """The survey page (with `score`: that rating chosen, to confirm), if the web page is on."""
     base = app.config.web.public_url
     if base is None:
         return None
