@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maildesk.config import calendars, people, service_levels, surveys
+from maildesk.config import calendars, loops, people, service_levels, surveys
 from maildesk.config.service_levels import SlaConfig
 from maildesk.config.settings import (
     PRIORITIES,
@@ -21,7 +21,6 @@ from maildesk.config.settings import (
     DeskConfig,
     ImapConfig,
     IntakeConfig,
-    LoopsConfig,
     MailboxConfig,
     OutboxConfig,
     Rule,
@@ -64,7 +63,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         outbox=_outbox(root.table("outbox", required=False)),
         intake=_intake(root.table("intake", required=False)),
         rules=_rules(root.get("rules", list, [])),
-        loops=_loops(root.table("loops", required=False)),
+        loops=loops.loops(root.table("loops", required=False)),
         agents=agents,
         teams=teams,
         agent_mail=people.agent_mail(root.table("agent_mail", required=False)),
@@ -72,6 +71,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         calendars=found_calendars,
         survey=surveys.survey(root.table("survey", required=False)),
         web=surveys.web(root.table("web", required=False)),
+        bounces=loops.bounces(root.table("bounces", required=False)),
         path=path,
     )
     root.reject_unknown()
@@ -211,22 +211,6 @@ def _intake(t: Table | None) -> IntakeConfig:
     )
     t.reject_unknown()
     return intake
-
-
-def _loops(t: Table | None) -> LoopsConfig:
-    t = t or Table({}, "loops")
-    default = LoopsConfig()
-    loops = LoopsConfig(
-        max_per_address_per_day=t.count(
-            "max_per_address_per_day", default.max_per_address_per_day
-        ),
-        max_per_ticket_per_hour=t.count(
-            "max_per_ticket_per_hour", default.max_per_ticket_per_hour
-        ),
-        no_reply=t.regex("no_reply_regex") or default.no_reply,
-    )
-    t.reject_unknown()
-    return loops
 
 
 def _rules(items: list[Any]) -> tuple[Rule, ...]:

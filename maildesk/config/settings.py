@@ -70,11 +70,25 @@ class IntakeConfig:
 
 @dataclass(frozen=True)
 class LoopsConfig:
-    """Budget of automatic mail to customers; defaults from Znuny (per address) and Zammad."""
+    """Budget of automatic mail to customers; defaults from Znuny (per address) and Zammad.
+
+    The address budget counts mailboxes: `a+1@x` and `A@x` count as `a@x`
+    (`subaddress_separator`, "" to count sub-addresses apart).
+    """
 
     max_per_address_per_day: int = 40
     max_per_ticket_per_hour: int = 25
     no_reply: re.Pattern[str] = re.compile(DEFAULT_NO_REPLY)
+    max_per_domain_per_day: int = 500  # 0: no cap per domain
+    subaddress_separator: str = "+"
+
+
+@dataclass(frozen=True)
+class BouncesConfig:
+    """`return_path`: the address whose signed sub-addresses are our mail's MAIL FROM (VERP);
+    None sends with the From address and trusts no single delivery report."""
+
+    return_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +223,7 @@ class Config:
     calendars: tuple[CalendarConfig, ...] = ()  # always holds "default" once loaded
     survey: SurveyConfig = field(default_factory=SurveyConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    bounces: BouncesConfig = field(default_factory=BouncesConfig)
     path: Path | None = None
 
     def agent(self, address: str) -> AgentConfig | None:
@@ -227,6 +242,12 @@ class Config:
     def mailbox(self, name: str | None) -> MailboxConfig | None:
         """The mailbox called `name` (a ticket's), if it is still configured."""
         return next((m for m in self.mailboxes if m.name == name), None)
+
+    def own_addresses(self) -> tuple[str, ...]:
+        """The desk's own addresses: mail from them is never answered automatically."""
+        found = [m.address for m in self.mailboxes] + [t.address for t in self.teams]
+        found += [self.sender_for(None), self.bounces.return_path]
+        return tuple(address for address in found if address)
 
     def sender_for(self, mailbox: str | None) -> str:
         """The From address of mail on a ticket that came in by `mailbox`."""

@@ -119,6 +119,8 @@ def _name(part: Part) -> str:
 
 def _earlier_tickets(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
     """The customer's other tickets, newest first: the history agents should see."""
+    if not ticket.customer:
+        return []  # no customer address (tickets.open_ticket): no history to match
     rows = session.execute(
         select(Ticket.number, Ticket.subject, Ticket.status)
         .where(Ticket.customer == ticket.customer, Ticket.id != ticket.id)

@@ -9,7 +9,8 @@ and the valid forms. `#note` keeps the whole reply internal. Otherwise the
 text below the commands goes to the customer, From the support address in
 the agent's name, threaded on the customer's mail, with the files the agent
 attached; it is the first response if none came before (and any agent mail is the
-review the SLA asks of P0/P1 tickets: sla/react.py).
+review the SLA asks of P0/P1 tickets: sla/react.py). An answer to a customer
+address we do not deliver to is not sent, and the agent hears why.
 """
 
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from maildesk.config import AgentConfig
 from maildesk.desk import actions, agent_notify, commands, copies, tickets
 from maildesk.desk.commands import CommandError
 from maildesk.desk.context import Desk
-from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context
+from maildesk.desk.notify import Draft, attachment, queue_mail, refusal, ticket_context
 from maildesk.desk.sla import react
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming, Part
@@ -55,7 +56,10 @@ def handle(
         tell_agent(session, app, ticket, agent, mail, "command_help", {}, now)
     answered = not parsed.internal and bool(parsed.body.strip())
     if answered:
-        relay(session, app, ticket, agent, parsed.body.strip(), now, mail.parts)
+        why = relay(session, app, ticket, agent, parsed.body.strip(), now, mail.parts)
+        if why is not None:  # not sent, so no response: the agent hears why
+            answered = False
+            tell_agent(session, app, ticket, agent, mail, "answer_not_sent", {"reason": why}, now)
     react.agent_wrote(session, app, ticket, agent, answered, now)
 
 
@@ -67,9 +71,10 @@ def relay(
     text: str,
     now: datetime,
     parts: Sequence[Part] = (),
-) -> int:
+) -> str | None:
     """The agent's answer to the customer, as a human mail (no Auto-Submitted), with the
-    files of their reply (inline images too, as plain attachments)."""
+    files of their reply (inline images too, as plain attachments); returns why it was not
+    sent (the customer's address is not one we deliver to), or None."""
     draft = Draft(
         OutboxKind.AGENT_REPLY,
         (ticket.customer,),
@@ -81,9 +86,10 @@ def relay(
         attachments=tuple(attachment(part) for part in parts),
         cc=copies.copied(session, app, ticket),
     )
-    queued = queue_mail(session, app, ticket, draft, now)
+    if queue_mail(session, app, ticket, draft, now) is None:
+        return refusal(draft)
     tickets.responded(ticket, now)
-    return queued
+    return None
 
 
 def tell_agent(

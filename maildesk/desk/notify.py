@@ -2,14 +2,16 @@
 
 Automatic mail carries the headers of an automatic reply (RFC 3834) and our
 loop header, and a signed Message-ID that we also store, so replies and
-bounces find their ticket even when the subject was edited. Automatic mail
-to customers passes one gate, `queue_automatic`: the envelope (one address we
-would deliver to), no-reply and bouncing addresses and the loop budget
-(loops.py) are checked there. What the customer wrote (their name, the
-subject) enters our mail only as one bounded line (plaintext.py).
+bounces find their ticket even when the subject was edited. Every envelope
+address of every mail is one address we would deliver to (`queue_mail`: a
+mail whose `to` is not is not queued, a Cc that is not is left out, each
+noted on the ticket). Automatic mail to customers also passes one gate,
+`queue_automatic`: one recipient, not the desk's own, no-reply or bouncing
+addresses, and the loop budget (loops.py). What the customer wrote (their
+name, the subject) enters our mail only as one bounded line (plaintext.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -38,6 +40,7 @@ from maildesk.store.tables import (
 _INSERT_OUTBOX = insert(OutboxMail.__table__)
 _INSERT_RECIPIENT = insert(OutboxRecipient.__table__)
 SUPPRESSED = "auto_reply_suppressed"
+NOT_SENT = "mail_not_sent"
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,11 @@ def queue_automatic(
 
     It checks `draft.to`, which is the envelope the outbox sends to.
     """
-    recent = loops.count_recent(session, draft.to, ticket.id, now)
-    bouncing = any(bounces.is_bouncing(session, address) for address in draft.to)
-    why = loops.refusal(app.config.loops, draft.to, bouncing, recent)
+    address = draft.to[0] if draft.to else ""
+    recent = loops.count_recent(session, app.config.loops, address, ticket.id, now)
+    bouncing = any(bounces.is_bouncing(session, to) for to in draft.to)
+    own = any(loops.is_own(app.config, to) for to in draft.to)
+    why = loops.refusal(app.config.loops, draft.to, bouncing, recent, own)
     if why is not None:
         detail = f"{draft.kind} not sent: {why}"
         tickets.record(session, ticket, SUPPRESSED, detail, "maildesk", now)
@@ -138,12 +143,20 @@ def ticket_context(app: Desk, ticket: Ticket, customer: str = "") -> dict[str, A
     }
 
 
-def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: datetime) -> int:
-    """Compose, store as an outgoing Message, and queue one mail; returns the outbox row id.
+def queue_mail(
+    session: Session, app: Desk, ticket: Ticket, draft: Draft, now: datetime
+) -> int | None:
+    """Compose, store as an outgoing Message, and queue one mail; returns the outbox row id,
+    or None when an address of `to` is not one we deliver to (`refusal` says why).
 
     Automatic mail to customers comes through `queue_automatic`; this is
     for agent replies and staff notices, which no budget may silence.
     """
+    why = refusal(draft)
+    if why is not None:
+        tickets.record(session, ticket, NOT_SENT, f"{draft.kind} not sent: {why}", "maildesk", now)
+        return None
+    draft = _deliverable_cc(session, ticket, draft, now)
     sender = app.config.sender_for(ticket.mailbox)
     domain = sender.rpartition("@")[2]
     message_id = make_message_id(app.secret, ticket.number, domain, draft.bound_to)
@@ -165,9 +178,29 @@ def queue_mail(session: Session, app: Desk, ticket: Ticket, draft: Draft, now: d
         full_text=draft.text,
         source=f"outbox:{draft.kind}",
     )
-    row_id = _enqueue(session, ticket, draft, sender, message_id, raw, now)
+    row_id = _enqueue(session, app, ticket, draft, sender, message_id, raw, now)
     _tell_admins(session, app, ticket, now)
     return row_id
+
+
+def refusal(draft: Draft) -> str | None:
+    """Why `draft` may not be sent at all: an address of its `to` that we do not deliver to."""
+    if not draft.to:
+        return "no address to send to"
+    return next(filter(None, map(loops.undeliverable, draft.to)), None)
+
+
+def _deliverable_cc(session: Session, ticket: Ticket, draft: Draft, now: datetime) -> Draft:
+    """`draft` without the Cc addresses we do not deliver to, each noted on the ticket:
+    the answer still reaches the customer."""
+    kept = []
+    for address in draft.cc:
+        why = loops.undeliverable(address)
+        if why is None:
+            kept.append(address)
+        else:
+            tickets.record(session, ticket, "cc_left_out", f"{draft.kind}: {why}", "maildesk", now)
+    return replace(draft, cc=tuple(kept))
 
 
 def _tell_admins(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
@@ -189,6 +222,7 @@ def _tell_admins(session: Session, app: Desk, ticket: Ticket, now: datetime) -> 
 
 def _enqueue(
     session: Session,
+    app: Desk,
     ticket: Ticket,
     draft: Draft,
     sender: str,
@@ -209,11 +243,8 @@ def _enqueue(
         "created_at": now,
     }
     row_id = execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]
-    envelope = [
-        {"outbox_id": row_id, "position": n, "address": address}
-        for n, address in enumerate((*draft.to, *draft.cc))
-    ]
-    execute(session, _INSERT_RECIPIENT, envelope)
+    envelope = loops.envelope(app.config.loops, draft.kind, (*draft.to, *draft.cc), now)
+    execute(session, _INSERT_RECIPIENT, [row | {"outbox_id": row_id} for row in envelope])
     return row_id
 
 

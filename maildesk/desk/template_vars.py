@@ -143,6 +143,15 @@ DECLARED: dict[str, Declared] = {
             reason_zh=Var("why, in Chinese", "优先级必须是 P0..P3"),
         ),
     ),
+    "answer_not_sent": Declared(
+        "to an agent: their answer did not go to the customer",
+        _agent(
+            reason=Var(
+                "why, in English",
+                "no address to send to",
+            )
+        ),
+    ),
     "command_help": Declared(
         "to an agent: the answer to #help",
         _agent(help=Var("the list of reply commands", HELP)),

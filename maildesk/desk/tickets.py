@@ -11,8 +11,10 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from maildesk.desk.rules import Classification
+from maildesk.mail.addresses import MAX_LENGTH, deliverable
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming, Part
+from maildesk.mail.plaintext import one_line
 from maildesk.store import numbers
 from maildesk.store.db import InsertOrSkip, execute
 from maildesk.store.tables import (
@@ -42,6 +44,7 @@ _INSERT_TAG = InsertOrSkip(TicketTag.__table__, ["ticket_id", "tag"])
 _INSERT_MESSAGE = insert(Message.__table__)
 _INSERT_ATTACHMENT = insert(Attachment.__table__)
 _INSERT_EVENT = insert(Event.__table__)
+NO_CUSTOMER = "no_customer_address"
 
 
 def open_ticket(
@@ -53,7 +56,13 @@ def open_ticket(
     automatic: bool = False,
     mailbox: str | None = None,
 ) -> Ticket:
-    """A new ticket for `mail` with the priority, category and team the rules found."""
+    """A new ticket for `mail` with the priority, category and team the rules found.
+
+    Its customer is the sender when that is one address we deliver to, else
+    none (""): a From of two addresses or a quoted local part gets no mail of
+    ours, and the ticket says why.
+    """
+    unusable = deliverable(mail.from_addr)
     values = {
         "number": numbers.next_ticket_number(session),
         "subject": mail.subject or "(no subject)",
@@ -62,7 +71,7 @@ def open_ticket(
         "category": found.category,
         "team": found.team,
         "mailbox": mailbox,
-        "customer": mail.from_addr,
+        "customer": "" if unusable else mail.from_addr,
         "locale": locale,
         "automatic": automatic,
         "created_at": now,
@@ -71,8 +80,13 @@ def open_ticket(
     ticket = Ticket(**execute(session, _INSERT_TICKET, values).one()._asdict())
     make_transient_to_detached(ticket)  # it is the row just inserted: no flush, no reload
     session.add(ticket)
-    _insert_participant(session, ticket, ticket.customer, "customer")
-    record(session, ticket, "opened", f"priority {found.priority}", ticket.customer, now)
+    record(session, ticket, "opened", f"priority {found.priority}", mail.from_addr, now)
+    if unusable:
+        sender = one_line(mail.from_addr, MAX_LENGTH) or "(none)"
+        detail = f"no customer address: the sender {sender} is not one we deliver to ({unusable})"
+        record(session, ticket, NO_CUSTOMER, detail + "; nothing is sent to it", "maildesk", now)
+    else:
+        _insert_participant(session, ticket, ticket.customer, "customer")
     return ticket
 
 

@@ -24,6 +24,7 @@ from maildesk.desk import (
     notice_cap,
     notify,
     proof,
+    returned,
     routing,
     rules,
     tickets,
@@ -63,6 +64,7 @@ class Intake:
     finished: bool = False  # a step handled the mail completely: the rest do not run
     follows: Ticket | None = None  # the closed ticket a new one continues
     rated: bool = False  # the mail answers the ticket's satisfaction survey
+    returns: returned.Verdict | None = None  # what a bounce's return path proves (None: unset)
 
 
 Step = Callable[[Intake, App, Session], None]
@@ -109,7 +111,10 @@ def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
 
 def classify_mail(ctx: Intake, app: App, session: Session) -> None:
     """Sets mail_class: human, auto_reply, bounce, list or own_loop."""
-    ctx.mail_class = classify(ctx.mail, app.config.desk.instance, app.secret)
+    config = app.config
+    ctx.mail_class = classify(
+        ctx.mail, config.desk.instance, app.secret, config.bounces.return_path
+    )
 
 
 def recognise_agent(ctx: Intake, app: App, session: Session) -> None:
@@ -136,8 +141,13 @@ def handle_agent_reply(ctx: Intake, app: App, session: Session) -> None:
 
 
 def find_ticket(ctx: Intake, app: App, session: Session) -> None:
-    """Sets ticket when the mail continues one (headers, then tag with sender check)."""
-    found = follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
+    """Sets ticket when the mail continues one (headers, then tag with sender check); for a
+    bounce, returns: what its return path proves, and the ticket of the mail it names."""
+    if ctx.mail_class is MailClass.BOUNCE:
+        ctx.returns = returned.by_return_path(session, app, ctx.mail)
+    sent = ctx.returns.sent if ctx.returns else None
+    found = session.get(Ticket, sent.ticket_id) if sent and sent.ticket_id else None
+    found = found or follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
     ctx.ticket = follow_up.surviving(session, found) if found is not None else None
     closed = ctx.ticket is not None and ctx.ticket.status == Status.CLOSED
     if closed and ctx.mail_class is MailClass.HUMAN:  # a person writes again: a new ticket
@@ -192,7 +202,7 @@ def store_attachments(ctx: Intake, app: App, session: Session) -> None:
 def note_bounce(ctx: Intake, app: App, session: Session) -> None:
     """A bounce on a ticket: note who did not get our mail and stop writing to them."""
     if ctx.mail_class is MailClass.BOUNCE and not ctx.is_new:
-        bounces.record(session, ctx.ticket, ctx.mail, ctx.now)
+        bounces.record(session, ctx.ticket, ctx.mail, ctx.returns, ctx.now)
 
 
 def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:

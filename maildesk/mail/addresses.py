@@ -1,10 +1,13 @@
-"""Which addresses automatic mail may go to: one pure check, `deliverable`.
+"""Which addresses we send to (`deliverable`), and the mailbox an address reaches (`mailbox`).
 
 An acknowledgement goes to an address the sender wrote, so only the plain
 shape `local@host.name` is answered: a dot-atom local part (non-ASCII letters
 allowed) and a hostname domain (IDNs allowed). A quoted local part can hide a
 comma that another program splits on, and a display name, a bracket or a
 second address means the parser did not find exactly one address.
+
+Counting mail per address string lets `victim+1@`, `victim+2@` and `VICTIM@`
+each have a budget of their own; `mailbox` names what they all reach.
 """
 
 import unicodedata
@@ -71,3 +74,30 @@ def _label(label: str) -> bool:
     except UnicodeError:
         return False
     return True
+
+
+def mailbox(address: str, separator: str = "+") -> str:
+    """The mailbox `address` reaches, to count mail by: the local part case-folded and its
+    sub-address (from `separator` on; "" keeps it) removed, the domain in A-labels.
+
+    Folding more than a given server does only makes a budget stricter, never looser.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return _fold(address)
+    if separator:
+        local = local.split(separator, 1)[0] or local
+    return f"{_fold(local)}@{a_labels(domain)}"
+
+
+def a_labels(domain: str) -> str:
+    """The domain as DNS knows it: lower case, punycode for IDN labels (`xn--...`)."""
+    folded = _fold(domain).rstrip(".")
+    try:
+        return folded.encode("idna").decode("ascii")
+    except UnicodeError:  # no valid hostname: compared as folded text
+        return folded
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()

@@ -3,12 +3,14 @@
 The rules follow RFC 3834 and what RT, Zammad, osTicket and FreeScout learned
 (shared/anchors.md §3.2). `Auto-Submitted: no` is human, and
 `X-Auto-Response-Suppress` alone is a request to us, not a mark of automatic
-mail (Exchange adds it to ordinary mail).
+mail (Exchange adds it to ordinary mail). Whatever comes to our return path
+(verp.py) is a bounce: only servers write to it, and nothing there is answered.
 """
 
 import re
 from enum import StrEnum
 
+from maildesk.mail import verp
 from maildesk.mail.ids import ticket_number
 from maildesk.mail.message import Incoming
 
@@ -50,11 +52,13 @@ _AUTO_SUBJECT = re.compile(
 _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "mailing-list")
 
 
-def classify(mail: Incoming, instance: str, secret: str) -> MailClass:
+def classify(
+    mail: Incoming, instance: str, secret: str, return_path: str | None = None
+) -> MailClass:
     """Decide what kind of mail this is; only `human` mail gets answers."""
     if _is_own(mail, instance, secret):
         return MailClass.OWN_LOOP
-    if _is_bounce(mail):
+    if looks_like_bounce(mail) or _to_return_path(mail, return_path):
         return MailClass.BOUNCE
     if _is_auto_reply(mail):
         return MailClass.AUTO_REPLY
@@ -69,7 +73,15 @@ def _is_own(mail: Incoming, instance: str, secret: str) -> bool:
     return bool(mail.message_id and ticket_number(secret, mail.message_id) is not None)
 
 
-def _is_bounce(mail: Incoming) -> bool:
+def _to_return_path(mail: Incoming, return_path: str | None) -> bool:
+    if return_path is None:
+        return False
+    found = verp.envelope_addresses(mail.headers)
+    return any(verp.is_return_path(return_path, address) for address in found)
+
+
+def looks_like_bounce(mail: Incoming) -> bool:
+    """A delivery report by what it says (a report, a daemon's words), wherever it came."""
     report = (
         mail.content_type == "multipart/report"
         and "delivery-status" in mail.header("content-type").lower()

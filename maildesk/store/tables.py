@@ -1,8 +1,7 @@
 """The tables: tickets, messages, spent proofs, raw bytes, outbox, quarantine, cursors,
 contacts (deadline_tables.py: the SLA clocks, digests and surveys the sweeps act on).
 
-Enumerations are stored as short strings so the schema stays portable between
-SQLite and PostgreSQL; times are stored as UTC and returned timezone-aware.
+Enumerations are short strings (portable between SQLite and PostgreSQL); times UTC, aware.
 """
 
 from datetime import UTC, datetime
@@ -53,7 +52,7 @@ class OutboxKind(StrEnum):
     SURVEY = "survey"
 
 
-# UIDVALIDITY and UIDs are unsigned 32-bit: above PostgreSQL's INTEGER, within SQLite's.
+# UIDVALIDITY and UIDs are unsigned 32-bit, above PostgreSQL's INTEGER (SQLite's is 64).
 UnsignedInt32 = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -260,13 +259,20 @@ class OutboxMail(Base):
 
 
 class OutboxRecipient(Base):
-    """One envelope address of an outbox mail, in order: a list, never a string to split."""
+    """One envelope address of an outbox mail, in order: a list, never a string to split;
+    with the mailbox and domain the loop budget counts (set `budget_at` when it does)."""
 
     __tablename__ = "outbox_recipients"
-    __table_args__ = (Index("ix_outbox_recipients_address", "address", "outbox_id"),)
+    __table_args__ = (
+        Index("ix_outbox_recipients_mailbox", "mailbox", "budget_at"),
+        Index("ix_outbox_recipients_domain", "domain", "budget_at"),
+    )
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     address: Mapped[str] = mapped_column(Text, nullable=False)
+    mailbox: Mapped[str] = mapped_column(Text, nullable=False)
+    domain: Mapped[str] = mapped_column(Text, nullable=False)
+    budget_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Event(Base):
@@ -285,7 +291,8 @@ class Contact(Base):
     """An address we write to, and whether our mail to it bounces.
 
     A bouncing address gets no automatic mail until it writes to us again;
-    the ticket view shows agents that the customer did not get our mail.
+    the ticket view shows agents that the customer did not get our mail. An
+    unsigned report waits in `unconfirmed_bounce` for one on another mail.
     """
 
     __tablename__ = "contacts"
@@ -296,3 +303,4 @@ class Contact(Base):
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bounce_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_bounce_reason: Mapped[str | None] = mapped_column(Text)
+    unconfirmed_bounce: Mapped[str | None] = mapped_column(String(998))

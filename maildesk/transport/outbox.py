@@ -3,7 +3,9 @@
 A row is marked sent in its own transaction right after the server accepted
 it; a failure records the error and the time of the next attempt, growing
 exponentially, until `max_attempts`, when the row is marked failed. The
-envelope is the row's list of recipients exactly as notify queued it.
+envelope is the row's list of recipients exactly as notify queued it; its
+sender is the From address, or with `bounces.return_path` that address
+signed for this row (verp.py), so that only real reports can mark bounces.
 """
 
 import logging
@@ -17,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from maildesk.app import App
 from maildesk.config import OutboxConfig, SmtpConfig
 from maildesk.errors import ConfigError
+from maildesk.mail import verp
 from maildesk.store.db import transaction, unavailable_is_temporary
 from maildesk.store.tables import OutboxMail, OutboxStatus
 
@@ -143,7 +146,7 @@ async def _send_one(
     app: App, smtp: SmtpConfig, mail: Claimed, now: datetime, result: DrainResult
 ) -> None:
     try:
-        await send_raw(smtp, mail.sender, mail.recipients, mail.raw)
+        await send_raw(smtp, envelope_sender(app, mail), mail.recipients, mail.raw)
     except (aiosmtplib.SMTPException, OSError) as exc:
         _record_failure(
             app, mail.id, now, f"{type(exc).__name__}: {exc}", _is_permanent(exc), result
@@ -154,6 +157,14 @@ async def _send_one(
         row.status, row.sent_at, row.attempts = OutboxStatus.SENT, now, row.attempts + 1
         row.last_error = None
     result.sent += 1
+
+
+def envelope_sender(app: App, mail: Claimed) -> str:
+    """The SMTP MAIL FROM of `mail`: its own signed return path when one is set."""
+    return_path = app.config.bounces.return_path
+    if return_path is None:
+        return mail.sender
+    return verp.envelope_sender(return_path, app.secret, mail.id, mail.recipients)
 
 
 def _is_permanent(exc: Exception) -> bool:

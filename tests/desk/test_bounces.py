@@ -1,7 +1,10 @@
-"""Bounces of our mail: tied to the ticket by our Message-ID, the address marked bouncing.
+"""Bounces of our mail: tied to the mail they return, the address marked only on proof.
 
-Real Dovecot in, real aiosmtpd out, a real SQLite file; the delivery reports
-are built here the way Postfix writes them (RFC 3464).
+With a return path set (VERP) every mail goes out with its own signed MAIL
+FROM, and only a report sent back there marks anything; without one, reports
+on two different mails of ours must agree. Real Dovecot in, real aiosmtpd out
+(its envelopes recorded), both databases; the delivery reports are built here
+the way Postfix writes them (RFC 3464).
 """
 
 import uuid
@@ -13,12 +16,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from maildesk import views
-from maildesk.mail import dsn
+from maildesk.mail import dsn, verp
 from maildesk.mail.message import parse
 from maildesk.store import db
-from maildesk.store.tables import Base, Contact
-from tests.conftest import make_mail
-from tests.support import cycle, events, show
+from maildesk.store.tables import Base, Contact, OutboxMail
+from tests.conftest import SECRET, make_mail
+from tests.desk.test_agent_reply import reply
+from tests.support import cycle, desk_toml, events, show
 
 ANN = "ann@customer.example"
 
@@ -48,14 +52,15 @@ def delivery_report(
     action: str = "failed",
     status: str = "5.1.1",
     subject: str = "Undelivered Mail Returned to Sender",
+    to: str = "support@desk.example",
 ) -> bytes:
-    """A multipart/report bounce carrying `returned` whole or its headers only."""
+    """A multipart/report bounce to `to` carrying `returned` whole or its headers only."""
     if headers_only:
         returned = returned.split(b"\n\n", 1)[0] + b"\n"
     kind = "text/rfc822-headers" if headers_only else "message/rfc822"
     head = f"""\
 From: Mail Delivery System <MAILER-DAEMON@mx.customer.example>
-To: support@desk.example
+To: {to}
 Subject: {subject}
 Date: Mon, 23 Nov 2026 02:05:00 +0000
 Message-ID: <{uuid.uuid4().hex}@mx.customer.example>
@@ -87,17 +92,54 @@ Content-Type: {kind}
     return head.encode() + returned + b"\n--b0undary--\n"
 
 
+VERP = '[bounces]\nreturn_path = "bounces@desk.example"\n'
+
+
+def return_path_of(sink, message: EmailMessage) -> str:
+    """The MAIL FROM the sink saw for `message`."""
+    [sender] = [s for s, _rcpts, m in sink.received if m["Message-ID"] == message["Message-ID"]]
+    return sender
+
+
+def test_each_mail_goes_out_with_its_own_signed_return_path(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink, extra=desk_toml() + VERP)
+    mailbox.deliver(make_mail(subject="Help please"))
+    cycle(app)
+    assert len(smtp_sink.received) == 2, "the ack and Lin's notification"
+    with db.transaction(app.sessions) as session:
+        rows = {m.message_id: m.id for m in session.scalars(select(OutboxMail))}
+    senders = []
+    for sender, rcpts, message in smtp_sink.received:
+        assert message["From"] == "Test Support <support@desk.example>", "the From is unchanged"
+        token = verp.found("bounces@desk.example", [sender])
+        assert token.outbox_id == rows[message["Message-ID"]] and verp.checks(SECRET, token, rcpts)
+        assert not verp.checks(SECRET, token, ["someone@else.example"])
+        senders.append(sender)
+    assert len(set(senders)) == 2 and all(s.startswith("bounces+") for s in senders)
+
+
+def test_without_a_return_path_the_from_address_is_the_mail_from(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink)
+    mailbox.deliver(make_mail())
+    cycle(app)
+    assert [sender for sender, _, _ in smtp_sink.received] == ["support@desk.example"]
+
+
 @pytest.mark.parametrize("headers_only", [False, True], ids=["message-rfc822", "rfc822-headers"])
 @pytest.mark.parametrize("returned_subject", [None, "Help please"], ids=["no-subject", "no-tag"])
-def test_bounce_of_our_ack_marks_the_customer_and_notes_the_ticket(
+def test_a_report_to_the_signed_return_path_marks_the_customer_and_notes_the_ticket(
     mailbox, smtp_sink, make_app, headers_only, returned_subject
 ):
-    app = make_app(mailbox, smtp_sink)
+    app = make_app(mailbox, smtp_sink, extra=VERP)
     mailbox.deliver(make_mail(subject="Help please"))
     cycle(app)
     ack = smtp_sink.messages[0]
 
-    report = delivery_report(returned_copy(ack, returned_subject), headers_only=headers_only)
+    report = delivery_report(
+        returned_copy(ack, returned_subject),
+        headers_only=headers_only,
+        to=return_path_of(smtp_sink, ack),
+    )
     mailbox.deliver(report)
     cycle(app)
 
@@ -117,10 +159,11 @@ def test_bounce_of_our_ack_marks_the_customer_and_notes_the_ticket(
 def test_bouncing_customer_gets_no_automatic_mail_until_she_writes_again(
     mailbox, smtp_sink, make_app, clock
 ):
-    app = make_app(mailbox, smtp_sink, extra="[intake]\nack_follow_ups = true\n")
+    app = make_app(mailbox, smtp_sink, extra="[intake]\nack_follow_ups = true\n" + VERP)
     mailbox.deliver(make_mail(subject="Help please", Cc="bob@customer.example"))
     cycle(app)
-    mailbox.deliver(delivery_report(returned_copy(smtp_sink.messages[0], None)))
+    ack = smtp_sink.messages[0]
+    mailbox.deliver(delivery_report(returned_copy(ack, None), to=return_path_of(smtp_sink, ack)))
     cycle(app)
 
     clock.advance(minutes=5)
@@ -167,6 +210,138 @@ def test_bounce_naming_none_of_our_mails_is_stored_but_marks_nothing(mailbox, sm
     assert ticket["messages"][-1]["class"] == "bounce", "follows our tag in the returned subject"
     assert ticket["bouncing"] == [] and contact(app, ANN) is None
     assert "names none of our mails" in events(app, 1, "bounce")[0]
+
+
+def bouncing(app) -> list[str]:
+    with db.transaction(app.sessions) as session:
+        return list(session.scalars(select(Contact.address).where(Contact.bouncing.is_(True))))
+
+
+@pytest.fixture
+def acked(mailbox, smtp_sink, make_app):
+    """A desk with `extra` config whose ack to Ann went out: (app, the ack)."""
+
+    def start(extra: str = VERP):
+        app = make_app(mailbox, smtp_sink, extra=extra)
+        mailbox.deliver(make_mail(subject="Help please"))
+        cycle(app)
+        return app, smtp_sink.messages[0]
+
+    return start
+
+
+def test_a_forged_report_to_the_plain_address_marks_nothing(acked, mailbox, smtp_sink):
+    app, ack = acked()
+    mailbox.deliver(delivery_report(returned_copy(ack, None), to="support@desk.example"))
+    cycle(app)
+    assert show(app, 1)["messages"][-1]["class"] == "bounce", "it still finds its ticket"
+    assert bouncing(app) == [] and contact(app, ANN) is None
+    [note] = events(app, 1, "bounce")
+    assert note == (
+        "a bounce that proves nothing: it did not come back to a signed return path"
+        " (bounces@desk.example); nothing marked"
+    )
+
+
+def test_a_report_whose_token_does_not_check_marks_nothing(acked, mailbox, smtp_sink):
+    app, ack = acked()
+    local, _at, domain = return_path_of(smtp_sink, ack).rpartition("@")
+    forged = f"{local[:-1]}{'1' if local[-1] == '0' else '0'}@{domain}"
+    mailbox.deliver(delivery_report(returned_copy(ack, None), to=forged))
+    cycle(app)
+    assert bouncing(app) == []
+    assert "the token of its return path does not check" in events(app, 1, "bounce")[0]
+
+
+def test_a_genuine_report_marks_the_recipient_it_names_and_no_other(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink, extra=desk_toml() + VERP)
+    mailbox.deliver(make_mail(subject="printer", Cc="bob@customer.example"))
+    cycle(app)
+    [notice] = [m for m in smtp_sink.messages if m["To"] == "lin@desk.example"]
+    mailbox.deliver(reply(notice, "Here is the fix."))
+    cycle(app)
+    [(sender, rcpts, answer)] = [r for r in smtp_sink.received if " via " in r[2]["From"]]
+    assert rcpts == [ANN, "bob@customer.example"]
+
+    copy = returned_copy(answer, None)
+    mailbox.deliver(delivery_report(copy, final="carol@elsewhere.example", to=sender))
+    cycle(app)
+    assert bouncing(app) == []
+    assert "the report names no recipient of" in events(app, 1, "bounce")[-1]
+
+    mailbox.deliver(delivery_report(copy, final="bob@customer.example", to=sender))
+    cycle(app)
+    assert bouncing(app) == ["bob@customer.example"]
+    assert events(app, 1, "bounce")[-1].startswith("bob@customer.example did not get our mail")
+
+
+def test_mail_to_the_return_path_is_a_bounce_and_never_answered(acked, mailbox, smtp_sink):
+    app, ack = acked(VERP + "[intake]\nack_follow_ups = true\n")
+    vacation = make_mail(
+        sender="Ann <ann@customer.example>",
+        subject="Re: [Ticket#1] Help please",
+        body="I am away until Monday.",
+        to=return_path_of(smtp_sink, ack),
+        In_Reply_To=ack["Message-ID"],
+    )
+    stranger = make_mail(sender="eve@else.example", subject="hi", to="bounces@desk.example")
+    mailbox.deliver(vacation, stranger)
+    cycle(app)
+    assert [m["class"] for m in show(app, 1)["messages"]] == ["human", "auto_reply", "bounce"]
+    assert show(app, 2)["messages"][0]["class"] == "bounce"
+    assert len(smtp_sink.received) == 1, "nothing to the return path is answered"
+    assert bouncing(app) == []
+    assert "is no bounce; nothing marked" in events(app, 1, "bounce")[0]
+
+
+QMAIL = """\
+From: MAILER-DAEMON@mx.customer.example
+To: {to}
+Subject: failure notice
+Date: Mon, 23 Nov 2026 02:05:00 +0000
+Message-ID: <qmail.1@mx.customer.example>
+
+Hi. This is the qmail-send program at mx.customer.example.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+
+<ann@customer.example>:
+Sorry, no mailbox here by that name. (#5.1.1)
+"""
+
+
+def test_a_report_without_our_headers_finds_its_mail_by_the_return_path(acked, mailbox, smtp_sink):
+    app, ack = acked()
+    mailbox.deliver(QMAIL.format(to=return_path_of(smtp_sink, ack)).encode())
+    cycle(app)
+    assert show(app, 1)["messages"][-1]["class"] == "bounce"
+    assert bouncing(app) == [ANN]
+    assert events(app, 1, "bounce") == [
+        f"{ANN} did not get our mail {ack['Message-ID']}: no delivery report"
+    ]
+
+
+def test_without_a_return_path_reports_on_two_mails_must_agree(acked, mailbox, smtp_sink, clock):
+    app, first = acked("[intake]\nack_follow_ups = true\n")
+    mailbox.deliver(delivery_report(returned_copy(first, None)))
+    mailbox.deliver(delivery_report(returned_copy(first, None)))
+    cycle(app)
+    assert bouncing(app) == [], "one mail's reports, however many, mark nothing"
+    notes = events(app, 1, "bounce")
+    assert len(notes) == 2 and all("not marked on one report" in n for n in notes)
+    assert contact(app, ANN).unconfirmed_bounce == first["Message-ID"]
+
+    clock.advance(minutes=5)
+    mailbox.deliver(make_mail(subject="Re: [Ticket#1] Help please", body="Anyone there?"))
+    cycle(app)
+    second = smtp_sink.messages[-1]
+    assert second["Message-ID"] != first["Message-ID"]
+    mailbox.deliver(delivery_report(returned_copy(second, None)))
+    cycle(app)
+    assert bouncing(app) == [ANN]
+    assert events(app, 1, "bounce")[-1].startswith(
+        f"{ANN} did not get our mail {second['Message-ID']}"
+    )
+    assert contact(app, ANN).unconfirmed_bounce is None
 
 
 def test_report_lines_are_read_per_recipient():

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maildesk.mail.addresses import deliverable
+from maildesk.mail.addresses import deliverable, mailbox
 from maildesk.mail.plaintext import is_control
 
 GOOD = [
@@ -99,3 +99,39 @@ def test_a_deliverable_address_reads_as_itself_everywhere(address):
     assert getaddresses([address]) == [("", address)]
     assert address.count("@") == 1 and address.split(",") == [address]
     assert not any(is_control(ch) or ch.isspace() for ch in address)
+
+
+# mailbox: what the loop budget counts.
+
+
+@pytest.mark.parametrize(
+    ("address", "separator", "counted"),
+    [
+        ("victim+1@target.test", "+", "victim@target.test"),
+        ("victim+2@target.test", "+", "victim@target.test"),
+        ("VICTIM@Target.TEST", "+", "victim@target.test"),
+        ("Victim+a+b@target.test", "+", "victim@target.test"),
+        ("victim+1@target.test", "", "victim+1@target.test"),
+        ("victim-news@target.test", "-", "victim@target.test"),
+        ("victim-news@target.test", "+", "victim-news@target.test"),
+        ("+only@target.test", "+", "+only@target.test"),
+        ("ann@münchen.de", "+", "ann@xn--mnchen-3ya.de"),
+        ("ann@XN--MNCHEN-3YA.DE", "+", "ann@xn--mnchen-3ya.de"),
+        ("ann@MÜNCHEN.de", "+", "ann@xn--mnchen-3ya.de"),
+        ("ann@target.test.", "+", "ann@target.test"),
+        ("ＡＮＮ@target.test", "+", "ann@target.test"),
+        ("张伟+1@例子.中国", "+", "张伟@xn--fsqu00a.xn--fiqs8s"),
+        ("no-domain", "+", "no-domain"),
+    ],
+)
+def test_mailbox_folds_case_sub_address_and_idn(address, separator, counted):
+    assert mailbox(address, separator) == counted
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(address=near_addresses(), extension=st.from_regex(r"[a-z0-9]{0,6}", fullmatch=True))
+def test_every_sub_address_and_case_of_a_mailbox_counts_as_it(address, extension):
+    local, _at, domain = address.rpartition("@")
+    base = mailbox(address)
+    assert mailbox(f"{local}+{extension}@{domain}") == base
+    assert mailbox(address.upper()) == mailbox(address.lower())

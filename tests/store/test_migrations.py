@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.orm import Session
 
+from maildesk.config import LoopsConfig
+from maildesk.desk import loops
 from maildesk.store import db, numbers
 from maildesk.store.tables import OutboxMail, OutboxRecipient
 from tests.conftest import T0, maildesk_cli
@@ -94,8 +96,13 @@ def test_0004_downgrades_to_one_string_per_row(engine):
             next_attempt_at=T0,
             created_at=T0,
             recipients=[
-                OutboxRecipient(position=0, address="ann@customer.example"),
-                OutboxRecipient(position=1, address="bob@customer.example"),
+                OutboxRecipient(**row)
+                for row in loops.envelope(
+                    LoopsConfig(),
+                    "agent_reply",
+                    ["ann@customer.example", "bob@customer.example"],
+                    T0,
+                )
             ],
         )
         session.add(mail)
@@ -103,6 +110,60 @@ def test_0004_downgrades_to_one_string_per_row(engine):
     with engine.connect() as connection:
         stored = connection.scalar(sa.text("SELECT recipients FROM outbox"))
     assert stored == "ann@customer.example,bob@customer.example"
+
+
+def test_0008_gives_old_recipients_their_mailbox_domain_and_budget(engine):
+    """Rows of 0007 get what the budget counts: the mailbox and domain of each address,
+    and `budget_at` for automatic mail to customers; the budget then counts them."""
+    migrate(engine, "upgrade", "0003")
+    old_outbox_rows(engine)  # two acks, one to an address no parser reads as one
+    migrate(engine, "upgrade", "0007")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO outbox (kind, message_id, sender, raw, status, attempts,"
+                " next_attempt_at, created_at) VALUES ('agent_reply', '<a@d>', 's@d', :raw,"
+                " 'sent', 1, :at, :at)"
+            ),
+            {"raw": b"", "at": T0.replace(tzinfo=None)},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO outbox_recipients (outbox_id, position, address)"
+                " SELECT id, n, a FROM outbox, (SELECT 0 AS n, 'Ann+X@Customer.Example' AS a"
+                " UNION ALL SELECT 1, 'bob@bücher.example') AS r WHERE kind = 'agent_reply'"
+            )
+        )
+    migrate(engine, "upgrade", "head")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT address, mailbox, domain, budget_at IS NOT NULL FROM outbox_recipients"
+                " ORDER BY outbox_id, position"
+            )
+        ).all()
+    assert [(*r[:3], bool(r[3])) for r in rows] == [
+        ("ann@customer.example", "ann@customer.example", "customer.example", True),
+        (OLD_RECIPIENTS[1], '"x,victim@target.test"@attacker.test', "attacker.test", True),
+        ("Ann+X@Customer.Example", "ann@customer.example", "customer.example", False),
+        ("bob@bücher.example", "bob@xn--bcher-kva.example", "xn--bcher-kva.example", False),
+    ]
+    with Session(engine) as session:
+        found = loops.count_recent(session, LoopsConfig(), "ANN@customer.example", 0, T0)
+    assert (found.to_address, found.to_domain) == (1, 1)
+
+
+def test_0008_downgrades_to_the_address_index(engine):
+    migrate(engine, "upgrade", "head")
+    migrate(engine, "downgrade", "0007")
+    with engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        columns = {c["name"] for c in inspector.get_columns("outbox_recipients")}
+        indexes = {i["name"] for i in inspector.get_indexes("outbox_recipients")}
+        contact_columns = {c["name"] for c in inspector.get_columns("contacts")}
+    assert columns == {"outbox_id", "position", "address"}
+    assert indexes == {"ix_outbox_recipients_address"}
+    assert "unconfirmed_bounce" not in contact_columns
 
 
 def test_init_upgrades_a_database_made_at_the_first_revision(engine, tmp_path):

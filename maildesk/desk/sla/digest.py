@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.config import AgentConfig
+from maildesk.desk import loops
 from maildesk.desk.context import Desk
 from maildesk.desk.sla.ladder import CLOCK_NAMES
 from maildesk.mail import compose
@@ -71,8 +72,8 @@ def _digest(session: Session, app: Desk, agent: AgentConfig, today: date, now: d
         ],
         "breaches": _breaches(session, app, agent.email, today),
     }
-    if not context["tickets"] and not context["breaches"]:
-        return 0
+    if (not context["tickets"] and not context["breaches"]) or loops.undeliverable(agent.email):
+        return 0  # nothing to tell, or an address no mail of ours goes to
     rendered = app.templates.render("digest", app.config.desk.default_locale, context)
     _queue(session, app, agent.email, rendered.subject, rendered.text, now)
     return 1
@@ -135,6 +136,9 @@ def _queue(session: Session, app: Desk, to: str, subject: str, text: str, now: d
         attempts=0,
         next_attempt_at=now,
         created_at=now,
-        recipients=[OutboxRecipient(position=0, address=to)],
+        recipients=[
+            OutboxRecipient(**row)
+            for row in loops.envelope(app.config.loops, OutboxKind.AGENT_NOTIFICATION, [to], now)
+        ],
     )
     session.add(mail)
