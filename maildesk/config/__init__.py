@@ -21,6 +21,7 @@ from maildesk.config.settings import (
     Secret,
     SmtpConfig,
     TeamConfig,
+    Trust,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Secret",
     "SmtpConfig",
     "TeamConfig",
+    "Trust",
     "load",
     "parse",
     "resolve_path",
