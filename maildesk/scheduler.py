@@ -29,7 +29,7 @@ from maildesk.config import MailboxConfig
 from maildesk.desk import notice_cap
 from maildesk.desk.sla import digest, sweep
 from maildesk.desk.survey import sweep as survey_sweep
-from maildesk.errors import MaildeskError, TemporaryFailure
+from maildesk.errors import ConfigError, MaildeskError, TemporaryFailure
 from maildesk.intake import poller
 from maildesk.store.db import unavailable_is_temporary
 from maildesk.transport import outbox
@@ -198,14 +198,20 @@ class MailboxIntake:
                 self._poll_now()
 
     def _poll_now(self) -> None:
+        name = self.mailbox.name
         try:
             result = poller.poll_mailbox(self.daemon.app, self.mailbox, self.daemon.stop)
         except TemporaryFailure as exc:
             self.failures += 1
             delay = min(self.mailbox.imap.poll_interval * 2**self.failures, MAX_BACKOFF)
-            name = self.mailbox.name
             log.warning("poll of %s failed (%s); next try in %.0f s", name, exc, delay)
             self.daemon.run_soon(self.job_id, delay)
+            return
+        except ConfigError as exc:
+            # A refused certificate or login: trying every poll would only hammer the
+            # server. Slowly, not never, so a fix on the server's side needs no restart.
+            log.error("poll of %s refused: %s; next try in %.0f s", name, exc, MAX_BACKOFF)
+            self.daemon.run_soon(self.job_id, MAX_BACKOFF)
             return
         self.failures = 0
         if result.handled:
@@ -238,3 +244,6 @@ class MailboxIntake:
                 log.warning("IDLE connection lost (%s); reconnecting in %.0f s", exc, delay)
                 stop.wait(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
+            except ConfigError as exc:  # the poll job logs it as an error; retried as slowly
+                log.warning("IDLE refused (%s); trying again in %.0f s", exc, MAX_BACKOFF)
+                stop.wait(MAX_BACKOFF)

@@ -43,7 +43,7 @@ base_dir = {d}/run
 state_dir = {d}/state
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -66,7 +66,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -104,8 +104,13 @@ def _find_dovecot() -> str | None:
     return shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
 
 
-def start_dovecot(binary: str, port: int, password: str) -> tuple[subprocess.Popen, Path]:
+def start_dovecot(
+    binary: str, port: int, password: str, ssl: str = "ssl = no", imaps_port: int = 0
+) -> tuple[subprocess.Popen, Path]:
     """Dovecot on `port` with any user and one password; returns it and its folder.
+
+    `ssl` holds the TLS settings (tests/transport/test_tls.py), `imaps_port` the
+    port of implicit TLS (0: none).
 
     The folder is made with tempfile, not under pytest's own temporary tree:
     its mail processes run as nobody, and pytest (each xdist worker too) keeps
@@ -116,7 +121,11 @@ def start_dovecot(binary: str, port: int, password: str) -> tuple[subprocess.Pop
     (d / "mail").mkdir()
     shutil.chown(d / "mail", "nobody", "nogroup")
     conf = d / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(d=d, port=port, password=password, tag=d.name))
+    conf.write_text(
+        DOVECOT_CONF.format(
+            d=d, port=port, password=password, tag=d.name, ssl=ssl, imaps_port=imaps_port
+        )
+    )
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)])
     try:
         wait_port(port, proc, "dovecot")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from maildesk.config import load, parse
+from maildesk.config import Trust, load, parse
 from maildesk.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,12 +106,37 @@ def test_mailboxes_each_have_an_account_a_from_address_and_a_team():
             "rules[0].colour: unknown key",
         ),
         (with_(surprise={}), "surprise: unknown key"),
+        (with_(imap=IMAP | {"ca_file": "/no/ca.pem"}), "imap.ca_file: no file '/no/ca.pem'"),
+        (
+            with_(smtp={"host": "h", "from_address": "s@x.example", "ca_file": "ca.pem"}),
+            "smtp.ca_file: no file 'ca.pem'",
+        ),
+        (
+            with_(mailboxes=[IMAP | {"security": "none", "ca_file": "ca.pem"}]),
+            "mailboxes[0].ca_file: only used with security = ssl or starttls",
+        ),
     ],
 )
 def test_errors_name_the_key(data, message):
     with pytest.raises(ConfigError) as error:
         parse(data)
     assert message in str(error.value)
+
+
+def test_a_private_ca_is_kept_with_the_key_that_names_it(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("a CA certificate\n")
+    config = parse(
+        with_(
+            smtp={"host": "h", "from_address": "s@x.example", "ca_file": str(ca)},
+            mailboxes=[IMAP, IMAP | {"name": "b", "ca_file": str(ca)}],
+        )
+    )
+    assert config.smtp.trust == Trust("smtp.ca_file", ca)
+    assert [m.imap.trust for m in config.mailboxes] == [
+        Trust("mailboxes[0].ca_file"),
+        Trust("mailboxes[1].ca_file", ca),
+    ]
 
 
 def test_integers_are_accepted_where_seconds_are_floats():

@@ -22,6 +22,7 @@ from maildesk.config.settings import (
     Secret,
     SmtpConfig,
     TeamConfig,
+    Trust,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Secret",
     "SmtpConfig",
     "TeamConfig",
+    "Trust",
     "load",
     "parse",
     "resolve_path",

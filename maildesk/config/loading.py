@@ -27,6 +27,7 @@ from maildesk.config.settings import (
     Secret,
     SmtpConfig,
     TeamConfig,
+    Trust,
 )
 from maildesk.config.toml_table import Table
 from maildesk.errors import ConfigError
@@ -156,6 +157,7 @@ def _imap(t: Table) -> ImapConfig:
         poll_interval=t.positive("poll_interval", 30.0),
         idle=t.get("idle", bool, True),
         timeout=t.positive("timeout", 60.0),
+        trust=_trust(t, security),
     )
     return imap
 
@@ -175,9 +177,22 @@ def _smtp(t: Table | None) -> SmtpConfig | None:
         password=Secret(t.key("password_env"), t.get("password_env", str, "")),
         from_address=from_address,
         timeout=t.positive("timeout", 60.0),
+        trust=_trust(t, security),
     )
     t.reject_unknown()
     return smtp
+
+
+def _trust(t: Table, security: str) -> Trust:
+    """`ca_file`, a private CA: a typo is named at start, not at the first connection."""
+    ca_file = t.get("ca_file", str, None)
+    if ca_file is None:
+        return Trust(t.key("ca_file"))
+    if security == "none":
+        raise ConfigError(f"{t.key('ca_file')}: only used with security = ssl or starttls")
+    if not Path(ca_file).is_file():
+        raise ConfigError(f"{t.key('ca_file')}: no file {ca_file!r}")
+    return Trust(t.key("ca_file"), Path(ca_file))
 
 
 def _outbox(t: Table | None) -> OutboxConfig:

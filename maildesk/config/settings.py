@@ -98,6 +98,18 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class Trust:
+    """Which CAs a TLS connection accepts: the system's, or only those in `ca_file`.
+
+    `key` names the config key (`imap.ca_file`, `mailboxes[1].ca_file`) in
+    the message of a refused certificate, so the operator knows what to set.
+    """
+
+    key: str
+    ca_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class ImapConfig:
     host: str
     port: int
@@ -110,6 +122,7 @@ class ImapConfig:
     poll_interval: float
     idle: bool
     timeout: float
+    trust: Trust
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,7 @@ class SmtpConfig:
     password: Secret
     from_address: str
     timeout: float
+    trust: Trust
 
 
 @dataclass(frozen=True)

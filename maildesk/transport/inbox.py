@@ -26,7 +26,7 @@ from imap_tools.errors import UnexpectedCommandStatusError
 
 from maildesk.config import ImapConfig
 from maildesk.errors import ConfigError, TemporaryFailure
-from maildesk.transport import idle
+from maildesk.transport import idle, tls
 
 SERVER_ERRORS = (
     imaplib.IMAP4.error,
@@ -65,8 +65,9 @@ class Inbox:
         c = self.config
         password = c.password.value()
         try:
-            box = _mailbox_class(c.security)(c.host, c.port, timeout=c.timeout)
+            box = _open(c)
         except SERVER_ERRORS as exc:
+            tls.raise_if_refused(exc, "IMAP", c.host, c.port, c.trust)
             raise TemporaryFailure(f"IMAP {c.host}:{c.port} unreachable: {exc}") from exc
         try:
             box.login(c.username, password, initial_folder=None)
@@ -175,8 +176,12 @@ class Inbox:
             raise TemporaryFailure(f"IMAP {self.config.host}: {exc}") from exc
 
 
-def _mailbox_class(security: str) -> type[BaseMailBox]:
-    return {"ssl": MailBox, "starttls": MailBoxStartTls, "none": MailBoxUnencrypted}[security]
+def _open(c: ImapConfig) -> BaseMailBox:
+    """Connect, and for TLS verify the server's certificate and name (tls.py)."""
+    if c.security == "none":
+        return MailBoxUnencrypted(c.host, c.port, timeout=c.timeout)
+    secure = MailBox if c.security == "ssl" else MailBoxStartTls
+    return secure(c.host, c.port, timeout=c.timeout, ssl_context=tls.context(c.trust))
 
 
 def _create_folder(box: BaseMailBox, folder: str) -> None:

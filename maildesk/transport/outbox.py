@@ -6,6 +6,8 @@ exponentially, until `max_attempts`, when the row is marked failed. The
 envelope is the row's list of recipients exactly as notify queued it; its
 sender is the From address, or with `bounces.return_path` that address
 signed for this row (verp.py), so that only real reports can mark bounces.
+A certificate that does not verify is not the mail's fault: it stops the drain
+and counts no attempt (`_hold`).
 """
 
 import logging
@@ -22,6 +24,7 @@ from maildesk.errors import ConfigError
 from maildesk.mail import verp
 from maildesk.store.db import transaction, unavailable_is_temporary
 from maildesk.store.tables import OutboxMail, OutboxStatus
+from maildesk.transport import tls
 
 log = logging.getLogger(__name__)
 
@@ -40,24 +43,30 @@ def backoff(config: OutboxConfig, attempts: int) -> timedelta:
 
 
 async def send_raw(smtp: SmtpConfig, sender: str, recipients: list[str], raw: bytes) -> None:
-    """Hand one message to the SMTP server; raises aiosmtplib/OS errors.
+    """Hand one message to the SMTP server; raises aiosmtplib/OS errors, ConfigError
+    for a certificate that does not verify.
 
     An internationalised address needs SMTPUTF8 (a server without it refuses the mail).
     """
     ascii_only = sender.isascii() and all(r.isascii() for r in recipients)
-    await aiosmtplib.send(
-        raw,
-        sender=sender,
-        recipients=recipients,
-        mail_options=None if ascii_only else ["SMTPUTF8"],
-        hostname=smtp.host,
-        port=smtp.port,
-        use_tls=smtp.security == "ssl",
-        start_tls=smtp.security == "starttls",
-        username=smtp.username or None,
-        password=smtp.password.value() if smtp.username else None,
-        timeout=smtp.timeout,
-    )
+    try:
+        await aiosmtplib.send(
+            raw,
+            sender=sender,
+            recipients=recipients,
+            mail_options=None if ascii_only else ["SMTPUTF8"],
+            hostname=smtp.host,
+            port=smtp.port,
+            use_tls=smtp.security == "ssl",
+            start_tls=smtp.security == "starttls",  # never None: that is "STARTTLS if offered"
+            tls_context=None if smtp.security == "none" else tls.context(smtp.trust),
+            username=smtp.username or None,
+            password=smtp.password.value() if smtp.username else None,
+            timeout=smtp.timeout,
+        )
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        tls.raise_if_refused(exc, "SMTP", smtp.host, smtp.port, smtp.trust)
+        raise
 
 
 async def drain(app: App, now: datetime | None = None) -> DrainResult:
@@ -147,6 +156,9 @@ async def _send_one(
 ) -> None:
     try:
         await send_raw(smtp, envelope_sender(app, mail), mail.recipients, mail.raw)
+    except ConfigError as exc:
+        _hold(app, mail.id, str(exc))
+        raise
     except (aiosmtplib.SMTPException, OSError) as exc:
         _record_failure(
             app, mail.id, now, f"{type(exc).__name__}: {exc}", _is_permanent(exc), result
@@ -172,6 +184,15 @@ def _is_permanent(exc: Exception) -> bool:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return all(r.code >= 500 for r in exc.recipients)
     return isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500
+
+
+def _hold(app: App, row_id: int, error: str) -> None:
+    """Our configuration failed (a refused certificate), not the mail: note why, count no
+    attempt, and stop the drain. The rows it claimed wait out their claim (claim_seconds),
+    so a misconfigured server is tried once per drain with due mail, not once per mail.
+    """
+    with transaction(app.sessions, write=True) as session:
+        session.get(OutboxMail, row_id).last_error = error[:2000]
 
 
 def _record_failure(

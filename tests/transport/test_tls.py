@@ -1,0 +1,296 @@
+"""TLS is verified on every connection: Dovecot (`ssl = required`) and aiosmtpd over TLS,
+with trustme certificates for 127.0.0.1 from a CA no system trusts.
+
+A refused certificate names the host and the reason, and nothing is fetched,
+logged in to or sent; with `ca_file` of that CA the same servers work.
+"""
+
+import asyncio
+import logging
+import os
+import shutil
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from imap_tools import MailBox
+from sqlalchemy import select
+
+from maildesk import views
+from maildesk.config import Trust
+from maildesk.errors import ConfigError
+from maildesk.intake import pipeline, poller
+from maildesk.scheduler import MAX_BACKOFF, Daemon
+from maildesk.store import db
+from maildesk.store.tables import OutboxMail, OutboxStatus
+from maildesk.transport import outbox
+from maildesk.transport.inbox import Inbox
+from tests.conftest import (
+    PASSWORD,
+    ImapServer,
+    Mailbox,
+    SmtpSink,
+    _find_dovecot,
+    free_port,
+    maildesk_cli,
+    make_mail,
+    start_dovecot,
+    wait_port,
+)
+from tests.test_daemon import wait_until
+from tests.transport.test_idle import wait_for_news_while
+
+UNKNOWN_CA = "unable to get local issuer certificate"
+ONE_DATABASE = "TLS is settled before any database work"
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def server_pem(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Key and certificate chain for 127.0.0.1 only (so `localhost` is the wrong name)."""
+    path = tmp_path_factory.mktemp("server") / "server.pem"
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(path))
+    return path
+
+
+@dataclass(frozen=True)
+class TlsDovecot:
+    ports: dict[str, int]  # by security: "ssl" (implicit TLS), "starttls"
+
+
+@pytest.fixture(scope="session")
+def tls_dovecot(server_pem: Path) -> Iterator[TlsDovecot]:
+    """A second Dovecot that takes no login without TLS, on both of its ports."""
+    binary = _find_dovecot()
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Dovecot is missing on CI: .ci/run must install dovecot-imapd")
+        pytest.skip("Dovecot not installed (apt-get install dovecot-imapd)")
+    plain, implicit = free_port(), free_port()
+    settings = f"ssl = required\nssl_cert = <{server_pem}\nssl_key = <{server_pem}"
+    proc, folder = start_dovecot(binary, plain, PASSWORD, settings, implicit)
+    try:
+        wait_port(implicit, proc, "dovecot")
+        yield TlsDovecot({"ssl": implicit, "starttls": plain})
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class TlsMailbox(Mailbox):
+    """A fresh user of the TLS Dovecot; the test's own connections trust its CA."""
+
+    context: ssl.SSLContext | None = None
+
+    def connect(self) -> MailBox:
+        box = MailBox("127.0.0.1", self.server.port, ssl_context=self.context)
+        return box.login(self.user, PASSWORD)
+
+
+@pytest.fixture
+def tls_mailbox(tls_dovecot: TlsDovecot, ca_file: Path) -> TlsMailbox:
+    server = ImapServer("dovecot-tls", tls_dovecot.ports["ssl"])
+    context = ssl.create_default_context(cafile=ca_file)
+    return TlsMailbox(server, server.new_user(), context)
+
+
+def imap_toml(
+    box: Mailbox, port: int, security: str, host: str = "127.0.0.1", ca_file: Path | None = None
+) -> str:
+    trust = f'ca_file = "{ca_file}"' if ca_file else ""
+    return f"""
+[imap]
+host = "{host}"
+port = {port}
+security = "{security}"
+username = "{box.user}"
+password_env = "MAILDESK_IMAP_PASSWORD"
+idle = false
+{trust}
+"""
+
+
+def stored_messages(app) -> int:
+    with db.transaction(app.sessions) as session:
+        return views.stats(session)["messages"]
+
+
+@pytest.mark.one_database(ONE_DATABASE)
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+@pytest.mark.parametrize(
+    ("host", "trusted", "reason"),
+    [
+        ("127.0.0.1", False, f"{UNKNOWN_CA} (set imap.ca_file for a private CA)"),
+        ("localhost", True, "Hostname mismatch, certificate is not valid for 'localhost'."),
+    ],
+    ids=["unknown-ca", "wrong-name"],
+)
+def test_imap_refuses_a_certificate_that_does_not_verify(
+    security, host, trusted, reason, tls_dovecot, tls_mailbox, ca_file, make_app
+):
+    tls_mailbox.deliver(make_mail())
+    port = tls_dovecot.ports[security]
+    trust = ca_file if trusted else None
+    app = make_app(extra=imap_toml(tls_mailbox, port, security, host, trust))
+
+    with pytest.raises(ConfigError) as refused:
+        poller.poll_once(app)
+
+    assert str(refused.value) == f"IMAP {host}:{port}: certificate verify failed: {reason}"
+    assert tls_mailbox.count("INBOX") == 1, "nothing fetched"
+    assert tls_mailbox.count("Processed") == 0, "never logged in: the folder was not made"
+    assert stored_messages(app) == 0
+
+
+@pytest.mark.one_database(ONE_DATABASE)
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_imap_with_the_private_ca_polls_and_fetches(
+    security, tls_dovecot, tls_mailbox, ca_file, make_app
+):
+    tls_mailbox.deliver(make_mail(subject="one"), make_mail(subject="two"))
+    port = tls_dovecot.ports[security]
+    app = make_app(extra=imap_toml(tls_mailbox, port, security, ca_file=ca_file))
+
+    assert poller.poll_once(app).handled == 2
+
+    assert tls_mailbox.count("INBOX") == 0 and tls_mailbox.count("Processed") == 2
+    assert stored_messages(app) == 2
+
+
+@pytest.mark.one_database(ONE_DATABASE)
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_idle_runs_on_the_verified_connection(
+    security, tls_dovecot, tls_mailbox, ca_file, make_app
+):
+    """The IDLE watcher's connection is an Inbox too; its reads go through TLS records."""
+    port = tls_dovecot.ports[security]
+    app = make_app(extra=imap_toml(tls_mailbox, port, security, ca_file=ca_file))
+    with Inbox(app.config.mailboxes[0].imap) as inbox:
+        for n in range(2):
+            mail = make_mail(subject=f"round {n}")
+            assert wait_for_news_while(inbox, lambda m=mail: tls_mailbox.deliver(m))
+        assert len(inbox.uids()) == 2
+
+
+@pytest.mark.one_database(ONE_DATABASE)
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+def test_a_ca_file_that_holds_no_certificate_names_its_key(
+    tls_dovecot, tls_mailbox, tmp_path, make_app
+):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    app = make_app(extra=imap_toml(tls_mailbox, tls_dovecot.ports["ssl"], "ssl", ca_file=junk))
+    with pytest.raises(ConfigError, match=f"^imap.ca_file: cannot load '{junk}'"):
+        poller.poll_once(app)
+
+
+@pytest.mark.one_database(ONE_DATABASE)
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+def test_poll_once_exits_2_with_the_reason(tls_dovecot, tls_mailbox, tmp_path, make_app):
+    port = tls_dovecot.ports["ssl"]
+    make_app(extra=imap_toml(tls_mailbox, port, "ssl"))
+    result = maildesk_cli("poll", "--once", config=tmp_path / "maildesk.toml", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert (
+        f"maildesk: IMAP 127.0.0.1:{port}: certificate verify failed: {UNKNOWN_CA}"
+        " (set imap.ca_file for a private CA)"
+    ) in result.stderr
+
+
+@pytest.mark.one_database(ONE_DATABASE)
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+def test_the_daemon_reports_a_refusal_and_retries_only_slowly(
+    tls_dovecot, tls_mailbox, make_app, caplog
+):
+    toml = imap_toml(tls_mailbox, tls_dovecot.ports["ssl"], "ssl").replace(
+        "idle = false", "idle = true\npoll_interval = 0.5"
+    )
+    daemon = Daemon(make_app(extra=toml))
+    (intake,) = daemon.intakes
+    daemon.start()
+    try:
+        wait_until(lambda: "IDLE refused" in caplog.text, timeout=30)
+        wait_until(lambda: "poll of default refused" in caplog.text, timeout=30)
+        job = daemon.scheduler.get_job(intake.job_id)
+        poll_at = job.next_run_time.timestamp()
+    finally:
+        daemon.shutdown()
+    (refusal,) = [r for r in caplog.records if "poll of default refused" in r.getMessage()]
+    assert refusal.levelno == logging.ERROR and UNKNOWN_CA in refusal.getMessage()
+    assert poll_at - refusal.created > MAX_BACKOFF - 5, "not again at the next 0.5 s poll"
+
+
+@pytest.fixture(params=["ssl", "starttls"])
+def tls_smtp(request, server_pem: Path) -> Iterator[tuple[SmtpSink, str]]:
+    """aiosmtpd over implicit TLS, or one that takes mail only after STARTTLS."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(server_pem)
+    sink = SmtpSink(port=free_port())
+    if request.param == "ssl":
+        controller = Controller(sink, hostname="127.0.0.1", port=sink.port, ssl_context=context)
+    else:
+        controller = Controller(
+            sink, hostname="127.0.0.1", port=sink.port, tls_context=context, require_starttls=True
+        )
+    controller.start()
+    try:
+        yield sink, request.param
+    finally:
+        controller.stop()
+
+
+def smtp_toml(port: int, security: str) -> str:
+    return f"""
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "{security}"
+from_address = "support@desk.example"
+"""
+
+
+@pytest.mark.one_database(ONE_DATABASE)
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+def test_smtp_refusal_keeps_the_mail_and_the_ca_file_sends_it(tls_smtp, ca_file, make_app, clock):
+    sink, security = tls_smtp
+    app = make_app(extra=smtp_toml(sink.port, security))
+    pipeline.process(app, make_mail().as_bytes(), "test")  # queues the acknowledgement
+
+    with pytest.raises(ConfigError) as refused:
+        asyncio.run(outbox.drain(app))
+
+    message = (
+        f"SMTP 127.0.0.1:{sink.port}: certificate verify failed: {UNKNOWN_CA}"
+        " (set smtp.ca_file for a private CA)"
+    )
+    assert str(refused.value) == message
+    assert sink.received == []
+    with db.transaction(app.sessions) as session:
+        row = session.scalar(select(OutboxMail))
+        assert (row.status, row.attempts, row.last_error) == (OutboxStatus.PENDING, 0, message)
+
+    smtp = app.config.smtp
+    app.config = replace(app.config, smtp=replace(smtp, trust=Trust(smtp.trust.key, ca_file)))
+    clock.advance(seconds=app.config.outbox.claim_seconds)  # the refused drain's claim ends
+    assert asyncio.run(outbox.drain(app)).sent == 1
+    assert len(sink.received) == 1
