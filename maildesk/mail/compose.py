@@ -7,7 +7,6 @@ policy.default, whose parsing of every header value as it is set was most of
 the cost of queuing an acknowledgement.
 """
 
-import mimetypes
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import formataddr
 
+from maildesk.mail.names import type_name
 from maildesk.mail.plaintext import one_line
 
 _UTF8 = Charset("utf-8")
@@ -116,10 +116,10 @@ def _file_part(attachment: Attachment) -> MIMEBase:
 
 def file_name(filename: str, content_type: str) -> str:
     """One line of at most FILENAME_LIMIT characters, its extension kept; a part without
-    a name is named after its type ("attachment.png")."""
+    a name (one stored before parts were named) is named after its type ("image.png")."""
     name = one_line(filename, max(len(filename), 1))
     if not name:
-        return "attachment" + (mimetypes.guess_extension(content_type.lower()) or "")
+        return type_name(content_type)
     if len(name) <= FILENAME_LIMIT:
         return name
     stem, dot, extension = name.rpartition(".")

@@ -76,7 +76,7 @@ def test_files_make_a_multipart_mixed_mail_text_first():
     assert _files(raw) == [
         ("invoice.pdf", "application/pdf", PDF),
         ("使用说明 第2版.docx", "application/octet-stream", b"PK\x03\x04\x00\xff"),
-        ("attachment.png", "image/png", b"\x89PNG\r\n"),
+        ("image.png", "image/png", b"\x89PNG\r\n"),
         ("fwd.eml", "application/octet-stream", b"Subject: hi\n\nold mail\n"),
     ], "bytes intact; a nameless part named after its type; message/* never base64"
     assert b"filename*=utf-8''%E4%BD%BF%E7%94%A8" in raw, "RFC 2231, not encoded words"
