@@ -144,12 +144,12 @@ def _cuts(text: str, forward: bool) -> tuple[int, int | None]:
         return (len(text), at) if found[1] in forward_cues else (at, None)
     marker_line = searched.rfind("\n", 0, marker.start()) + 1
     above = bisect_left(lines.starts, marker_line)
-    intro = lines.first(quote_cues, max(above - _INTRO_LINES, 0), above)
-    cut = marker_line if intro is None else intro[0]
-    fwd = lines.first(forward_cues, 0, bisect_left(lines.starts, cut))
-    return line_start(head, searched, cut), (
-        None if fwd is None else line_start(head, searched, fwd[0])
-    )
+    fwd = lines.first(forward_cues, 0, above)
+    # The intro of the reply comes below the forwarded mail's own header lines.
+    after = 0 if fwd is None else bisect_left(lines.starts, fwd[0]) + 2
+    intro = lines.first(quote_cues, max(above - _INTRO_LINES, after), above)
+    cut = line_start(head, searched, marker_line if intro is None else intro[0])
+    return cut, None if fwd is None else line_start(head, searched, fwd[0])
 
 
 def _scanned(text: str) -> str:

@@ -4,7 +4,8 @@ The delimiter is "-- " (RFC 3676), also indented or with a no-break space
 in text converted from HTML. A bare "--" is a line people write for other
 things too (grep's group separator in a pasted log, a rule between two
 parts of a mail), and text converted from HTML loses the space; so a bare
-"--" counts only above a short tail that looks like a signature, at the end.
+"--" counts only when it is the text's one bare "--", above a short tail
+that looks like a signature, at the end.
 Neither counts inside a fenced (```) block or between lines of pasted output.
 """
 
@@ -54,11 +55,14 @@ def without_signature(text: str, trailing: bool = False) -> str:
 def _delimiters(text: str, trailing: bool) -> Iterator[int]:
     """Where each line that starts a signature starts, in order."""
     fences = [fence.start() for fence in _FENCE.finditer(text)]
-    for line in _DASHES.finditer(text):
+    dashes = list(_DASHES.finditer(text))
+    separators = sum(not line[1] for line in dashes) > 1  # bare lines that divide the text
+    for line in dashes:
         if bisect(fences, line.start()) % 2 or _pasted(text, line.start(), line.end()):
             continue
-        rfc_3676 = bool(line[1]) and not trailing
-        if rfc_3676 or _signature_like(text, line.end()):
+        if line[1] and not trailing:
+            yield line.start()  # RFC 3676's delimiter
+        elif (line[1] or not separators) and _signature_like(text, line.end()):
             yield line.start()
 
 
