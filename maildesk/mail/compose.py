@@ -45,11 +45,15 @@ class _ShortAsciiAsIs(Compat32):
 
     compat32 folds every header through Header.encode, a tenth of the cost of
     intake (bench/ingest.py); a short one-line ASCII value comes out the same.
+    A single long token (an Outlook Message-ID in In-Reply-To) stays on its
+    line too: compat32 would fold before it, and a reader that unfolds gets
+    " <id>", which matches no stored id.
     """
 
     def _fold(self, name: str, value, sanitize: bool) -> str:
         line = f"{name}: {value}"
-        if isinstance(value, str) and value.isascii() and len(line) <= 78 and _one_line(value):
+        plain = isinstance(value, str) and value.isascii() and _one_line(value)
+        if plain and (len(line) <= 78 or (len(line) <= 998 and " " not in value.strip())):
             return line + self.linesep
         return super()._fold(name, value, sanitize)
 

@@ -26,11 +26,13 @@ _FORWARD_PREFIXES = {"fw", "fwd", "wg", "tr", "rv", "转发", "轉發", "转寄"
 
 # Lines that say "forwarded" in words: a forward whatever the subject.
 CUES = (
-    # Gmail, Thunderbird, Yahoo, NetEase, DingTalk: a dashed line naming the forward.
+    # Gmail, Thunderbird, Yahoo, NetEase: a dashed line naming the forward (also in
+    # German, French, Spanish and Chinese); Yahoo's plain text runs the header on after it.
     cue(
-        ("forward", "转发", "轉寄", "转寄"),
+        ("forward", "weitergeleitet", "transféré", "reenviado", "转发", "轉寄"),
         r"[^\S\n]*-{2,}[^\S\n]*(forwarded message|forwarding messages?|original forwarded message"
-        r"|转发的邮件|转发邮件信息|转发邮件|转发的消息|已轉寄郵件|轉寄郵件)[^\S\n]*-{2,}[^\S\n]*$",
+        r"|weitergeleitete nachricht|message transféré|mensaje reenviado"
+        r"|转发的邮件|转发邮件信息|转发邮件|转发的消息|已轉寄郵件|轉寄郵件)[^\S\n]*-{2,}[^\n]*$",
     ),
     # Lotus Notes: "----- Forwarded by Name/Org on 11/23/2026 10:00 AM -----".
     cue(("forwarded by",), r"[^\S\n]*-{2,}[^\S\n]*forwarded by [^\n]{1,200}?-{2,}[^\S\n]*$"),

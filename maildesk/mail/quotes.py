@@ -55,6 +55,8 @@ _HEADER_BLOCKS = (
     ),
     # Outlook: a line of underscores above the header block.
     cue(("_" * 10,), r"\s*_{10,}\s*$"),
+    # DingTalk and Alimail: a long dashed line right above the From line.
+    cue(("-" * 20,), r"\s*-{20,}\s*\n\s*\**(from|发件人|寄件人)\**\s*[:：]", reach=1),
     # Outlook and Foxmail header block: From then Sent/Date within four lines.
     cue(
         ("sent", "date", "发送时间", "日期", "gesendet", "envoyé"),

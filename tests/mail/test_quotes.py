@@ -212,7 +212,7 @@ def test_answers_inside_the_quote_are_kept(mail: str, words: str) -> None:
             "Date: Fri, 20 Nov 2026\nSubject: New hire\n\nNew hire Dana starts Monday.",
             False,
         ),
-        ("-----Original Message-----\nFrom: HR\nSent: Friday\n\nNew hire Dana starts Monday.", True),
+        ("-----Original Message-----\nFrom: HR\nSent: Friday\n\nNew hire Dana starts.", True),
         ("-------- 原始邮件 --------\n发件人：HR\n日期：2026年11月20日\n\n新员工周一入职。", True),
     ],
     ids=["Gmail", "Outlook", "Chinese"],
