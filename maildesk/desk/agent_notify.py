@@ -62,7 +62,7 @@ def queue_notifications(
     context = ticket_context(app, ticket, mail.from_name) | {
         "is_new": is_new,
         "unrouted": unrouted,
-        "new_text": mail.new_text,
+        "new_text": mail.new_text or mail.text,  # a mail all quote: its full text, never nothing
         "customer_address": one_line(mail.from_addr, NAME_LIMIT),
         "attachments": [
             _name(p) + (f" {NOT_ATTACHED}" if n in left_out else "")

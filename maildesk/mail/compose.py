@@ -7,7 +7,6 @@ policy.default, whose parsing of every header value as it is set was most of
 the cost of queuing an acknowledgement.
 """
 
-import mimetypes
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import formataddr
 
+from maildesk.mail.names import type_name
 from maildesk.mail.plaintext import one_line
 
 _UTF8 = Charset("utf-8")
@@ -45,11 +45,15 @@ class _ShortAsciiAsIs(Compat32):
 
     compat32 folds every header through Header.encode, a tenth of the cost of
     intake (bench/ingest.py); a short one-line ASCII value comes out the same.
+    A single long token (an Outlook Message-ID in In-Reply-To) stays on its
+    line too: compat32 would fold before it, and a reader that unfolds gets
+    " <id>", which matches no stored id.
     """
 
     def _fold(self, name: str, value, sanitize: bool) -> str:
         line = f"{name}: {value}"
-        if isinstance(value, str) and value.isascii() and len(line) <= 78 and _one_line(value):
+        plain = isinstance(value, str) and value.isascii() and _one_line(value)
+        if plain and (len(line) <= 78 or (len(line) <= 998 and " " not in value.strip())):
             return line + self.linesep
         return super()._fold(name, value, sanitize)
 
@@ -116,10 +120,10 @@ def _file_part(attachment: Attachment) -> MIMEBase:
 
 def file_name(filename: str, content_type: str) -> str:
     """One line of at most FILENAME_LIMIT characters, its extension kept; a part without
-    a name is named after its type ("attachment.png")."""
+    a name (one stored before parts were named) is named after its type ("image.png")."""
     name = one_line(filename, max(len(filename), 1))
     if not name:
-        return "attachment" + (mimetypes.guess_extension(content_type.lower()) or "")
+        return type_name(content_type)
     if len(name) <= FILENAME_LIMIT:
         return name
     stem, dot, extension = name.rpartition(".")

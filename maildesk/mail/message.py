@@ -7,37 +7,19 @@ fails raises and the mail is quarantined by the caller, raw bytes kept.
 """
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from maildesk.mail import dsn, mime, tnef
-from maildesk.mail.headers import (
-    attachment_filename,
-    decode_header,
-    raw_headers,
-    sender,
-    undo_surrogates,
-)
-from maildesk.mail.payloads import decoded, html_to_text, part_text, payload_bytes
+from maildesk.mail import dsn, mime
+from maildesk.mail.body import join, read_body
+from maildesk.mail.forwards import is_forward
+from maildesk.mail.headers import decode_header, raw_headers, sender, undo_surrogates
+from maildesk.mail.parts import Part, inner_message
 from maildesk.mail.quotes import strip_quotes
 
 _MSGID = re.compile(r"<[^<>\s]+>")
-_TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
-
-
-@dataclass(frozen=True)
-class Part:
-    """A non-body MIME part: attachment or inline image."""
-
-    filename: str
-    content_type: str
-    data: bytes
-    inline: bool = False
-    content_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,23 +62,16 @@ class Incoming:
         return name.lower() in self.headers
 
 
-@dataclass
-class _Body:
-    """What the body walk collects: text, HTML and the parts that are files."""
-
-    text: str = ""
-    html: str | None = None
-    parts: list[Part] = field(default_factory=list)
-
-
 def parse(raw: bytes) -> Incoming:
     """Parse one RFC 5322 message; raises ValueError when it is not a mail at all."""
     msg = mime.read(raw)
     written = raw_headers(msg)
     headers = {name: tuple(decode_header(v) for v in values) for name, values in written.items()}
     from_name, from_addr = sender(written)
-    body = _body(msg)
-    text = _normalise_newlines(body.text)
+    subject = " ".join(_first(headers, "subject").split())
+    body = read_body(msg)
+    own = _normalise_newlines(body.text)
+    forwarded = [_normalise_newlines(block) for block in body.forwards]
     return Incoming(
         message_id=next(iter(_ids(_first(headers, "message-id"))), None),
         in_reply_to=_ids(_first(headers, "in-reply-to")),
@@ -105,10 +80,10 @@ def parse(raw: bytes) -> Incoming:
         from_name=from_name,
         to=_addresses(written.get("to", ())),
         cc=_addresses(written.get("cc", ())),
-        subject=" ".join(_first(headers, "subject").split()),
+        subject=subject,
         date=_date(_first(headers, "date")),
-        text=text,
-        new_text=strip_quotes(text),
+        text=join([own, *forwarded]),
+        new_text=join([strip_quotes(own, is_forward(subject)), *forwarded]),
         html=body.html,
         content_type=msg.get_content_type(),
         headers=headers,
@@ -139,126 +114,6 @@ def _date(value: str) -> datetime | None:
         return None
 
 
-def _body(msg: EmailMessage) -> _Body:
-    """Text (text/plain preferred, else from HTML), HTML kept, the rest as files."""
-    plain = _find_body(msg, "plain")
-    html_part = _find_body(msg, "html")
-    body = _Body()
-    body.html = part_text(html_part) if html_part is not None else None
-    if plain is not None:
-        body.text = part_text(plain)
-    if not body.text.strip() and body.html is not None:
-        body.text = html_to_text(body.html)
-    if plain is None and html_part is None and msg.get_content_maintype() in ("multipart", "text"):
-        body.text = part_text(msg)
-    bodies = {id(p) for p in (plain, html_part) if p is not None}
-    report = msg.get_content_type() == "multipart/report"
-    for leaf in _leaves(msg):
-        if id(leaf) not in bodies:
-            _take_leaf(leaf, body, report)
-    return body
-
-
-def _take_leaf(leaf: Message, body: _Body, report: bool) -> None:
-    """A non-body part: stored as a file; TNEF and attached mail also give their text."""
-    part = _part(leaf)
-    if part is None:
-        return
-    body.parts.append(part)
-    if part.content_type in _TNEF_TYPES or part.filename.lower() == "winmail.dat":
-        _add_tnef(part.data, body)
-    elif part.content_type == "message/rfc822" and not report:
-        _add_attached_message(leaf, body)
-
-
-def _find_body(msg: EmailMessage, subtype: str) -> EmailMessage | None:
-    try:
-        return msg.get_body(preferencelist=(subtype,))
-    except (KeyError, AttributeError, TypeError, LookupError, ValueError):
-        return None
-
-
-def _leaves(msg: Message) -> Iterator[Message]:
-    """Leaf parts, not descending into attached messages (those stay one part)."""
-    if msg.get_content_maintype() == "message" or not msg.is_multipart():
-        yield msg
-        return
-    for sub in msg.get_payload():
-        if isinstance(sub, Message):
-            yield from _leaves(sub)
-
-
-def _part(part: Message) -> Part | None:
-    if part.get_content_maintype() == "multipart":
-        return None
-    attached_mail = part.get_content_maintype() == "message"
-    data = _message_bytes(part) if attached_mail else decoded(part)
-    return Part(
-        filename=attachment_filename(part) or _attached_name(part),
-        content_type=part.get_content_type(),
-        data=data,
-        inline=part.get_content_disposition() == "inline",
-        content_id=_content_id(part),
-    )
-
-
-def _content_id(part: Message) -> str | None:
-    """The id an HTML body uses to show this part (`cid:...`), without brackets."""
-    value = " ".join(str(part.get("content-id", "")).split()).strip("<>")
-    return value or None
-
-
-def _message_bytes(part: Message) -> bytes:
-    """An attached mail as a file; one too broken to re-serialise keeps its text form."""
-    inner = _inner_message(part)
-    if inner is None:
-        return payload_bytes(part)
-    try:
-        return inner.as_bytes()
-    except (LookupError, ValueError, UnicodeError, TypeError):
-        return inner.as_string(policy=policy.compat32).encode("utf-8", "surrogateescape")
-
-
-def _attached_name(part: Message) -> str:
-    """Attached mail carries no file name; name it after its subject."""
-    inner = _inner_message(part)
-    if inner is None:
-        return ""
-    subject = " ".join(decode_header(str(inner.get("subject", ""))).split())
-    return f"{subject or 'message'}.eml"
-
-
-def _inner_message(part: Message) -> Message | None:
-    inner = part.get_payload()
-    if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-        return inner[0]
-    return None
-
-
-def _add_attached_message(part: Message, body: _Body) -> None:
-    """Forwarded-as-attachment mail: its text joins ours, under its own header lines."""
-    inner = _inner_message(part)
-    if not isinstance(inner, EmailMessage):
-        return
-    inner_body = _body(inner)
-    header = "\n".join(
-        f"{label}: {' '.join(decode_header(str(inner.get(label, ''))).split())}"
-        for label in ("From", "Date", "Subject")
-    )
-    body.text = f"{body.text.rstrip()}\n\n[{header}]\n\n{inner_body.text.strip()}".strip()
-
-
-def _add_tnef(data: bytes, body: _Body) -> None:
-    """winmail.dat: its body becomes our text when we have none; its files become parts."""
-    unpacked = tnef.unpack(data)
-    if unpacked is None:
-        return
-    if not body.text.strip():
-        body.text = unpacked.text
-    for name, content_type, content in unpacked.files:
-        body.parts.append(Part(filename=name, content_type=content_type, data=content))
-
-
 def _returned(msg: EmailMessage) -> Returned | None:
     """For a delivery report: the headers of the message that bounced."""
     if msg.get_content_type() != "multipart/report":
@@ -266,7 +121,7 @@ def _returned(msg: EmailMessage) -> Returned | None:
     for part in msg.walk():
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
-            inner = _inner_message(part)
+            inner = inner_message(part)
             if inner is not None:
                 return _returned_from(inner)
         if ctype == "text/rfc822-headers":

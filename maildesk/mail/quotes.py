@@ -1,23 +1,23 @@
-"""The customer's new text: quoted history and signatures cut off. Pure.
+"""The customer's new text: quoted history and signatures cut off, forwards kept. Pure.
 
 Our own reply marker (a line our templates put above the quote) is the most
 reliable cut: when it is there, client patterns only count in the few lines
 just above it (the client's "On … wrote:" or "From:/Sent:" intro), so the
 customer's own text is never cut by a look-alike. Without it, the earliest
-client pattern cuts. The full text is always stored as well, so a wrong cut
-loses nothing.
+client pattern cuts. A forward is no history (forwards.py): from its first
+line on, the forwarded mail stays in the new text, marked. The full text is
+always stored as well, so a wrong cut loses nothing.
 
-The search is linear in the size of the mail: the non-blank lines are found
-in one pass, each client pattern is tried only at the start of one and sees
-only the few lines below that its intro can cover, and only the first
-SCAN_LIMIT characters are searched at all. (Line-anchored regexes over the
-whole text rescanned runs of blank lines from every line: a 90 KB mail took
-38 s.)
+The search is linear in the size of the mail (cues.py), and only the first
+SCAN_LIMIT characters are searched at all.
 """
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+
+from maildesk.mail import forwards
+from maildesk.mail.cues import Lines, cue, entities_decoded, line_start
+from maildesk.mail.signatures import without_signature
 
 REPLY_MARKER = "-- 请在此行以上回复 / reply above this line --"
 
@@ -28,68 +28,46 @@ REPLY_MARKER = "-- 请在此行以上回复 / reply above this line --"
 # parse worker. The text past it is kept (and the full text is stored anyway).
 SCAN_LIMIT = 256 * 1024
 
-
-@dataclass(frozen=True)
-class _Cue:
-    """A regex, the words one of which the text must contain (lowercased) to try it,
-    and how many non-blank lines below its first one the regex may reach.
-
-    Testing for the words is a plain substring search; trying five
-    case-insensitive regexes on every line of a long mail would cost more
-    than the rest of parsing (bench/ingest.py).
-    """
-
-    words: tuple[str, ...]
-    regex: re.Pattern[str]
-    reach: int = 0
-
-    def wanted(self, lowered: str) -> bool:
-        return any(word in lowered for word in self.words)
-
-
-def _cue(words: tuple[str, ...], pattern: str, reach: int = 0) -> _Cue:
-    return _Cue(words, re.compile(pattern, re.M | re.I), reach)
-
-
-_MARKER = _cue(
+_MARKER = cue(
     ("请在此行以上回复", "reply above this line"), r"请在此行以上回复|reply above this line"
 )
 # Each regex is matched at the start of a non-blank line and sees the lines
 # below it up to its `reach`-th non-blank one: as far as its `\s` and `\n` can go.
-_CLIENT_CUTS = (
-    # Outlook, Foxmail, QQ Mail, forwards: a dashed separator line.
-    _cue(
-        ("original", "原始", "forwarded", "转发"),
-        r"\s*-{2,}\s*(original message|original|原始邮件|原始郵件|forwarded message|转发邮件)"
-        r"\s*-{2,}\s*$",
-        reach=2,
-    ),
-    # Outlook: a line of underscores above the header block.
-    _cue(("_" * 10,), r"\s*_{10,}\s*$"),
+# A reply's intro: history, whatever the subject.
+_INTROS = (
     # Gmail, Apple Mail, Thunderbird: "On … wrote:" (or Le/Am), over two or three lines.
-    _cue(
+    cue(
         ("wrote", "écrit", "schrieb"),
         r"\s*(on|le|am)\s[^\n]{3,200}(\n[^\n]{1,200})?\s"
         r"((wrote|a écrit)\s*|schrieb[^\n]{0,200}):\s*$",
         reach=4,
     ),
     # Chinese clients and Gmail in Chinese: "在 … 写道：", "… 于 … 写道：".
-    _cue(("写道", "寫道"), r"[^\n]{0,200}(写道|寫道)\s*[:：]\s*$", reach=1),
+    cue(("写道", "寫道"), r"[^\n]{0,200}(写道|寫道)\s*[:：]\s*$", reach=1),
+)
+# A header block: above the history of a reply, or above the mail a forward carries.
+_HEADER_BLOCKS = (
+    # Outlook, Foxmail, QQ Mail: a dashed separator line.
+    cue(
+        ("original", "原始"),
+        r"\s*-{2,}\s*(original message|original|原始邮件|原始郵件)\s*-{2,}\s*$",
+        reach=2,
+    ),
+    # Outlook: a line of underscores above the header block.
+    cue(("_" * 10,), r"\s*_{10,}\s*$"),
+    # DingTalk and Alimail: a long dashed line right above the From line.
+    cue(("-" * 20,), r"\s*-{20,}\s*\n\s*\**(from|发件人|寄件人)\**\s*[:：]", reach=1),
     # Outlook and Foxmail header block: From then Sent/Date within four lines.
-    _cue(
+    cue(
         ("sent", "date", "发送时间", "日期", "gesendet", "envoyé"),
         r"\s*\**(from|发件人|寄件者|von|de)\**\s*[:：][^\n]*\n([^\n]*\n){0,3}?"
         r"\s*\**(sent|date|发送时间|日期|寄件日期|gesendet|envoyé)\**\s*[:：]",
         reach=5,
     ),
 )
-# A signature delimiter line: "-- " (RFC 3676), often sent without the space;
-# indented or with a no-break space in text converted from HTML.
-_SIGNATURE = re.compile(r"^[^\S\n]*--[^\S\n]*$", re.M)
-_MOBILE_SIGNATURE = re.compile(
-    r"^\s*(sent from my|sent from (outlook|mail) for|get outlook for|发自我的|从我的.{1,30}发送)",
-    re.I,
-)
+# (where a forwarded mail starts, where history starts) in a reply and in a forward
+_REPLY_CUES = (forwards.CUES, _INTROS + _HEADER_BLOCKS)
+_FORWARD_CUES = (forwards.CUES + _HEADER_BLOCKS, _INTROS)
 _QUOTED_LINE = re.compile(r"^[^\S\n]*>", re.M)
 # A line quoted with `>` or the line of our reply marker, with its newline.
 _NOT_OWN_LINE = re.compile(
@@ -97,29 +75,14 @@ _NOT_OWN_LINE = re.compile(
 )
 # A letter or a digit, in any script: what makes a text more than punctuation.
 _WORD = re.compile(r"[^\W_]")
-# A non-blank line: `[^\S\n]` is a space that is not a newline, so a match
-# never runs on into the next line and one pass over the text finds them all.
-_FILLED_LINE = re.compile(r"^[^\S\n]*\S[^\n]*", re.M)
 # With our marker present, a client intro counts only this close above it.
 _INTRO_LINES = 8
 
 
-@dataclass(frozen=True)
-class _Lines:
-    """The searched text's non-blank lines, found once: where each starts and ends."""
-
-    text: str
-    starts: list[int]
-    ends: list[int]
-
-    @classmethod
-    def of(cls, text: str) -> "_Lines":
-        spans = [line.span() for line in _FILLED_LINE.finditer(text)]
-        return cls(text, [start for start, _ in spans], [end for _, end in spans])
-
-
-def strip_quotes(text: str) -> str:
-    """The customer's new words: above the quote, without `>` lines and signature.
+def strip_quotes(text: str, forward: bool = False) -> str:
+    """The customer's new words: above the quote, without `>` lines and signature,
+    and the mail they forward, marked (`forward`: the subject says the mail is one,
+    so a header block is what it forwards).
 
     A cut never leaves nothing of what the customer wrote. When the text above
     the quote holds no word (a letter or digit) once its signature is gone, the
@@ -127,17 +90,24 @@ def strip_quotes(text: str) -> str:
     first `>` line (an inline reply inside the quote); the text above the
     quote with its signature (a reply that is only a signature); what is above
     the quote even without a word ("👍"); all the lines that are not quoted,
-    without and then with a signature (a forward with the note below it, a
-    sentence that only looks like an intro). Only a mail with no word outside
-    the quote gives "".
+    without and then with a signature (a note below a forward, a sentence that
+    only looks like an intro). Only a mail with no word outside the quote gives "".
     """
-    cut = _cut(text)
+    cut, forwarded = _cuts(text, forward)
+    if forwarded is None:
+        return _own_words(text, cut)
+    note = without_signature(_trim_quoted_tail(text[:forwarded]))
+    block = without_signature(text[forwarded:cut], trailing=True)
+    return f"{note}\n\n{forwards.forwarded(block)}".strip()
+
+
+def _own_words(text: str, cut: int) -> str:
     above = _trim_quoted_tail(text[:cut])
-    own = _without_signature(above)
+    own = without_signature(above)
     if _WORD.search(own):
         return own
     if cut < len(text):
-        answers = _without_signature(_below_quote(text[cut:]), last=True)
+        answers = without_signature(_below_quote(text[cut:]), trailing=True)
         if _WORD.search(answers):
             return answers
     if _WORD.search(above):
@@ -145,28 +115,43 @@ def strip_quotes(text: str) -> str:
     if own:
         return own
     unquoted = _unquoted(text)
-    for kept in (_without_signature(unquoted, last=True), unquoted):
+    for kept in (without_signature(unquoted, trailing=True), unquoted):
         if _WORD.search(kept):
             return kept
     return ""
 
 
-def _cut(text: str) -> int:
-    """Where the quoted history starts (len(text) when there is none)."""
+def _cuts(text: str, forward: bool) -> tuple[int, int | None]:
+    """Where the quoted history starts (len(text) when there is none), and where a
+    forwarded mail starts above it (None when there is none).
+
+    The lines are searched with HTML entities decoded (QQ Mail's plain text
+    has "&nbsp;" in its separator); what is found is mapped back to `text`.
+    """
     head = _scanned(text)
-    lowered = head.lower()
-    cues = tuple(cue for cue in _CLIENT_CUTS if cue.wanted(lowered))
-    marker = _MARKER.regex.search(head) if _MARKER.wanted(lowered) else None
-    if marker is None and not cues:
-        return len(text)
-    lines = _Lines.of(head)
+    searched = entities_decoded(head)
+    lowered = searched.lower()
+    starts, quotes = _FORWARD_CUES if forward else _REPLY_CUES
+    forward_cues = tuple(each for each in starts if each.wanted(lowered))
+    quote_cues = tuple(each for each in quotes if each.wanted(lowered))
+    marker = _MARKER.regex.search(searched) if _MARKER.wanted(lowered) else None
+    if marker is None and not forward_cues and not quote_cues:
+        return len(text), None
+    lines = Lines.of(searched)
     if marker is None:
-        intro = _first_intro(lines, cues, 0, len(lines.starts))
-        return len(text) if intro is None else intro
-    marker_line = head.rfind("\n", 0, marker.start()) + 1
+        found = lines.first(forward_cues + quote_cues, 0, len(lines.starts))
+        if found is None:
+            return len(text), None
+        at = line_start(head, searched, found[0])
+        return (len(text), at) if found[1] in forward_cues else (at, None)
+    marker_line = searched.rfind("\n", 0, marker.start()) + 1
     above = bisect_left(lines.starts, marker_line)
-    intro = _first_intro(lines, cues, max(above - _INTRO_LINES, 0), above)
-    return marker_line if intro is None else intro
+    fwd = lines.first(forward_cues, 0, above)
+    # The intro of the reply comes below the forwarded mail's own header lines.
+    after = 0 if fwd is None else bisect_left(lines.starts, fwd[0]) + 2
+    intro = lines.first(quote_cues, max(above - _INTRO_LINES, after), above)
+    cut = line_start(head, searched, marker_line if intro is None else intro[0])
+    return cut, None if fwd is None else line_start(head, searched, fwd[0])
 
 
 def _scanned(text: str) -> str:
@@ -174,21 +159,6 @@ def _scanned(text: str) -> str:
     if len(text) <= SCAN_LIMIT:
         return text
     return text[: text.rfind("\n", 0, SCAN_LIMIT) + 1]
-
-
-def _first_intro(lines: _Lines, cues: tuple[_Cue, ...], first: int, stop: int) -> int | None:
-    """Where the first client intro starts among non-blank lines first..stop-1.
-
-    A regex sees its line and the ones below up to its reach, never past the
-    non-blank line stop-1; so a line is in at most a few regexes' view, and
-    the search is linear.
-    """
-    for k in range(first, stop):
-        for cue in cues:
-            end = lines.ends[min(k + cue.reach, stop - 1)]
-            if cue.regex.match(lines.text, lines.starts[k], end):
-                return lines.starts[k]
-    return None
 
 
 def _trim_quoted_tail(text: str) -> str:
@@ -207,23 +177,3 @@ def _below_quote(text: str) -> str:
 def _unquoted(text: str) -> str:
     """The lines of `text` that are neither quoted with `>` nor our reply marker's."""
     return _NOT_OWN_LINE.sub("", text).strip()
-
-
-def _without_signature(text: str, last: bool = False) -> str:
-    """`text` without its signature block and the mobile footer lines at its end.
-
-    The block runs from a delimiter line ("-- ", also indented or with a
-    no-break space, as text converted from HTML has it) to the end of `text`:
-    given the text above the quote, that is the signature between the
-    customer's words and the quote, and the words above it stay. With `last`
-    the last delimiter counts, for a text that runs on past a forward whose
-    sender signed it above the customer's own words.
-    """
-    starts = (delimiter.start() for delimiter in _SIGNATURE.finditer(text))
-    start = max(starts, default=None) if last else next(starts, None)
-    if start is not None:
-        text = text[:start]
-    lines = text.rstrip().split("\n")
-    while lines and (not lines[-1].strip() or _MOBILE_SIGNATURE.match(lines[-1])):
-        lines.pop()
-    return "\n".join(lines).strip()

@@ -54,6 +54,14 @@ def test_round_robin_assigns_in_turn_and_notifies_the_assignee_only(mailbox, smt
     ), "bound to this ticket and this agent"
 
 
+def test_a_mail_that_is_all_quote_reaches_the_agent_as_its_full_text(mailbox, smtp_sink, make_app):
+    app = make_app(mailbox, smtp_sink, extra=desk_toml())
+    mailbox.deliver(customer(1, body="> The badge reader at gate 4 rejects every card.\n"))
+    cycle(app)
+    (sent,) = notifications(smtp_sink)
+    assert "> The badge reader at gate 4 rejects every card." in sent.get_content()
+
+
 def test_least_open_gives_the_ticket_to_whoever_has_fewest_waiting(mailbox, smtp_sink, make_app):
     app = make_app(mailbox, smtp_sink, extra=desk_toml("least_open"))
     mailbox.deliver(customer(1), customer(2))

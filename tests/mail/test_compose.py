@@ -41,6 +41,13 @@ def test_long_and_non_ascii_headers_are_still_folded_and_encoded():
     assert "=?utf-8?" in parsed["Subject"] and parsed["References"].count("<id") == 10
 
 
+def test_a_long_message_id_stays_on_its_header_line():
+    outlook = "<DB9PR04MB84123A5B6C7D8E9F0A1B2C3DE4F5A@DB9PR04MB8412.eurprd04.prod.outlook.com>"
+    raw = compose.text_mail([("In-Reply-To", outlook), ("Subject", "x")], "hi")
+    assert f"In-Reply-To: {outlook}\n".encode() in raw
+    assert message_from_bytes(raw, policy=default)["In-Reply-To"] == outlook
+
+
 def test_an_internationalised_address_is_utf8_not_encoded_words():
     raw = compose.text_mail([("To", "张伟@例子.中国"), ("Subject", "工单")], "hi")
     assert "To: 张伟@例子.中国\n".encode() in raw and b"Subject: =?utf-8?" in raw
@@ -76,7 +83,7 @@ def test_files_make_a_multipart_mixed_mail_text_first():
     assert _files(raw) == [
         ("invoice.pdf", "application/pdf", PDF),
         ("使用说明 第2版.docx", "application/octet-stream", b"PK\x03\x04\x00\xff"),
-        ("attachment.png", "image/png", b"\x89PNG\r\n"),
+        ("image.png", "image/png", b"\x89PNG\r\n"),
         ("fwd.eml", "application/octet-stream", b"Subject: hi\n\nold mail\n"),
     ], "bytes intact; a nameless part named after its type; message/* never base64"
     assert b"filename*=utf-8''%E4%BD%BF%E7%94%A8" in raw, "RFC 2231, not encoded words"

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from maildesk.mail.forwards import FORWARDED
 from maildesk.mail.payloads import html_to_text
 from maildesk.mail.quotes import REPLY_MARKER, SCAN_LIMIT, strip_quotes
 
@@ -46,7 +47,6 @@ def test_client_intro_above_our_marker_is_cut(intro: str) -> None:
         "On Fri, Nov 20, 2026 at 5:12 PM HR <hr@customer.example> wrote:\n> New hire Dana.",
         "-----Original Message-----\nFrom: HR\nSent: Friday\n\nNew hire Dana.",
         "From: HR <hr@customer.example>\nDate: Fri, 20 Nov 2026\nSubject: x\n\nNew hire Dana.",
-        "---------- Forwarded message ---------\nFrom: HR\n\nNew hire Dana.",
         "-------- 原始邮件 --------\n发件人：HR\n\nNew hire Dana.",
     ],
 )
@@ -205,26 +205,31 @@ def test_answers_inside_the_quote_are_kept(mail: str, words: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "forward",
+    ("forward", "subject_says_forward"),
     [
-        "---------- Forwarded message ---------\nFrom: HR <hr@customer.example>\n"
-        "Date: Fri, 20 Nov 2026\nSubject: New hire\n\nNew hire Dana starts Monday.",
-        "-----Original Message-----\nFrom: HR\nSent: Friday\n\nNew hire Dana starts Monday.",
-        "-------- 原始邮件 --------\n发件人：HR\n日期：2026年11月20日\n\n新员工周一入职。",
+        (
+            "---------- Forwarded message ---------\nFrom: HR <hr@customer.example>\n"
+            "Date: Fri, 20 Nov 2026\nSubject: New hire\n\nNew hire Dana starts Monday.",
+            False,
+        ),
+        ("-----Original Message-----\nFrom: HR\nSent: Friday\n\nNew hire Dana starts.", True),
+        ("-------- 原始邮件 --------\n发件人：HR\n日期：2026年11月20日\n\n新员工周一入职。", True),
     ],
     ids=["Gmail", "Outlook", "Chinese"],
 )
-def test_a_note_below_a_forward_is_kept(forward: str) -> None:
+def test_a_note_below_a_forward_is_kept(forward: str, subject_says_forward: bool) -> None:
     mail = f"{forward}\n\nPlease set up VPN for Dana.\n\n-- \nAnn Lee\n"
-    assert strip_quotes(mail) == f"{forward}\n\nPlease set up VPN for Dana."
+    kept = f"{forward}\n\nPlease set up VPN for Dana."
+    assert strip_quotes(mail, subject_says_forward) == f"{FORWARDED}\n{kept}"
+    assert strip_quotes(mail) == (f"{FORWARDED}\n{kept}" if not subject_says_forward else kept)
 
 
-def test_a_note_below_a_quoted_forward_is_kept_alone() -> None:
+def test_a_quoted_forward_is_kept_whole() -> None:
     mail = (
         "---------- Forwarded message ---------\n> From: HR\n> New hire Dana.\n\n"
         "Please set up VPN for Dana.\n"
     )
-    assert strip_quotes(mail) == "Please set up VPN for Dana."
+    assert strip_quotes(mail) == f"{FORWARDED}\n{mail.strip()}"
 
 
 @pytest.mark.parametrize(
@@ -346,7 +351,7 @@ def test_a_note_below_a_signed_forward_is_kept() -> None:
         "Date: Fri, 20 Nov 2026\nSubject: New hire\n\nNew hire Dana starts Monday.\n-- \nHR Team"
     )
     mail = f"{forward}\n\nPlease set up VPN for Dana.\n\n-- \nAnn Lee\n"
-    assert strip_quotes(mail) == f"{forward}\n\nPlease set up VPN for Dana."
+    assert strip_quotes(mail) == f"{FORWARDED}\n{forward}\n\nPlease set up VPN for Dana."
 
 
 def test_a_delimiter_alone_above_the_quote_is_not_taken_for_words() -> None:
