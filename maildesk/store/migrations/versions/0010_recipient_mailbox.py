@@ -10,8 +10,8 @@ of one index. Contacts keep the Message-ID of an unconfirmed bounce.
 SQLite rebuilds outbox_recipients to make the columns NOT NULL; nothing
 points at that table, so it may (unlike outbox, see 0004).
 
-Revision ID: 0008r
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
@@ -19,8 +19,8 @@ from alembic import op
 
 from maildesk.mail.addresses import mailbox
 
-revision = "0008r"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -2,15 +2,15 @@
 (surveys.leads_told_at), and each sender's notices past the hourly cap are held and
 folded into one (sender_notices, swept by its due time).
 
-Revision ID: 0008s
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008s"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
