@@ -3,9 +3,9 @@
 A reply or a bounce that quotes one of these ids threads to its ticket even
 when the subject was edited and the id was never stored (osTicket's idea);
 the HMAC means nobody can forge an id that points at another ticket. An id
-of mail to an agent is also bound to that agent (a tag of their address
-under the HMAC), so a reply proves which notification it answers: another
-agent's, or one typed by hand, does not check.
+of mail to one person (an agent, a customer) is also bound to them (a tag of
+their address under the HMAC), so a reply proves which mail of ours it
+answers: another agent's notification, or one typed by hand, does not check.
 """
 
 import hashlib
