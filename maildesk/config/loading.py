@@ -76,6 +76,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         path=path,
     )
     root.reject_unknown()
+    loops.check_return_path_apart(config)
     return config
 
 

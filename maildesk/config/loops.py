@@ -1,6 +1,6 @@
 """`[loops]` and `[bounces]`: what keeps automatic mail from looping or silencing people."""
 
-from maildesk.config.settings import BouncesConfig, LoopsConfig
+from maildesk.config.settings import BouncesConfig, Config, LoopsConfig
 from maildesk.config.toml_table import Table
 from maildesk.errors import ConfigError
 
@@ -60,3 +60,23 @@ def _check_return_path(key: str, address: str) -> None:
             f"{key}: the local part {local!r} is over {MAX_RETURN_LOCAL} characters;"
             " the signed token must fit after it (64 at most)"
         )
+
+
+def check_return_path_apart(config: Config) -> None:
+    """The return path is no address customers write to: all mail to it is taken as a
+    bounce, never answered."""
+    return_path = config.bounces.return_path
+    if return_path is None:
+        return
+    named = [("smtp.from_address", config.smtp.from_address if config.smtp else None)]
+    for mailbox in config.mailboxes:
+        named += [(f"the address of mailbox {mailbox.name!r}", mailbox.address)]
+        named += [(f"the username of mailbox {mailbox.name!r}", mailbox.imap.username)]
+    named += [(f"teams[{n}].address", team.address) for n, team in enumerate(config.teams)]
+    wanted = return_path.lower()
+    for key, address in named:
+        if address and address.lower() == wanted:
+            raise ConfigError(
+                f"bounces.return_path: {return_path!r} is also {key}; mail to the return path"
+                " is taken as a bounce and never answered, so it needs an address of its own"
+            )

@@ -24,7 +24,7 @@ from maildesk.config import AgentConfig
 from maildesk.desk import actions, agent_notify, commands, copies, tickets
 from maildesk.desk.commands import CommandError
 from maildesk.desk.context import Desk
-from maildesk.desk.notify import Draft, attachment, queue_mail, refusal, ticket_context
+from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context, unsendable
 from maildesk.desk.sla import react
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming, Part
@@ -87,7 +87,7 @@ def relay(
         cc=copies.copied(session, app, ticket),
     )
     if queue_mail(session, app, ticket, draft, now) is None:
-        return refusal(draft)
+        return unsendable(draft)
     tickets.responded(ticket, now)
     return None
 

@@ -5,11 +5,12 @@ ticket records a `bounce` event for the agent. Marking the address bouncing
 stops automatic mail to it until it writes to us again, so a forged report
 must not do it. With a signed return path (`bounces.return_path`, VERP) a
 report that came back to the mail's own return path is trusted, and the
-recipient marked is one of that mail's the report names, or its only one; a
-report that did not come back to one marks nothing. Without one, anybody who
-saw one of our Message-IDs (a Cc) can quote it, so one report only notes;
-the address is marked when reports on two different mails of ours to it came
-(weaker: set the return path).
+recipient marked is one of that mail's the report names, or its only one (a
+mail to several people shares one return path, which each of them sees in
+its Return-Path: one could report another); a report that did not come back
+to one marks nothing. Without one, anybody who saw one of our Message-IDs (a
+Cc) can quote it, so one report only notes; the address is marked when
+reports on two different mails of ours to it came (weaker: set the path).
 """
 
 from datetime import datetime

@@ -38,8 +38,8 @@ TICKET_WINDOW = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Recent:
-    """Automatic mails already queued: to the mailbox and its domain in 24 h, on the
-    ticket in 1 h. The first two are counted up to their caps only."""
+    """Automatic mails already queued: to the mailbox and to its domain in 24 h (each
+    counted up to its cap only), on the ticket in 1 h."""
 
     to_address: int
     on_ticket: int

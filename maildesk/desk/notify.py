@@ -147,12 +147,12 @@ def queue_mail(
     session: Session, app: Desk, ticket: Ticket, draft: Draft, now: datetime
 ) -> int | None:
     """Compose, store as an outgoing Message, and queue one mail; returns the outbox row id,
-    or None when an address of `to` is not one we deliver to (`refusal` says why).
+    or None when an address of `to` is not one we deliver to (`unsendable` says why).
 
     Automatic mail to customers comes through `queue_automatic`; this is
     for agent replies and staff notices, which no budget may silence.
     """
-    why = refusal(draft)
+    why = unsendable(draft)
     if why is not None:
         tickets.record(session, ticket, NOT_SENT, f"{draft.kind} not sent: {why}", "maildesk", now)
         return None
@@ -183,7 +183,7 @@ def queue_mail(
     return row_id
 
 
-def refusal(draft: Draft) -> str | None:
+def unsendable(draft: Draft) -> str | None:
     """Why `draft` may not be sent at all: an address of its `to` that we do not deliver to."""
     if not draft.to:
         return "no address to send to"

@@ -62,7 +62,7 @@ def open_ticket(
     none (""): a From of two addresses or a quoted local part gets no mail of
     ours, and the ticket says why.
     """
-    unusable = deliverable(mail.from_addr)
+    undeliverable = deliverable(mail.from_addr)
     values = {
         "number": numbers.next_ticket_number(session),
         "subject": mail.subject or "(no subject)",
@@ -71,7 +71,7 @@ def open_ticket(
         "category": found.category,
         "team": found.team,
         "mailbox": mailbox,
-        "customer": "" if unusable else mail.from_addr,
+        "customer": "" if undeliverable else mail.from_addr,
         "locale": locale,
         "automatic": automatic,
         "created_at": now,
@@ -81,10 +81,11 @@ def open_ticket(
     make_transient_to_detached(ticket)  # it is the row just inserted: no flush, no reload
     session.add(ticket)
     record(session, ticket, "opened", f"priority {found.priority}", mail.from_addr, now)
-    if unusable:
+    if undeliverable:
         sender = one_line(mail.from_addr, MAX_LENGTH) or "(none)"
-        detail = f"no customer address: the sender {sender} is not one we deliver to ({unusable})"
-        record(session, ticket, NO_CUSTOMER, detail + "; nothing is sent to it", "maildesk", now)
+        detail = f"the sender {sender} is not one we deliver to ({undeliverable})"
+        detail = f"no customer address: {detail}; nothing is sent to it"
+        record(session, ticket, NO_CUSTOMER, detail, "maildesk", now)
     else:
         _insert_participant(session, ticket, ticket.customer, "customer")
     return ticket

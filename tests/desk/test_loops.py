@@ -215,6 +215,20 @@ def test_bad_bounces_keys_are_named(table, message):
         config.parse(data)
 
 
+def test_the_return_path_is_no_address_customers_write_to():
+    data = {
+        "desk": {"name": "Desk"},
+        "database": {"url": "sqlite://"},
+        "smtp": {"host": "h", "from_address": "Support@desk.example"},
+        "bounces": {"return_path": "support@desk.example"},
+    }
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("bounces.return_path: 'support@desk.example' is also smtp.from_address;"),
+    ):
+        config.parse(data)
+
+
 # The counts, on a real database file.
 
 
