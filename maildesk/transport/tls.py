@@ -39,7 +39,7 @@ def raise_if_refused(exc: BaseException, service: str, host: str, port: int, tru
     if cause is None:
         return
     hint = f" (set {trust.key} for a private CA)" if cause.verify_code in _UNKNOWN_ISSUER else ""
-    reason = cause.verify_message or cause.reason or str(cause)
+    reason = cause.verify_message or str(cause)
     raise ConfigError(
         f"{service} {host}:{port}: certificate verify failed: {reason}{hint}"
     ) from exc

@@ -235,9 +235,11 @@ def test_the_daemon_reports_a_refusal_and_retries_only_slowly(
         poll_at = job.next_run_time.timestamp()
     finally:
         daemon.shutdown()
-    (refusal,) = [r for r in caplog.records if "poll of default refused" in r.getMessage()]
-    assert refusal.levelno == logging.ERROR and UNKNOWN_CA in refusal.getMessage()
-    assert poll_at - refusal.created > MAX_BACKOFF - 5, "not again at the next 0.5 s poll"
+    # Two at most: a poll that began while the first handshake was slow.
+    refusals = [r for r in caplog.records if "poll of default refused" in r.getMessage()]
+    assert 1 <= len(refusals) <= 2
+    assert all(r.levelno == logging.ERROR and UNKNOWN_CA in r.getMessage() for r in refusals)
+    assert poll_at - refusals[-1].created > MAX_BACKOFF - 5, "not again at the next 0.5 s poll"
 
 
 @pytest.fixture(params=["ssl", "starttls"])
