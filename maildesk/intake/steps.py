@@ -229,8 +229,9 @@ def take_survey_answer(ctx: Intake, app: App, session: Session) -> None:
 
 def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
     """A customer's human follow-up reopens a resolved ticket, and ends the wait of a
-    pending one (its SLA clocks run again); automatic mail never does either."""
-    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN or ctx.rated:
+    pending one (its SLA clocks run again); automatic mail never does either, nor a mail
+    from an agent's address that is not proven theirs (anyone can write that From)."""
+    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN or ctx.rated or ctx.refusal:
         return
     before = ctx.ticket.status
     if before == Status.RESOLVED:

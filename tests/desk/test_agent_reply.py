@@ -202,6 +202,22 @@ def test_a_reply_to_another_agents_notification_is_refused(desk, mailbox, smtp_s
     assert events(app, 1, "agent_mail_refused")
 
 
+def test_a_forged_agent_mail_on_a_resolved_ticket_changes_nothing(desk, mailbox, smtp_sink):
+    """Anyone can write Lin's From and the subject tag: kept on the ticket, refused as
+    hers, and it reopens nothing (a customer changes their own ticket only)."""
+    app, notice = desk()
+    mailbox.deliver(reply(notice, "#resolve fixed"))
+    cycle(app)
+    assert show(app, 1)["status"] == "resolved"
+    forged = make_mail(sender=LIN, subject="Re: [Ticket#1] printer", body="#reopen\nagain")
+    mailbox.deliver(forged)
+    cycle(app)
+    detail = show(app, 1)
+    assert detail["status"] == "resolved"
+    assert forged["Message-ID"] in [m["message_id"] for m in detail["messages"]]
+    assert events(app, 1, "agent_mail_refused") and not events(app, 1, "reopened")
+
+
 @pytest.mark.parametrize(
     ("results", "applied"),
     [
