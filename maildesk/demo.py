@@ -25,7 +25,8 @@ from maildesk.app import App
 from maildesk.errors import MaildeskError
 from maildesk.scheduler import Daemon
 from maildesk.store import db
-from maildesk.store.tables import OutboxMail, OutboxStatus, Receipt
+from maildesk.store.intake_tables import Receipt
+from maildesk.store.tables import OutboxMail, OutboxStatus
 
 USER, PASSWORD = "support@demo.test", "demo-password"
 CONFIG = """

@@ -10,6 +10,7 @@ from maildesk import sla_view
 from maildesk.config import PRIORITIES
 from maildesk.desk import bounces
 from maildesk.mail.classify import MailClass
+from maildesk.store.intake_tables import Quarantine
 from maildesk.store.tables import (
     Direction,
     Event,
@@ -17,7 +18,6 @@ from maildesk.store.tables import (
     OutboxKind,
     OutboxMail,
     OutboxStatus,
-    Quarantine,
     Status,
     Ticket,
     TicketTag,

@@ -22,7 +22,7 @@ from maildesk.config import MailboxConfig
 from maildesk.errors import MaildeskError
 from maildesk.intake import pipeline, poller, prefetch, sources
 from maildesk.store import db
-from maildesk.store.tables import Quarantine
+from maildesk.store.intake_tables import Quarantine
 from maildesk.transport import outbox
 
 

@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 from maildesk.app import App
 from maildesk.config import MailboxConfig
 from maildesk.errors import Discard, TemporaryFailure
-from maildesk.intake.steps import STEPS, Intake
+from maildesk.intake.state import Intake
+from maildesk.intake.steps import STEPS
 from maildesk.mail.message import Incoming
 from maildesk.mail.parse_worker import Unparseable
 from maildesk.store import blobs
 from maildesk.store.db import is_transient, transaction, unavailable_is_temporary
-from maildesk.store.tables import INCOMING_MESSAGE_ID, Quarantine
+from maildesk.store.intake_tables import Quarantine
+from maildesk.store.tables import INCOMING_MESSAGE_ID
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from maildesk.intake.chunked import chunked
 from maildesk.intake.pipeline import Outcome, Pending
 from maildesk.store import claims
 from maildesk.store.db import execute, transaction, unavailable_is_temporary
-from maildesk.store.tables import Cursor, Receipt
+from maildesk.store.intake_tables import Cursor, Receipt
 from maildesk.transport.inbox import Inbox
 
 log = logging.getLogger(__name__)

@@ -1,73 +1,47 @@
 """The steps one incoming mail runs through, in order: the STEPS tuple.
 
-Each step reads and sets fields of one typed `Intake`, and says so in its
+Each step reads and sets fields of one typed `Intake` (state.py), and says so in its
 docstring. pipeline.py runs them in a savepoint per mail; a step raises
 `Discard` to stop on purpose (a duplicate), or sets `finished` when it
 handled the mail completely (an agent's reply).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import replace
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from maildesk.app import App
-from maildesk.config import AgentConfig, MailboxConfig
 from maildesk.desk import (
-    agent_notify,
     agent_reply,
-    bounces,
     copies,
     follow_up,
-    notice_cap,
-    notify,
     proof,
     returned,
     routing,
     rules,
     tickets,
 )
-from maildesk.desk.sla import promise, react
-from maildesk.desk.survey import answers, lifecycle
+from maildesk.desk.sla import react
 from maildesk.errors import Discard
+from maildesk.intake.reactions import (
+    clear_bouncing,
+    hear_escalation_request,
+    note_bounce,
+    note_refusal,
+    notify_agents,
+    queue_ack,
+    reopen_resolved,
+    take_survey_answer,
+)
+from maildesk.intake.state import Intake, Step
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
-from maildesk.mail.message import Incoming
 from maildesk.mail.parse_worker import Unparseable
 from maildesk.mail.plaintext import NAME_LIMIT, one_line
 from maildesk.store import blobs
 from maildesk.store.db import execute
 from maildesk.store.tables import Direction, Message, Status, Ticket
-
-
-@dataclass
-class Intake:
-    """What the steps know about the mail in hand."""
-
-    raw: bytes
-    source: str
-    now: datetime
-    mailbox: MailboxConfig | None = None  # the one it came in by; None for import
-    raw_id: int | None = None
-    parsed: Incoming | Unparseable | None = None  # by prefetch, ahead of the steps
-    mail: Incoming | None = None
-    mail_class: MailClass = MailClass.HUMAN
-    ticket: Ticket | None = None
-    is_new: bool = False
-    stored: int | None = None  # the messages row of this mail
-    uncopied: tuple[str, ...] = ()  # its Cc's that it may not copy on answers (copies.py)
-    rejected: list[str] = field(default_factory=list)
-    agent: AgentConfig | None = None  # a proven agent's reply (proof.py)
-    refusal: str | None = None  # why a mail from an agent's address is not theirs
-    finished: bool = False  # a step handled the mail completely: the rest do not run
-    follows: Ticket | None = None  # the closed ticket a new one continues
-    rated: bool = False  # the mail answers the ticket's satisfaction survey
-    returns: returned.Verdict | None = None  # what a bounce's return path proves (None: unset)
-
-
-Step = Callable[[Intake, App, Session], None]
 
 
 def store_raw(ctx: Intake, app: App, session: Session) -> None:
@@ -197,95 +171,6 @@ def store_attachments(ctx: Intake, app: App, session: Session) -> None:
     if ctx.rejected:
         names, sender = ", ".join(ctx.rejected), ctx.mail.from_addr
         tickets.record(session, ctx.ticket, "attachment_rejected", names, sender, ctx.now)
-
-
-def note_bounce(ctx: Intake, app: App, session: Session) -> None:
-    """A bounce on a ticket: note who did not get our mail and stop writing to them."""
-    if ctx.mail_class is MailClass.BOUNCE and not ctx.is_new:
-        bounces.record(session, ctx.ticket, ctx.mail, ctx.returns, ctx.now)
-
-
-def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
-    """A person writing from a bouncing address proves it works again."""
-    if ctx.mail_class is MailClass.HUMAN:
-        bounces.clear(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
-
-
-def take_survey_answer(ctx: Intake, app: App, session: Session) -> None:
-    """Sets rated: the customer's reply to the survey ("5", "满意", "not solved") is kept
-    as their rating; "not solved" reopens the ticket (survey/lifecycle.py)."""
-    if (
-        ctx.is_new
-        or ctx.mail_class is not MailClass.HUMAN
-        or ctx.mail.from_addr != (ctx.ticket.customer)
-    ):
-        return
-    survey = lifecycle.open_survey(session, ctx.ticket)
-    answer = answers.parse(ctx.mail.new_text) if survey is not None else None
-    if answer is not None:
-        lifecycle.record(session, app, ctx.ticket, survey, answer, ctx.now)
-        ctx.rated = True
-
-
-def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
-    """A customer's human follow-up reopens a resolved ticket, and ends the wait of a
-    pending one (its SLA clocks run again); automatic mail never does either, nor a mail
-    from an agent's address that is not proven theirs (anyone can write that From)."""
-    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN or ctx.rated or ctx.refusal:
-        return
-    before = ctx.ticket.status
-    if before == Status.RESOLVED:
-        tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
-    elif before == Status.PENDING and not app.config.agent(ctx.mail.from_addr):
-        tickets.set_status(session, ctx.ticket, Status.OPEN, ctx.mail.from_addr, ctx.now)
-    else:
-        return
-    react.status_changed(session, app, ctx.ticket, before, ctx.now)
-
-
-def hear_escalation_request(ctx: Intake, app: App, session: Session) -> None:
-    """A customer who writes that the level is too low: the leads get the ticket (sla),
-    once per ticket in `sla.escalation_request_window`."""
-    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
-        return
-    found = app.config.sla.too_low.search(f"{ctx.mail.subject}\n{ctx.mail.new_text}")
-    if found is not None and ctx.ticket.status not in (Status.RESOLVED, Status.CLOSED):
-        reason = one_line(found.group(0), NAME_LIMIT)
-        react.customer_asked(session, app, ctx.ticket, ctx.mail.from_addr, reason, ctx.now)
-
-
-def note_refusal(ctx: Intake, app: App, session: Session) -> None:
-    """A mail from an agent's address that is not proven theirs: kept as an ordinary mail,
-    the reason noted on its ticket, the real agent told (at most once an hour)."""
-    if ctx.refusal is not None:
-        agent = app.config.agent(ctx.mail.from_addr)
-        agent_notify.refused(session, app, ctx.ticket, agent, ctx.mail, ctx.refusal, ctx.now)
-
-
-def queue_ack(ctx: Intake, app: App, session: Session) -> None:
-    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set).
-
-    notify's gate may still refuse it (no-reply, bouncing, loop budget).
-    """
-    if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None or ctx.rated:
-        return
-    if ctx.is_new or app.config.intake.ack_follow_ups:
-        extra = {"rejected_attachments": ctx.rejected} | promise.ack_promise(
-            app, ctx.ticket, ctx.now
-        )
-        notify.queue_ack(session, app, ctx.ticket, ctx.mail, ctx.now, extra)
-
-
-def notify_agents(ctx: Intake, app: App, session: Session) -> None:
-    """Tells the assignee (else the team, else the leads) of a customer's human mail,
-    unless its sender is over their hourly cap (notice_cap.py: told in one later)."""
-    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr) or ctx.rated:
-        return
-    agents, _unrouted = agent_notify.recipients(app, ctx.ticket)
-    if notice_cap.admit(session, app, ctx.mail.from_addr, agents, ctx.ticket, ctx.now):
-        agent_notify.queue_notifications(
-            session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now, ctx.uncopied
-        )
 
 
 STEPS: tuple[Step, ...] = (

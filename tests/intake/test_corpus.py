@@ -16,7 +16,8 @@ from sqlalchemy import select
 from maildesk import views
 from maildesk.app import App
 from maildesk.store import db
-from maildesk.store.tables import Direction, Event, Message, Quarantine
+from maildesk.store.intake_tables import Quarantine
+from maildesk.store.tables import Direction, Event, Message
 from tests.conftest import CORPUS, Mailbox, SmtpSink, make_mail
 from tests.support import cycle
 

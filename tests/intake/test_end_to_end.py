@@ -10,7 +10,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from maildesk.store import db
-from maildesk.store.tables import OutboxMail, OutboxStatus, Quarantine
+from maildesk.store.intake_tables import Quarantine
+from maildesk.store.tables import OutboxMail, OutboxStatus
 from maildesk.transport import outbox
 from tests.conftest import SmtpSink, free_port, make_mail
 from tests.support import cycle, events, show, stats

@@ -16,7 +16,8 @@ from maildesk.intake import pipeline
 from maildesk.intake.pipeline import Outcome
 from maildesk.mail.message import parse
 from maildesk.store import db
-from maildesk.store.tables import Blob, Message, Quarantine
+from maildesk.store.intake_tables import Quarantine
+from maildesk.store.tables import Blob, Message
 from tests.conftest import CORPUS
 from tests.support import fuzz
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from maildesk.intake import poller
 from maildesk.intake.pipeline import Outcome
 from maildesk.store import db
-from maildesk.store.tables import Quarantine
+from maildesk.store.intake_tables import Quarantine
 from tests.conftest import make_mail
 from tests.mail.crafted import runaway_attack, with_winmail
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from maildesk import views
 from maildesk.intake import pipeline, poller
 from maildesk.store import db
-from maildesk.store.tables import Cursor, Receipt
+from maildesk.store.intake_tables import Cursor, Receipt
 from maildesk.transport.inbox import Inbox
 from tests.conftest import make_mail
 

@@ -1,0 +1,107 @@
+"""The steps that follow once a mail is on its ticket: what it sets off.
+
+Bounces noted, survey answers kept, resolved tickets reopened, escalation
+requests heard, refusals told, the acknowledgement queued, agents notified;
+steps.py lists them in order after the steps that store the mail.
+"""
+
+from sqlalchemy.orm import Session
+
+from maildesk.app import App
+from maildesk.desk import agent_notify, bounces, copies, notice_cap, notify, tickets
+from maildesk.desk.sla import promise, react
+from maildesk.desk.survey import answers, lifecycle
+from maildesk.intake.state import Intake
+from maildesk.mail.classify import MailClass
+from maildesk.mail.plaintext import NAME_LIMIT, one_line
+from maildesk.store.tables import Status
+
+
+def note_bounce(ctx: Intake, app: App, session: Session) -> None:
+    """A bounce on a ticket: note who did not get our mail and stop writing to them."""
+    if ctx.mail_class is MailClass.BOUNCE and not ctx.is_new:
+        bounces.record(session, ctx.ticket, ctx.mail, ctx.returns, ctx.now)
+
+
+def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
+    """A person writing from a bouncing address proves it works again."""
+    if ctx.mail_class is MailClass.HUMAN:
+        bounces.clear(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+
+
+def take_survey_answer(ctx: Intake, app: App, session: Session) -> None:
+    """Sets rated: the customer's reply to the survey ("5", "满意", "not solved") is kept
+    as their rating; "not solved" reopens the ticket (survey/lifecycle.py). Only a reply
+    to a mail of ours bound to the customer rates: a forged From and tag do not."""
+    if (
+        ctx.is_new
+        or ctx.mail_class is not MailClass.HUMAN
+        or not copies.answers_customer(app.secret, ctx.ticket, ctx.mail)
+    ):
+        return
+    survey = lifecycle.open_survey(session, ctx.ticket)
+    answer = answers.parse(ctx.mail.new_text) if survey is not None else None
+    if answer is not None:
+        lifecycle.record(session, app, ctx.ticket, survey, answer, ctx.now)
+        ctx.rated = True
+
+
+def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
+    """A customer's human follow-up reopens a resolved ticket, and ends the wait of a
+    pending one (its SLA clocks run again); automatic mail never does either, nor a mail
+    from an agent's address that is not proven theirs (anyone can write that From)."""
+    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN or ctx.rated or ctx.refusal:
+        return
+    before = ctx.ticket.status
+    if before == Status.RESOLVED:
+        tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+    elif before == Status.PENDING and not app.config.agent(ctx.mail.from_addr):
+        tickets.set_status(session, ctx.ticket, Status.OPEN, ctx.mail.from_addr, ctx.now)
+    else:
+        return
+    react.status_changed(session, app, ctx.ticket, before, ctx.now)
+
+
+def hear_escalation_request(ctx: Intake, app: App, session: Session) -> None:
+    """A customer who writes that the level is too low: the leads get the ticket (sla),
+    once per ticket in `sla.escalation_request_window`."""
+    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
+        return
+    found = app.config.sla.too_low.search(f"{ctx.mail.subject}\n{ctx.mail.new_text}")
+    if found is not None and ctx.ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        reason = one_line(found.group(0), NAME_LIMIT)
+        react.customer_asked(session, app, ctx.ticket, ctx.mail.from_addr, reason, ctx.now)
+
+
+def note_refusal(ctx: Intake, app: App, session: Session) -> None:
+    """A mail from an agent's address that is not proven theirs: kept as an ordinary mail,
+    the reason noted on its ticket, the real agent told (at most once an hour)."""
+    if ctx.refusal is not None:
+        agent = app.config.agent(ctx.mail.from_addr)
+        agent_notify.refused(session, app, ctx.ticket, agent, ctx.mail, ctx.refusal, ctx.now)
+
+
+def queue_ack(ctx: Intake, app: App, session: Session) -> None:
+    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set).
+
+    notify's gate may still refuse it (no-reply, bouncing, loop budget).
+    """
+    if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None or ctx.rated:
+        return
+    if ctx.is_new or app.config.intake.ack_follow_ups:
+        extra = {"rejected_attachments": ctx.rejected} | promise.ack_promise(
+            app, ctx.ticket, ctx.now
+        )
+        notify.queue_ack(session, app, ctx.ticket, ctx.mail, ctx.now, extra)
+
+
+def notify_agents(ctx: Intake, app: App, session: Session) -> None:
+    """Tells the assignee (else the team, else the leads) of a customer's human mail,
+    unless its sender is over their hourly cap (notice_cap.py: told in one later)."""
+    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr) or ctx.rated:
+        return
+    agents, _unrouted = agent_notify.recipients(app, ctx.ticket)
+    if notice_cap.admit(session, app, ctx.mail.from_addr, agents, ctx.ticket, ctx.now):
+        agent_notify.queue_notifications(
+            session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now, ctx.uncopied
+        )
