@@ -8,7 +8,7 @@ steps.py lists them in order after the steps that store the mail.
 from sqlalchemy.orm import Session
 
 from maildesk.app import App
-from maildesk.desk import agent_notify, bounces, copies, notice_cap, notify, tickets
+from maildesk.desk import agent_notify, bounces, notice_cap, notify, tickets
 from maildesk.desk.sla import promise, react
 from maildesk.desk.survey import answers, lifecycle
 from maildesk.intake.state import Intake
@@ -31,12 +31,11 @@ def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
 
 def take_survey_answer(ctx: Intake, app: App, session: Session) -> None:
     """Sets rated: the customer's reply to the survey ("5", "满意", "not solved") is kept
-    as their rating; "not solved" reopens the ticket (survey/lifecycle.py). Only a reply
-    to a mail of ours bound to the customer rates: a forged From and tag do not."""
+    as their rating; "not solved" reopens the ticket (survey/lifecycle.py)."""
     if (
         ctx.is_new
         or ctx.mail_class is not MailClass.HUMAN
-        or not copies.answers_customer(app.secret, ctx.ticket, ctx.mail)
+        or ctx.mail.from_addr != ctx.ticket.customer
     ):
         return
     survey = lifecycle.open_survey(session, ctx.ticket)
