@@ -3,19 +3,17 @@
 The flow tests run on real Dovecot and aiosmtpd; time moves by the injected clock.
 """
 
-import re
 from datetime import timedelta
 
 import pytest
 
 from maildesk import config, views
 from maildesk.desk import loops
-from maildesk.errors import ConfigError
 from maildesk.mail import ids
 from maildesk.store import db
 from maildesk.store.tables import OutboxKind, OutboxMail, OutboxRecipient, OutboxStatus, Ticket
 from tests.conftest import SECRET, T0, make_mail
-from tests.support import cycle, desk_toml
+from tests.support import cycle
 
 ANN = "ann@customer.example"
 TO_ANN = (ANN,)
@@ -150,83 +148,6 @@ def test_ordinary_addresses_may_get_automatic_mail(address):
 )
 def test_only_one_deliverable_address_gets_automatic_mail(to, why):
     assert loops.refusal(config.LoopsConfig(), to, False, loops.Recent(0, 0)) == why
-
-
-# The [loops] section.
-
-
-def _parse(loops_table: dict) -> config.Config:
-    return config.parse(
-        {"desk": {"name": "Desk"}, "database": {"url": "sqlite://"}, "loops": loops_table}
-    )
-
-
-def test_defaults_are_znuny_and_zammad():
-    found = config.parse({"desk": {"name": "Desk"}, "database": {"url": "sqlite://"}}).loops
-    assert (found.max_per_address_per_day, found.max_per_ticket_per_hour) == (40, 25)
-    assert (found.max_per_domain_per_day, found.subaddress_separator) == (500, "+")
-    assert found.no_reply.search("mailer-daemon@x.example")
-
-
-def test_loops_keys_are_read():
-    found = _parse(
-        {"max_per_address_per_day": 5, "max_per_ticket_per_hour": 1, "no_reply_regex": "^bot@"}
-        | {"max_per_domain_per_day": 0, "subaddress_separator": "-"}
-    ).loops
-    assert (found.max_per_address_per_day, found.max_per_ticket_per_hour) == (5, 1)
-    assert (found.max_per_domain_per_day, found.subaddress_separator) == (0, "-")
-    assert found.no_reply.search("bot@x.example") and not found.no_reply.search("ann@x.example")
-    assert _parse({"subaddress_separator": ""}).loops.subaddress_separator == ""
-
-
-@pytest.mark.parametrize(
-    ("table", "message"),
-    [
-        ({"max_per_address_per_day": -1}, "loops.max_per_address_per_day: must be 0 or more"),
-        ({"max_per_ticket_per_hour": "5"}, "loops.max_per_ticket_per_hour: must be int"),
-        ({"max_per_ticket_per_hour": 2.5}, "loops.max_per_ticket_per_hour: must be int"),
-        ({"no_reply_regex": "(unclosed"}, "loops.no_reply_regex: invalid regular expression"),
-        ({"max_per_day": 5}, "loops.max_per_day: unknown key"),
-        ({"max_per_domain_per_day": -1}, "loops.max_per_domain_per_day: must be 0 or more"),
-        ({"subaddress_separator": "+-"}, "loops.subaddress_separator: must be one of"),
-        ({"subaddress_separator": "."}, "loops.subaddress_separator: must be one of"),
-        ({"subaddress_separator": 1}, "loops.subaddress_separator: must be str"),
-    ],
-)
-def test_bad_loops_keys_are_named(table, message):
-    with pytest.raises(ConfigError, match=re.escape(message)):
-        _parse(table)
-
-
-@pytest.mark.parametrize(
-    ("table", "message"),
-    [
-        ({"return_path": "bounces"}, "bounces.return_path: 'bounces' is not a plain"),
-        ({"return_path": "Bounces <b@desk.example>"}, "bounces.return_path: 'Bounces <b@"),
-        ({"return_path": "b@localhost"}, "bounces.return_path: 'b@localhost' is not a plain"),
-        ({"return_path": f"{'b' * 33}@desk.example"}, "is over 32 characters"),
-        ({"return_path": 5}, "bounces.return_path: must be str"),
-        ({"verp": True}, "bounces.verp: unknown key"),
-    ],
-)
-def test_bad_bounces_keys_are_named(table, message):
-    data = {"desk": {"name": "Desk"}, "database": {"url": "sqlite://"}, "bounces": table}
-    with pytest.raises(ConfigError, match=re.escape(message)):
-        config.parse(data)
-
-
-def test_the_return_path_is_no_address_customers_write_to():
-    data = {
-        "desk": {"name": "Desk"},
-        "database": {"url": "sqlite://"},
-        "smtp": {"host": "h", "from_address": "Support@desk.example"},
-        "bounces": {"return_path": "support@desk.example"},
-    }
-    with pytest.raises(
-        ConfigError,
-        match=re.escape("bounces.return_path: 'support@desk.example' is also smtp.from_address;"),
-    ):
-        config.parse(data)
 
 
 # The counts, on a real database file.
@@ -373,64 +294,3 @@ def test_acks_carry_the_loop_headers_and_a_ticket_reference(mailbox, smtp_sink, 
     assert (ack["Auto-Submitted"], ack["Precedence"]) == ("auto-replied", "bulk")
     assert (ack["X-Auto-Response-Suppress"], ack["X-Maildesk-Loop"]) == ("All", "desk.example")
     assert ids.ticket_number(SECRET, ack["Message-ID"]) == 1
-
-
-def acked(sink) -> list[list[str]]:
-    """The envelopes of the acknowledgements sent (not the agents' notifications)."""
-    return [r for _, r, message in sink.received if message["Auto-Submitted"] == "auto-replied"]
-
-
-def test_sub_addresses_and_case_share_one_mailbox_budget(mailbox, smtp_sink, make_app):
-    app = make_app(mailbox, smtp_sink, extra="[loops]\nmax_per_address_per_day = 2\n")
-    mailbox.deliver(
-        make_mail(sender="victim@target.test", subject="one"),
-        make_mail(sender="VICTIM+1@Target.Test", subject="two"),
-        make_mail(sender="victim+2@target.test", subject="three"),
-    )
-    cycle(app)
-    assert acked(smtp_sink) == [["victim@target.test"], ["victim+1@target.test"]]
-    [why] = suppressed(app, 3)
-    assert why.startswith(
-        "ack not sent: 2 automatic mails to victim@target.test "
-        "(which victim+2@target.test reaches) in 24 h"
-    )
-
-
-def test_without_a_separator_sub_addresses_count_apart(mailbox, smtp_sink, make_app):
-    extra = '[loops]\nmax_per_address_per_day = 1\nsubaddress_separator = ""\n'
-    app = make_app(mailbox, smtp_sink, extra=extra)
-    mailbox.deliver(*(make_mail(sender=f"victim+{n}@target.test") for n in range(3)))
-    cycle(app)
-    assert len(acked(smtp_sink)) == 3
-
-
-def test_a_domain_cap_stops_acks_to_one_domain_only(mailbox, smtp_sink, make_app):
-    app = make_app(mailbox, smtp_sink, extra="[loops]\nmax_per_domain_per_day = 2\n")
-    mailbox.deliver(
-        *(make_mail(sender=f"{name}@catchall.test", subject=name) for name in ("a", "b", "c")),
-        make_mail(sender="dan@other.test", subject="dan"),
-    )
-    cycle(app)
-    assert acked(smtp_sink) == [["a@catchall.test"], ["b@catchall.test"], ["dan@other.test"]]
-    [why] = suppressed(app, 3)
-    assert why == (
-        "ack not sent: 2 automatic mails to the domain catchall.test in 24 h"
-        " (loops.max_per_domain_per_day = 2)"
-    )
-
-
-def test_mail_from_our_own_addresses_is_never_acknowledged(mailbox, smtp_sink, make_app):
-    extra = desk_toml() + '[bounces]\nreturn_path = "bounces@desk.example"\n'
-    app = make_app(mailbox, smtp_sink, extra=extra)
-    own = (
-        "support@desk.example",
-        "Support+Test@desk.example",
-        "billing@desk.example",
-        "bounces+1-0123456789abcdef@desk.example",
-    )
-    mailbox.deliver(*(make_mail(sender=address, subject="hello") for address in own))
-    cycle(app)
-    assert ticket_count(app) == 4 and acked(smtp_sink) == []
-    for number, address in enumerate(own, start=1):
-        [why] = suppressed(app, number)
-        assert why == f"ack not sent: {address.lower()} is one of the desk's own addresses"
