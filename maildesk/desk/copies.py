@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from maildesk.desk import tickets
+from maildesk.desk import loops, tickets
 from maildesk.desk.context import Desk
 from maildesk.mail import ids
 from maildesk.mail.message import Incoming
@@ -71,12 +71,8 @@ def copied(session: Session, app: Desk, ticket: Ticket) -> tuple[str, ...]:
 def _copyable(app: Desk, ticket: Ticket, address: str) -> bool:
     """Never the customer, an agent or one of the desk's own addresses: they hear of the
     ticket otherwise, and would loop."""
-    ours = {m.address.lower() for m in app.config.mailboxes if m.address}
-    ours |= {t.address.lower() for t in app.config.teams if t.address}
-    if app.config.smtp:
-        ours.add(app.config.smtp.from_address.lower())
     return (
-        address.lower() not in ours
+        not loops.is_own(app.config, address)
         and app.config.agent(address) is None
         and address != ticket.customer
     )
