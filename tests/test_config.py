@@ -215,6 +215,8 @@ def test_agents_and_teams():
         (
             with_(agent_mail={"proof_max_age_days": "30d"}),
             "agent_mail.proof_max_age_days: must be float, got str '30d'",
+        ),
+        (
             with_(agent_mail={"max_notices_per_sender_per_hour": -1}),
             "agent_mail.max_notices_per_sender_per_hour: must be 0 or more, got -1",
         ),

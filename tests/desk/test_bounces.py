@@ -193,10 +193,10 @@ def bouncing(app) -> list[str]:
 
 def test_a_genuine_report_marks_the_recipient_it_names_and_no_other(mailbox, smtp_sink, make_app):
     app = make_app(mailbox, smtp_sink, extra=desk_toml() + VERP)
-    mailbox.deliver(make_mail(subject="printer", Cc="bob@customer.example"))
+    mailbox.deliver(make_mail(subject="printer"))
     cycle(app)
     [notice] = [m for m in smtp_sink.messages if m["To"] == "lin@desk.example"]
-    mailbox.deliver(reply(notice, "Here is the fix."))
+    mailbox.deliver(reply(notice, "#cc bob@customer.example\n\nHere is the fix."))
     cycle(app)
     [(sender, rcpts, answer)] = [r for r in smtp_sink.received if " via " in r[2]["From"]]
     assert rcpts == [ANN, "bob@customer.example"]

@@ -54,8 +54,14 @@ def test_an_answer_to_a_from_of_two_addresses_is_not_sent_and_the_agent_told(
 def test_a_cc_we_do_not_deliver_to_is_left_out_of_the_answer(mailbox, smtp_sink, make_app):
     app = make_app(mailbox, smtp_sink, extra=desk_toml())
     odd = '"odd,guy"@customer.example'
-    mailbox.deliver(make_mail(subject="printer", Cc=f"{odd}, bob@customer.example"))
+    mailbox.deliver(make_mail(subject="printer"))
     cycle(app)
+    [ack] = [m for m in smtp_sink.messages if m["To"] == "ann@customer.example"]
+    smtp_sink.received.clear()
+    copied = f"{odd}, bob@customer.example"
+    fields = {"In_Reply_To": ack["Message-ID"], "References": ack["Message-ID"]}
+    mailbox.deliver(make_mail(subject=f"Re: {ack['Subject']}", Cc=copied, **fields))
+    cycle(app)  # Ann answers our mail to her: her Cc's are copied (desk/copies.py)
     notice = notice_to(smtp_sink)
     smtp_sink.received.clear()
     mailbox.deliver(reply(notice, "Here is the fix."))
