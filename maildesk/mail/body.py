@@ -21,6 +21,7 @@ from maildesk.mail.payloads import html_to_text, part_text
 
 _BODY_TYPES = ("text/plain", "text/html")
 _TEXT_ROOTS = ("multipart", "text")
+_NAMING_HEADERS = ("content-disposition", "content-type")
 _TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 
 
@@ -79,8 +80,13 @@ def is_body_text(leaf: Message) -> bool:
     return (
         leaf.get_content_type() in _BODY_TYPES
         and leaf.get_content_disposition() != "attachment"
-        and not attachment_filename(leaf)
+        and not (_may_be_named(leaf) and attachment_filename(leaf))
     )
+
+
+def _may_be_named(leaf: Message) -> bool:
+    """A cheap test before the full one: most body parts carry no name parameter at all."""
+    return any("name" in str(leaf.get(header, "")).lower() for header in _NAMING_HEADERS)
 
 
 def join(texts: Iterable[str]) -> str:

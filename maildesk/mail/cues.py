@@ -24,13 +24,17 @@ class Cue:
     words: tuple[str, ...]
     regex: re.Pattern[str]
     reach: int = 0
+    ascii_words: tuple[str, ...] = ()  # the words an ASCII text can hold
 
     def wanted(self, lowered: str) -> bool:
-        return any(word in lowered for word in self.words)
+        # CPython knows whether a str is ASCII without looking at it.
+        words = self.ascii_words if lowered.isascii() else self.words
+        return any(word in lowered for word in words)
 
 
 def cue(words: tuple[str, ...], pattern: str, reach: int = 0) -> Cue:
-    return Cue(words, re.compile(pattern, re.M | re.I), reach)
+    ascii_words = tuple(word for word in words if word.isascii())
+    return Cue(words, re.compile(pattern, re.M | re.I), reach, ascii_words)
 
 
 # A non-blank line: `[^\S\n]` is a space that is not a newline, so a match

@@ -19,11 +19,12 @@ _FEED = 1 << 16
 
 
 def from_bytes(raw: bytes) -> EmailMessage:
-    """EmailMessage's body-finding API with compat32 header handling.
+    """The message tree with compat32 header handling.
 
     policy.default builds a parsed header object on every header access, which
     was a fifth of intake time; we decode header values ourselves anyway
-    (headers.py), so the plain string handling of compat32 is all we need.
+    (headers.py) and walk the tree ourselves (body.py), so the plain string
+    handling of compat32 is all we need.
     """
     parser = BytesFeedParser(_factory=EmailMessage, policy=policy.compat32)
     for start in range(0, len(raw), _FEED):
