@@ -2,6 +2,8 @@
 
 import asyncio
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +13,7 @@ from sqlalchemy import make_url, text
 
 from maildesk import views
 from maildesk.app import App
-from maildesk.intake import poller
+from maildesk.intake import pipeline, poller
 from maildesk.store import db
 from maildesk.transport import outbox
 
@@ -121,3 +123,47 @@ address = "billing@desk.example"
 assign = "none"
 """
     )
+
+
+def waiting_on_a_lock(url: str) -> bool:
+    """Some backend of this PostgreSQL database waits for a lock another transaction holds."""
+    return bool(
+        count(
+            url,
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+    )
+
+
+def race(
+    database_url: str, first: tuple[App, bytes, str], second: tuple[App, bytes, str]
+) -> tuple[pipeline.Outcome, pipeline.Outcome]:
+    """Two workers on one mail each (app, raw bytes, source), interleaved for real: the
+    first is held open after its steps, before its commit, until the second waits on a
+    lock it holds; then the first commits. Returns both outcomes."""
+    stored, release = threading.Event(), threading.Event()
+    outcomes: dict[str, pipeline.Outcome] = {}
+
+    def hold(session, outcome) -> None:  # the first worker, after its steps, before commit
+        stored.set()
+        assert release.wait(30)
+
+    def run(name: str, app: App, raw: bytes, source: str, **held) -> None:
+        outcomes[name] = pipeline.process(app, raw, source, **held)
+
+    workers = [
+        threading.Thread(target=run, args=("first", *first), kwargs={"bookkeeping": hold}),
+        threading.Thread(target=run, args=("second", *second)),
+    ]
+    workers[0].start()
+    assert stored.wait(30)
+    workers[1].start()
+    deadline = time.monotonic() + 30
+    while not waiting_on_a_lock(database_url):
+        assert time.monotonic() < deadline, "the second worker never met the first's lock"
+        time.sleep(0.01)
+    release.set()
+    for worker in workers:
+        worker.join(30)
+    return outcomes["first"], outcomes["second"]

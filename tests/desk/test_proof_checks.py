@@ -6,8 +6,6 @@ test_agent_reply: ticket 1 open, Lin's notification in hand); two workers at onc
 on PostgreSQL.
 """
 
-import threading
-import time
 from email.utils import make_msgid
 
 import pytest
@@ -22,8 +20,7 @@ from tests.conftest import SECRET, make_mail
 from tests.desk import test_agent_reply as agent_tests
 from tests.desk.sla.desk import _parsed
 from tests.desk.test_agent_reply import AUTH, answers, reply, to_agent
-from tests.intake.test_races import waiting_on_a_lock
-from tests.support import cycle, desk_toml, events, show
+from tests.support import cycle, desk_toml, events, race, show
 
 desk = agent_tests.desk  # the fixture: ticket 1 open, Lin's notification in hand
 
@@ -162,33 +159,12 @@ def test_two_workers_with_copies_of_one_reply_apply_it_once(make_app, database_u
         (notice,) = [_parsed(row.raw) for row in session.scalars(notices)]
     mail = reply(notice, "#priority P1\n\nOn it.")
     copy = resent(mail)
-    stored, release = threading.Event(), threading.Event()
-    outcomes: dict[str, Outcome] = {}
-
-    def hold(session, outcome) -> None:  # the first worker, after its steps, before commit
-        stored.set()
-        assert release.wait(30)
-
-    def first_worker() -> None:
-        raw = mail.as_bytes()
-        outcomes["first"] = pipeline.process(first, raw, "imap:a#1:2", bookkeeping=hold)
-
-    def second_worker() -> None:
-        outcomes["second"] = pipeline.process(second, copy.as_bytes(), "imap:a#1:3")
-
-    workers = [threading.Thread(target=first_worker), threading.Thread(target=second_worker)]
-    workers[0].start()
-    assert stored.wait(30)
-    workers[1].start()
-    deadline = time.monotonic() + 30
-    while not waiting_on_a_lock(database_url):
-        assert time.monotonic() < deadline, "the second worker never met the spent proof"
-        time.sleep(0.01)
-    release.set()
-    for worker in workers:
-        worker.join(30)
-
-    assert outcomes == {"first": Outcome.STORED, "second": Outcome.STORED}
+    outcomes = race(
+        database_url,
+        (first, mail.as_bytes(), "imap:a#1:2"),
+        (second, copy.as_bytes(), "imap:a#1:3"),
+    )
+    assert outcomes == (Outcome.STORED, Outcome.STORED)
     assert len(events(first, 1, "commands")) == 1 and show(first, 1)["priority"] == "P1"
     (why,) = events(first, 1, "agent_mail_refused")
     assert "a replay" in why, "the unique index decided: a refusal, not an error"

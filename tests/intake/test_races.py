@@ -8,31 +8,17 @@ one acknowledgement, nothing quarantined. SQLite cannot interleave like this
 """
 
 import logging
-import threading
-import time
 
 import pytest
 
-from maildesk.intake import pipeline
 from maildesk.intake.pipeline import Outcome
 from tests.conftest import make_mail
-from tests.support import count, stats
+from tests.support import race, stats
 
 pytestmark = [
     pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True),
     pytest.mark.one_database("SQLite has one writer at a time: no two workers interleave"),
 ]
-
-
-def waiting_on_a_lock(url: str) -> bool:
-    """Some backend of this database waits for a lock another transaction holds."""
-    return bool(
-        count(
-            url,
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-    )
 
 
 def test_same_message_id_stored_by_two_workers_at_once_is_one_entry(
@@ -43,32 +29,8 @@ def test_same_message_id_stored_by_two_workers_at_once_is_one_entry(
     raw = make_mail(subject="sent to two addresses of the desk").as_bytes()
     # The copy in the other mailbox: other bytes (its own delivery header), same Message-ID.
     copy = b"Delivered-To: sales@desk.example\r\n" + raw
-    stored, release = threading.Event(), threading.Event()
-    outcomes: dict[str, Outcome] = {}
-
-    def hold(session, outcome) -> None:  # the first worker, after its insert, before commit
-        stored.set()
-        assert release.wait(30)
-
-    def first_worker() -> None:
-        outcomes["first"] = pipeline.process(first, raw, "imap:a#1:1", bookkeeping=hold)
-
-    def second_worker() -> None:
-        outcomes["second"] = pipeline.process(second, copy, "imap:b#1:7")
-
-    threads = [threading.Thread(target=first_worker), threading.Thread(target=second_worker)]
-    threads[0].start()
-    assert stored.wait(30)
-    threads[1].start()
-    deadline = time.monotonic() + 30
-    while not waiting_on_a_lock(database_url):
-        assert time.monotonic() < deadline, "the second worker never met the first's row"
-        time.sleep(0.01)
-    release.set()
-    for thread in threads:
-        thread.join(30)
-
-    assert outcomes == {"first": Outcome.STORED, "second": Outcome.DUPLICATE}
+    outcomes = race(database_url, (first, raw, "imap:a#1:1"), (second, copy, "imap:b#1:7"))
+    assert outcomes == (Outcome.STORED, Outcome.DUPLICATE)
     counted = stats(first)
     assert counted["tickets"] == 1 and counted["messages"] == 1
     assert counted["quarantined"] == 0
