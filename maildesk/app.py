@@ -8,8 +8,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.config import Config
+from maildesk.desk.context import Desk
 from maildesk.desk.sla import calendar
 from maildesk.desk.sla.calendar import Clockwork
+from maildesk.desk.subscriptions import REACTIONS
 from maildesk.desk.templates import Templates
 from maildesk.errors import ConfigError
 from maildesk.mail.parse_worker import Budget, ParseWorker
@@ -61,6 +63,10 @@ class App:
             calendars=calendar.build_all(config.calendars),
             clock=clock,
         )
+
+    def desk(self) -> Desk:
+        """The desk for one unit of work (a transaction), with a Batch of its own."""
+        return Desk(self.config, self.templates, self.tag, self.secret, self.calendars, REACTIONS)
 
     def close(self) -> None:
         self.parser.close()

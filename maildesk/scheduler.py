@@ -27,6 +27,7 @@ from sqlalchemy.orm import sessionmaker
 from maildesk.app import App
 from maildesk.config import MailboxConfig
 from maildesk.desk import notice_cap
+from maildesk.desk.context import Desk
 from maildesk.desk.sla import digest, sweep
 from maildesk.desk.survey import sweep as survey_sweep
 from maildesk.errors import ConfigError, MaildeskError, TemporaryFailure
@@ -155,11 +156,11 @@ class Daemon:
         """Each agent's daily SLA digest, once the hour has come."""
         self._sweep("SLA digest (mails queued)", digest.send_digests)
 
-    def _sweep(self, name: str, work: Callable[[sessionmaker, App, datetime], object]) -> None:
+    def _sweep(self, name: str, work: Callable[[sessionmaker, Desk, datetime], object]) -> None:
         """One sweep over deadlines kept as data; the mail it queued goes out at once."""
         try:
             with unavailable_is_temporary():
-                result = work(self.app.sessions, self.app, self.app.clock())
+                result = work(self.app.sessions, self.app.desk(), self.app.clock())
         except MaildeskError as exc:
             log.error("%s failed: %s", name, exc)
             return

@@ -171,7 +171,7 @@ def desk(make_app) -> App:
 
 def report_of(app: App, team: str | None = None) -> dict:
     with db.transaction(app.sessions) as session:
-        return figures(session, app, MON, TUE + timedelta(days=1), team)
+        return figures(session, app.desk(), MON, TUE + timedelta(days=1), team)
 
 
 def test_volume_per_day_and_priority_leaves_out_automatic_and_other_days(desk):

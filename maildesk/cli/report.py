@@ -46,7 +46,7 @@ def report(
         names = ", ".join(t.name for t in app.config.teams) or "none"
         raise MaildeskError(f"--team: no team called {team!r} (configured: {names})")
     with db.transaction(app.sessions) as session:
-        data = figures(session, app, first, end, team)
+        data = figures(session, app.desk(), first, end, team)
     if html_path is not None:
         html_path.write_text(report_html.page(data), encoding="utf-8")
     if as_json:

@@ -21,7 +21,7 @@ def sla_upcoming(state: State, hours: float, as_json: bool) -> None:
     """What warns, breaches or escalates in the next HOURS, when and to whom; sends nothing."""
     app = state.app()
     with db.transaction(app.sessions) as session:
-        found = upcoming(session, app, app.clock(), hours)
+        found = upcoming(session, app.desk(), app.clock(), hours)
     if as_json:
         print_json([entry.as_json() for entry in found])
         return

@@ -62,7 +62,9 @@ def tickets_update(
         if ticket is None:
             raise MaildeskError(f"ticket {number} not found")
         try:
-            actions.execute(session, app, ticket, text, "cli", "the command line", app.clock())
+            actions.execute(
+                session, app.desk(), ticket, text, "cli", "the command line", app.clock()
+            )
         except CommandError as error:
             raise MaildeskError(f"{error.line.lstrip('#')}: {error.reason}") from error
         summary = f"{ticket.status}, {ticket.priority}, {ticket.assignee or 'unassigned'}"

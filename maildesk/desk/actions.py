@@ -3,8 +3,8 @@
 `commands.py` reads the lines; this checks what needs the desk (does the
 agent or team exist) for every command first, and only then changes the
 ticket, each change an Event naming who, from which Message-ID. A change the
-customer should know of (resolved, pending, closed, reopened) sends them a
-status update (status_mail.py).
+change announces itself (tickets.py), and what follows it is the desk's
+table of reactions (subscriptions.py).
 """
 
 from dataclasses import dataclass
@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from maildesk.config import Config
-from maildesk.desk import commands, follow_up, status_mail, tickets
+from maildesk.desk import commands, follow_up, tickets
 from maildesk.desk.commands import Command, CommandError, Parsed
 from maildesk.desk.context import Desk
-from maildesk.desk.sla import clocks, react
+from maildesk.desk.events import Cause
+from maildesk.desk.sla import react
 from maildesk.store.tables import Status, Ticket
 
 
@@ -119,14 +120,9 @@ def apply(
     """Make the checked changes; resolution first, so a status update can quote it."""
     for change in sorted(changes, key=lambda c: c.field != "resolution"):
         if change.field == "status":
-            before = ticket.status
-            tickets.set_status(session, ticket, change.value, actor, now)
-            if ticket.status != before:
-                react.status_changed(session, app, ticket, before, now)
-                status_mail.queue(session, app, ticket, before, now)
+            tickets.set_status(session, app, ticket, change.value, actor, now, Cause.AGENT)
         elif change.field == "assignee":
-            tickets.assign(session, ticket, change.value, actor, now)
-            react.assigned(session, app, ticket, now)
+            tickets.assign(session, app, ticket, change.value, actor, now)
         elif change.field == "closed_as":
             tickets.record(session, ticket, "closed_as", change.value, actor, now)
         elif change.field == "resolution":
@@ -141,11 +137,6 @@ def apply(
             tickets.tag(session, ticket, change.value.split(), actor, now)
         elif change.field == "merge":
             survivor = session.get(Ticket, int(change.value))
-            tickets.merge(session, ticket, survivor, actor, now)
-            clocks.stop(session, app, ticket, now, f"merged into #{survivor.number}")
-            status_mail.queue_merged(session, app, ticket, survivor, now)
+            tickets.merge(session, app, ticket, survivor, actor, now)
         else:
-            before = getattr(ticket, change.field)
-            tickets.set_field(session, ticket, change.field, change.value, actor, now)
-            if before != change.value:
-                react.targets_changed(session, app, ticket, f"{change.field} {before}", now)
+            tickets.set_fields(session, app, ticket, {change.field: change.value}, actor, now)

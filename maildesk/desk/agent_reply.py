@@ -21,11 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig
-from maildesk.desk import actions, agent_notify, commands, copies, tickets
+from maildesk.desk import actions, agent_notify, commands, copies, messages, tickets
 from maildesk.desk.commands import CommandError
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context, unsendable
-from maildesk.desk.sla import react
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming, Part
 from maildesk.store.tables import Direction, Message, OutboxKind, Ticket
@@ -41,7 +40,7 @@ def handle(
     source: str,
     now: datetime,
 ) -> None:
-    tickets.add_incoming(session, ticket, mail, MailClass.AGENT, raw_id, source, now)
+    messages.add_incoming(session, ticket, mail, MailClass.AGENT, raw_id, source, now)
     try:
         parsed = actions.execute(
             session, app, ticket, mail.new_text, agent.email, mail.message_id, now
@@ -60,7 +59,7 @@ def handle(
         if why is not None:  # not sent, so no response: the agent hears why
             answered = False
             tell_agent(session, app, ticket, agent, mail, "answer_not_sent", {"reason": why}, now)
-    react.agent_wrote(session, app, ticket, agent, answered, now)
+    tickets.agent_wrote(session, app, ticket, agent, answered, now)
 
 
 def relay(
@@ -86,10 +85,7 @@ def relay(
         attachments=tuple(attachment(part) for part in parts),
         cc=copies.copied(session, app, ticket),
     )
-    if queue_mail(session, app, ticket, draft, now) is None:
-        return unsendable(draft)
-    tickets.responded(ticket, now)
-    return None
+    return unsendable(draft) if queue_mail(session, app, ticket, draft, now) is None else None
 
 
 def tell_agent(

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from maildesk.desk import tickets
+from maildesk.desk.batch import Batch
 from maildesk.desk.returned import Sent, Verdict, by_message_ids
 from maildesk.mail import dsn
 from maildesk.mail.classify import looks_like_bounce
@@ -27,7 +28,6 @@ from maildesk.store.db import InsertOrSkip, execute
 from maildesk.store.tables import Contact, Participant, Ticket
 
 MAX_REASON = 1000
-_CACHE = "maildesk.bouncing"
 # A contact another worker creates at the same moment is no error.
 _NEW_CONTACT = InsertOrSkip(Contact.__table__, ["address"])
 _CONTACT = select(Contact).where(Contact.address == bindparam("address"))
@@ -39,7 +39,12 @@ _UNSIGNED = (
 
 
 def record(
-    session: Session, ticket: Ticket, mail: Incoming, verdict: Verdict | None, now: datetime
+    session: Session,
+    batch: Batch,
+    ticket: Ticket,
+    mail: Incoming,
+    verdict: Verdict | None,
+    now: datetime,
 ) -> None:
     """Note on `ticket` who did not get which mail of ours; mark failed addresses when the
     report is trusted. `verdict` is what its return path proves (None: no return path set)."""
@@ -51,7 +56,7 @@ def record(
     if not failed:
         _note(session, ticket, mail, f"the report names no recipient of {sent.message_id}", now)
     for address, report in failed:
-        _failed(session, ticket, mail, sent, address, report, verdict is not None, now)
+        _failed(session, batch, ticket, mail, sent, address, report, verdict is not None, now)
 
 
 def _returned(
@@ -69,6 +74,7 @@ def _returned(
 
 def _failed(
     session: Session,
+    batch: Batch,
     ticket: Ticket,
     mail: Incoming,
     sent: Sent,
@@ -84,7 +90,7 @@ def _failed(
         tickets.record(session, ticket, "delivery_delayed", detail, mail.from_addr, now)
         return
     if signed or _confirmed(session, address, sent.message_id):
-        mark_bouncing(session, address, reason, now)
+        mark_bouncing(session, batch, address, reason, now)
         detail = f"{address} did not get our mail {sent.message_id}: {reason}"
     else:
         detail = f"{address} may not have got our mail {sent.message_id}: {reason}; {_UNSIGNED}"
@@ -112,7 +118,9 @@ def _contact(session: Session, address: str) -> Contact:
     return session.scalar(_CONTACT, {"address": key})
 
 
-def mark_bouncing(session: Session, address: str, reason: str, now: datetime) -> None:
+def mark_bouncing(
+    session: Session, batch: Batch, address: str, reason: str, now: datetime
+) -> None:
     contact = _contact(session, address)
     contact.bouncing = True
     contact.unconfirmed_bounce = None
@@ -121,12 +129,12 @@ def mark_bouncing(session: Session, address: str, reason: str, now: datetime) ->
     contact.bounce_count += 1
     contact.last_bounce_reason = reason[:MAX_REASON]
     session.flush()
-    _bouncing(session).add(contact.address)
+    _bouncing(session, batch).add(contact.address)
 
 
-def clear(session: Session, ticket: Ticket, address: str, now: datetime) -> None:
+def clear(session: Session, batch: Batch, ticket: Ticket, address: str, now: datetime) -> None:
     """`address` wrote to us, so it receives mail again: automatic mail resumes."""
-    if not is_bouncing(session, address):
+    if not is_bouncing(session, batch, address):
         return
     key = address.lower()
     contact = session.scalar(_CONTACT, {"address": key})
@@ -134,24 +142,24 @@ def clear(session: Session, ticket: Ticket, address: str, now: datetime) -> None
     contact.bouncing_since = None
     contact.unconfirmed_bounce = None
     session.flush()
-    _bouncing(session).discard(key)
+    _bouncing(session, batch).discard(key)
     detail = f"{key} wrote again; it no longer counts as bouncing"
     tickets.record(session, ticket, "bounce_cleared", detail, key, now)
 
 
-def is_bouncing(session: Session, address: str) -> bool:
-    return address.lower() in _bouncing(session)
+def is_bouncing(session: Session, batch: Batch, address: str) -> bool:
+    return address.lower() in _bouncing(session, batch)
 
 
-def _bouncing(session: Session) -> set[str]:
-    """All bouncing addresses, read once per unit of work.
+def _bouncing(session: Session, batch: Batch) -> set[str]:
+    """All bouncing addresses, read once per unit of work (its Batch).
 
     Intake asks for every mail (an import batch is one unit of work), and
     few addresses ever bounce.
     """
-    if _CACHE not in session.info:
-        session.info[_CACHE] = set(execute(session, _BOUNCING).scalars())
-    return session.info[_CACHE]
+    if batch.bouncing is None:
+        batch.bouncing = set(execute(session, _BOUNCING).scalars())
+    return batch.bouncing
 
 
 def bouncing_participants(session: Session, ticket: Ticket) -> list[str]:

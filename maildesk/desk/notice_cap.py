@@ -89,8 +89,9 @@ def fold(sessions: sessionmaker[Session], app: Desk, now: datetime) -> int:
         with transaction(sessions, write=True) as session:
             due = SenderNotices.due_at
             rows = claims.due_with_tickets(session, SenderNotices, due, now, BATCH)
+            unit = app.unit()
             for row, ticket in rows:
-                _tell(session, app, row, ticket, now)
+                _tell(session, unit, row, ticket, now)
         told += len(rows)
         if len(rows) < BATCH:
             return told

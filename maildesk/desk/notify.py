@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from maildesk.desk import bounces, loops, threads, tickets
+from maildesk.desk import bounces, loops, messages, threads, tickets
 from maildesk.desk.context import Desk
 from maildesk.mail import compose
 from maildesk.mail.addresses import MAX_LENGTH
@@ -109,7 +109,7 @@ def queue_automatic(
     """
     address = draft.to[0] if draft.to else ""
     recent = loops.count_recent(session, app.config.loops, address, ticket.id, now)
-    bouncing = any(bounces.is_bouncing(session, to) for to in draft.to)
+    bouncing = any(bounces.is_bouncing(session, app.batch, to) for to in draft.to)
     own = any(loops.is_own(app.config, to) for to in draft.to)
     why = loops.refusal(app.config.loops, draft.to, bouncing, recent, own)
     if why is not None:
@@ -160,10 +160,10 @@ def queue_mail(
     sender = app.config.sender_for(ticket.mailbox)
     domain = sender.rpartition("@")[2]
     message_id = make_message_id(app.secret, ticket.number, domain, draft.bound_to)
-    thread = threads.for_recipient(session, app.secret, ticket, draft.answers, draft.bound_to)
+    thread = threads.for_recipient(session, app, ticket, draft.answers, draft.bound_to)
     subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
-    threads.note(session, ticket, message_id)
-    tickets.add_outgoing(
+    threads.note(app.batch, ticket, message_id)
+    messages.add_outgoing(
         session,
         ticket,
         now,

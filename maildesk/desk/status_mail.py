@@ -1,8 +1,11 @@
 """The customer hears of the changes that matter to them: resolved, pending, closed,
 reopened, merged.
 
-Templated per locale (`status_update`, `merged`), automatic mail through notify's
-gate (loop budget, bouncing and no-reply addresses), threaded on the ticket.
+A move an agent made is news (`status_update`); the customer's own (a follow-up,
+a survey answer) is not; the close at the end of the survey window is, when
+`survey.close_notice` says so (`auto_close`); a merge always (`merged`).
+Templated per locale, automatic mail through notify's gate (loop budget,
+bouncing and no-reply addresses), threaded on the ticket.
 """
 
 from datetime import datetime
@@ -10,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from maildesk.desk.context import Desk
+from maildesk.desk.events import Cause, Merged, StatusChanged
 from maildesk.desk.notify import Draft, queue_automatic, ticket_context
 from maildesk.store.tables import OutboxKind, Status, Ticket
 
@@ -17,28 +21,29 @@ from maildesk.store.tables import OutboxKind, Status, Ticket
 TOLD = (Status.RESOLVED, Status.PENDING, Status.CLOSED)
 
 
-def queue(session: Session, app: Desk, ticket: Ticket, before: str, now: datetime) -> int | None:
-    """A status update after `before` -> ticket.status, when the customer should know."""
+def status_changed(session: Session, app: Desk, event: StatusChanged, now: datetime) -> None:
+    """Tell the customer of a move that is news to them (see above)."""
+    if event.cause is Cause.AGENT:
+        _status_update(session, app, event.ticket, event.before, now)
+    elif event.cause is Cause.WINDOW and app.config.survey.close_notice:
+        days = round(app.config.survey.window_days)
+        _queue(session, app, event.ticket, "auto_close", {"window_days": days}, now)
+
+
+def _status_update(
+    session: Session, app: Desk, ticket: Ticket, before: str, now: datetime
+) -> None:
+    """`before` -> ticket.status, when the customer should know."""
     reopened = ticket.status == Status.OPEN and before in TOLD
-    if ticket.status not in TOLD and not reopened:
-        return None
-    status = "reopened" if reopened else ticket.status
-    return _queue(session, app, ticket, "status_update", {"status": status}, now)
+    if ticket.status in TOLD or reopened:
+        status = "reopened" if reopened else ticket.status
+        _queue(session, app, ticket, "status_update", {"status": status}, now)
 
 
-def queue_merged(
-    session: Session, app: Desk, ticket: Ticket, survivor: Ticket, now: datetime
-) -> int | None:
+def merged(session: Session, app: Desk, event: Merged, now: datetime) -> None:
     """Told once: the request goes on under the survivor's number."""
-    new_tag = app.tag.format(survivor.number)
-    return _queue(session, app, ticket, "merged", {"new_tag": new_tag}, now)
-
-
-def queue_closed(
-    session: Session, app: Desk, ticket: Ticket, days: int, now: datetime
-) -> int | None:
-    """The survey window is over: the ticket closed by itself (survey.close_notice)."""
-    return _queue(session, app, ticket, "auto_close", {"window_days": days}, now)
+    new_tag = app.tag.format(event.survivor.number)
+    _queue(session, app, event.ticket, "merged", {"new_tag": new_tag}, now)
 
 
 def _queue(

@@ -10,8 +10,8 @@ of them would see the others'). Binding only adds a tag under the HMAC, so
 whatever a mail omits still threads by the ids it keeps and the ticket's
 pseudo id.
 
-Read per mail, or once for a whole batch (`known`, the SLA sweep), kept
-current as the batch queues its own mails (`note`).
+Read per mail, or once for a whole batch (`known`, the SLA sweep: held on
+the unit's Batch), kept current as the batch queues its own mails (`note`).
 """
 
 from collections.abc import Iterator
@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from maildesk.desk.batch import Batch
+from maildesk.desk.context import Desk
 from maildesk.mail import ids
 from maildesk.store.db import execute
 from maildesk.store.tables import Message, Ticket
 
 MAX_REFERENCES = 10
-_THREADS = "notify_threads"  # session.info: Message-IDs per ticket, while `known` holds
 _THREAD_IDS = (
     select(Message.message_id)
     .where(Message.ticket_id == bindparam("ticket"), Message.message_id.is_not(None))
@@ -43,12 +44,13 @@ class Thread:
 
 
 def for_recipient(
-    session: Session, secret: str, ticket: Ticket, answers: str | None, bound_to: str | None
+    session: Session, desk: Desk, ticket: Ticket, answers: str | None, bound_to: str | None
 ) -> Thread:
     """The mail answered and the thread, trimmed like RT (first and last ids kept), as the
     mail's recipient may see them: `bound_to` is its one recipient (None for several)."""
+    secret = desk.secret
     tag = ids.recipient_tag(secret, bound_to) if bound_to else None
-    chain = [i for i in _ids(session, ticket) if _visible(secret, i, tag)]
+    chain = [i for i in _ids(session, desk.batch, ticket) if _visible(secret, i, tag)]
     shown = answers if answers and _visible(secret, answers, tag) else None
     return Thread(shown, _trimmed(chain, shown))
 
@@ -59,23 +61,23 @@ def _visible(secret: str, message_id: str, tag: str | None) -> bool:
     return found is None or found.recipient is None or found.recipient == tag
 
 
-def note(session: Session, ticket: Ticket, message_id: str) -> None:
+def note(batch: Batch, ticket: Ticket, message_id: str) -> None:
     """A mail just queued on the ticket joins its thread for the rest of the batch."""
-    known = session.info.get(_THREADS, {}).get(ticket.id)
+    known = (batch.threads or {}).get(ticket.id)
     if known is not None:
         known.append(message_id)
 
 
-def _ids(session: Session, ticket: Ticket) -> list[str]:
+def _ids(session: Session, batch: Batch, ticket: Ticket) -> list[str]:
     """Message-IDs on the ticket, oldest first (ids only: texts can be large)."""
-    known = session.info.get(_THREADS, {}).get(ticket.id)
+    known = (batch.threads or {}).get(ticket.id)
     if known is not None:
         return list(known)
     return list(execute(session, _THREAD_IDS, {"ticket": ticket.id}).scalars())
 
 
 @contextmanager
-def known(session: Session, ticket_ids: list[int]) -> Iterator[None]:
+def known(session: Session, batch: Batch, ticket_ids: list[int]) -> Iterator[None]:
     """The Message-IDs of these tickets read in one query, for a batch of mails on them
     (the SLA sweep); queue_mail keeps them current as it adds its own."""
     found: dict[int, list[str]] = {ticket_id: [] for ticket_id in ticket_ids}
@@ -86,11 +88,11 @@ def known(session: Session, ticket_ids: list[int]) -> Iterator[None]:
     )
     for ticket_id, message_id in rows:
         found[ticket_id].append(message_id)
-    session.info[_THREADS] = found
+    batch.threads = found
     try:
         yield
     finally:
-        session.info.pop(_THREADS, None)
+        batch.threads = None
 
 
 def _trimmed(chain: list[str], answers: str | None) -> list[str]:

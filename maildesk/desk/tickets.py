@@ -1,4 +1,5 @@
-"""The one place that changes ticket state; every change leaves an Event.
+"""The one place that changes ticket state; every change leaves an Event row, and each
+change that others react to is announced to the desk (events.py) once, here.
 
 Tickets are ORM objects (one per unit of work, changed in place). Rows are
 inserted with Core statements, which cost a third of an ORM flush and were
@@ -10,16 +11,24 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from maildesk.config import AgentConfig
+from maildesk.desk.context import Desk
+from maildesk.desk.events import (
+    AgentWrote,
+    Assigned,
+    Cause,
+    Merged,
+    Opened,
+    StatusChanged,
+    TargetsChanged,
+)
 from maildesk.desk.rules import Classification
 from maildesk.mail.addresses import MAX_LENGTH, deliverable
-from maildesk.mail.classify import MailClass
-from maildesk.mail.message import Incoming, Part
+from maildesk.mail.message import Incoming
 from maildesk.mail.plaintext import one_line
 from maildesk.store import numbers
 from maildesk.store.db import InsertOrSkip, execute
 from maildesk.store.tables import (
-    Attachment,
-    Direction,
     Event,
     Message,
     Participant,
@@ -41,22 +50,25 @@ _COPY = (
     .values(role=COPIED)
 )
 _INSERT_TAG = InsertOrSkip(TicketTag.__table__, ["ticket_id", "tag"])
-_INSERT_MESSAGE = insert(Message.__table__)
-_INSERT_ATTACHMENT = insert(Attachment.__table__)
 _INSERT_EVENT = insert(Event.__table__)
 NO_CUSTOMER = "no_customer_address"
 
 
 def open_ticket(
     session: Session,
+    desk: Desk,
     mail: Incoming,
     found: Classification,
     locale: str,
     now: datetime,
+    *,
     automatic: bool = False,
     mailbox: str | None = None,
+    follows: Ticket | None = None,
+    assignee: str | None = None,
 ) -> Ticket:
-    """A new ticket for `mail` with the priority, category and team the rules found.
+    """A new ticket for `mail` with the priority, category and team the rules found, the
+    closed ticket it `follows` and its first `assignee`, if any.
 
     Its customer is the sender when that is one address we deliver to, else
     none (""): a From of two addresses or a quoted local part gets no mail of
@@ -72,6 +84,7 @@ def open_ticket(
         "team": found.team,
         "mailbox": mailbox,
         "customer": "" if undeliverable else mail.from_addr,
+        "assignee": assignee,
         "locale": locale,
         "automatic": automatic,
         "created_at": now,
@@ -88,6 +101,13 @@ def open_ticket(
         record(session, ticket, NO_CUSTOMER, detail, "maildesk", now)
     else:
         _insert_participant(session, ticket, ticket.customer, "customer")
+    if follows is not None:
+        record(session, ticket, "follows", f"#{follows.number}", mail.from_addr, now)
+        record(session, follows, "followed_by", f"#{ticket.number}", mail.from_addr, now)
+    if assignee:
+        record(session, ticket, "assigned", f"nobody -> {assignee}", "maildesk", now)
+        add_participant(session, ticket, assignee, "agent")
+    desk.emit(session, Opened(ticket), now)
     return ticket
 
 
@@ -117,96 +137,58 @@ def _insert_participant(session: Session, ticket: Ticket, address: str, role: st
     _INSERT_PARTICIPANT(session, {"ticket_id": ticket.id, "address": address, "role": role})
 
 
-def add_incoming(
-    session: Session,
-    ticket: Ticket,
-    mail: Incoming,
-    mail_class: MailClass,
-    raw_id: int,
-    source: str,
-    now: datetime,
-) -> int:
-    """Store an incoming mail on its ticket, a person's sender as a participant (their
-    Cc's: copies.py); returns the id of its messages row."""
-    row = {
-        "ticket_id": ticket.id,
-        "direction": Direction.IN,
-        "mail_class": mail_class,
-        "message_id": mail.message_id,
-        "from_addr": mail.from_addr,
-        "from_name": mail.from_name,
-        "to_addrs": ", ".join(mail.to),
-        "cc_addrs": ", ".join(mail.cc),
-        "subject": mail.subject,
-        "text": mail.new_text,
-        "full_text": mail.text,
-        "html": mail.html,
-        "raw_id": raw_id,
-        "source": source,
-        "created_at": now,
-    }
-    stored = execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]
-    if mail_class is MailClass.HUMAN:
-        add_participant(session, ticket, mail.from_addr, "writer")
-    ticket.updated_at = now
-    return stored
-
-
-def add_outgoing(session: Session, ticket: Ticket, now: datetime, **fields: str) -> int:
-    """Store a mail we send on its ticket (so replies to it thread); returns its row id."""
-    row = {"ticket_id": ticket.id, "direction": Direction.OUT, "created_at": now} | fields
-    return execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]
-
-
-def add_attachment(session: Session, message: int, part: Part, blob_id: int | None) -> None:
-    """Record one MIME part of messages row `message`; blob_id is None when it was not kept."""
-    row = {
-        "message_id": message,
-        "filename": part.filename,
-        "content_type": part.content_type,
-        "size": len(part.data),
-        "blob_id": blob_id,
-        "inline": part.inline,
-        "content_id": part.content_id,
-    }
-    execute(session, _INSERT_ATTACHMENT, row)
-
-
-def assign(session: Session, ticket: Ticket, agent: str | None, actor: str, now: datetime) -> None:
+def assign(
+    session: Session, desk: Desk, ticket: Ticket, agent: str | None, actor: str, now: datetime
+) -> None:
     """Give the ticket to `agent` (an email), or to nobody; the agent takes part in it."""
-    record(
-        session,
-        ticket,
-        "assigned",
-        f"{ticket.assignee or 'nobody'} -> {agent or 'nobody'}",
-        actor,
-        now,
-    )
+    detail = f"{ticket.assignee or 'nobody'} -> {agent or 'nobody'}"
+    record(session, ticket, "assigned", detail, actor, now)
     ticket.assignee = agent
     ticket.updated_at = now
     if agent:
         add_participant(session, ticket, agent, "agent")
+    desk.emit(session, Assigned(ticket), now)
 
 
-def set_status(session: Session, ticket: Ticket, status: str, actor: str, now: datetime) -> None:
+def set_status(
+    session: Session,
+    desk: Desk,
+    ticket: Ticket,
+    status: str,
+    actor: str,
+    now: datetime,
+    cause: Cause,
+) -> None:
     """Move the ticket to `status`; resolving stamps resolved_at, leaving it clears it."""
-    if status == ticket.status:
+    before = ticket.status
+    if status == before:
         return
-    record(session, ticket, "status", f"{ticket.status} -> {status}", actor, now)
+    record(session, ticket, "status", f"{before} -> {status}", actor, now)
     ticket.status = status
     ticket.resolved_at = now if status == Status.RESOLVED else None
     ticket.updated_at = now
+    desk.emit(session, StatusChanged(ticket, before, cause), now)
 
 
-def set_field(
-    session: Session, ticket: Ticket, name: str, value: str | None, actor: str, now: datetime
+def set_fields(
+    session: Session,
+    desk: Desk,
+    ticket: Ticket,
+    values: dict[str, str | None],
+    actor: str,
+    now: datetime,
+    why: str | None = None,
 ) -> None:
-    """Change `priority` or `team` (an event names the old and new value)."""
-    if getattr(ticket, name) == value:
-        return
-    record(session, ticket, name, f"{getattr(ticket, name) or 'none'} -> {value}", actor, now)
-    setattr(ticket, name, value)
-    ticket.updated_at = now
+    """Change `priority` and/or `team` (an event names each old and new value); the SLA
+    targets follow once, for `why` (by default, what changed from what)."""
+    changed = {n: getattr(ticket, n) for n, value in values.items() if getattr(ticket, n) != value}
+    for name, before in changed.items():
+        record(session, ticket, name, f"{before or 'none'} -> {values[name]}", actor, now)
+        setattr(ticket, name, values[name])
+    if changed:
+        ticket.updated_at = now
+        default = ", ".join(f"{name} {before}" for name, before in changed.items())
+        desk.emit(session, TargetsChanged(ticket, why or default), now)
 
 
 def tag(session: Session, ticket: Ticket, words: list[str], actor: str, now: datetime) -> None:
@@ -215,7 +197,9 @@ def tag(session: Session, ticket: Ticket, words: list[str], actor: str, now: dat
     record(session, ticket, "tags", " ".join(words), actor, now)
 
 
-def merge(session: Session, ticket: Ticket, survivor: Ticket, actor: str, now: datetime) -> None:
+def merge(
+    session: Session, desk: Desk, ticket: Ticket, survivor: Ticket, actor: str, now: datetime
+) -> None:
     """Move `ticket`'s messages, people and tags to `survivor`; `ticket` is closed, pointing
     at it, so a later reply to the merged ticket lands on the survivor (follow_up.py)."""
     for model in (Message, Participant, TicketTag):
@@ -232,28 +216,33 @@ def merge(session: Session, ticket: Ticket, survivor: Ticket, actor: str, now: d
     ticket.merged_into = survivor.id
     ticket.status = Status.CLOSED
     ticket.updated_at = survivor.updated_at = now
+    desk.emit(session, Merged(ticket, survivor), now)
 
 
-def link_follow_up(
-    session: Session, closed: Ticket, new: Ticket, actor: str, now: datetime
+def agent_wrote(
+    session: Session,
+    desk: Desk,
+    ticket: Ticket,
+    agent: AgentConfig,
+    answered: bool,
+    now: datetime,
 ) -> None:
-    """A customer wrote again on a closed ticket: the new ticket names it, and it the new one."""
-    record(session, new, "follows", f"#{closed.number}", actor, now)
-    record(session, closed, "followed_by", f"#{new.number}", actor, now)
+    """A proven agent's mail is on the ticket; `answered`: it went on to the customer, and
+    the first answer is the first response (SLA)."""
+    if answered:
+        ticket.first_response_at = ticket.first_response_at or now
+        ticket.updated_at = now
+    desk.emit(session, AgentWrote(ticket, agent, answered), now)
 
 
-def responded(ticket: Ticket, now: datetime) -> None:
-    """An agent answered the customer; the first answer is the first response (SLA)."""
-    ticket.first_response_at = ticket.first_response_at or now
-    ticket.updated_at = now
-
-
-def reopen(session: Session, ticket: Ticket, actor: str, now: datetime) -> None:
-    """A customer wrote again on a resolved ticket: it is open again."""
-    record(session, ticket, "reopened", f"{ticket.status} -> open", actor, now)
+def reopen(session: Session, desk: Desk, ticket: Ticket, actor: str, now: datetime) -> None:
+    """The customer wrote again on a resolved ticket, or said it is not solved: open again."""
+    before = ticket.status
+    record(session, ticket, "reopened", f"{before} -> open", actor, now)
     ticket.status = Status.OPEN
     ticket.resolved_at = None
     ticket.updated_at = now
+    desk.emit(session, StatusChanged(ticket, before, Cause.CUSTOMER), now)
 
 
 def record(

@@ -8,6 +8,8 @@ does not start) is not the mail's: it leaves as TemporaryFailure, the whole
 transaction rolls back, the mails stay where they are and are taken again on
 the next cycle. Mails run in batches of one transaction (`process_batch`:
 `poll`, `run`, `import`); `replay` uses `process`, one mail per transaction.
+A transaction is one unit of work: one desk (`App.desk`) with its Batch, whose
+read-ahead rolls back with each mail's savepoint.
 """
 
 import logging
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from maildesk.app import App
 from maildesk.config import MailboxConfig
+from maildesk.desk.context import Desk
 from maildesk.errors import Discard, TemporaryFailure
 from maildesk.intake.state import Intake
 from maildesk.intake.steps import STEPS
@@ -73,23 +76,26 @@ def process(
     """
     with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
         pending = Pending(raw, source, parsed, bookkeeping, mailbox)
-        return process_in(session, app, pending, now or app.clock(), quarantined)
+        return process_in(session, app, app.desk(), pending, now or app.clock(), quarantined)
 
 
 def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
     """Run STEPS on several mails in one transaction: one commit, not one per mail."""
     with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
-        return [process_in(session, app, pending, app.clock()) for pending in batch]
+        desk = app.desk()
+        return [process_in(session, app, desk, pending, app.clock()) for pending in batch]
 
 
 def process_in(
     session: Session,
     app: App,
+    desk: Desk,
     pending: Pending,
     now: datetime,
     quarantined: Quarantine | None = None,
 ) -> Outcome:
-    """One mail inside the caller's transaction, never raising for a bad mail.
+    """One mail inside the caller's transaction (its unit of work: `desk`), never raising
+    for a bad mail.
 
     The steps run in a savepoint: a mail that fails is rolled back alone and
     quarantined in the same transaction as the mails beside it, so a crash
@@ -100,9 +106,10 @@ def process_in(
     duplicate, not a fault.
     """
     try:
-        with session.begin_nested():
-            ctx = Intake(pending.raw, pending.source, now, pending.mailbox, parsed=pending.parsed)
-            outcome = _run_steps(ctx, app, session)
+        with desk.batch.savepoint(session):
+            parsed = pending.parsed if pending.parsed is not None else _parse(app, pending.raw)
+            ctx = Intake(pending.raw, pending.source, now, pending.mailbox, parsed=parsed)
+            outcome = _run_steps(ctx, desk, session)
             if quarantined is not None:
                 session.get(Quarantine, quarantined.id).replayed_at = now
     except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
@@ -155,7 +162,15 @@ def _log_quarantine(source: str, exc: Exception) -> None:
         log.exception("quarantining mail from %s", source, exc_info=exc)
 
 
-def _run_steps(ctx: Intake, app: App, session: Session) -> Outcome:
+def _parse(app: App, raw: bytes) -> Incoming | Unparseable:
+    """The budgeted child's parse, or its verdict (the parse_mail step raises it)."""
+    try:
+        return app.parser.parse(raw)
+    except Unparseable as verdict:
+        return verdict
+
+
+def _run_steps(ctx: Intake, app: Desk, session: Session) -> Outcome:
     try:
         for step in STEPS:
             step(ctx, app, session)

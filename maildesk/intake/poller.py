@@ -124,6 +124,7 @@ def _round(
         claims.hold_uids(app.engine, inbox.key, validity, uids) as mine,
     ):
         with transaction(app.sessions, write=True) as session:
+            desk = app.desk()
             known = _known_outcomes(session, inbox.key, validity, mine)
             for uid, outcome in known.items():
                 _note_done(mailbox, done, uid, outcome)
@@ -136,7 +137,7 @@ def _round(
                 source = f"{source_prefix(mailbox)}{validity}:{uid}"
                 receipt = receipt_writer(inbox.key, validity, uid)
                 pending = Pending(fetched[uid], source, parsed, receipt, mailbox)
-                outcome = pipeline.process_in(session, app, pending, app.clock())
+                outcome = pipeline.process_in(session, app, desk, pending, app.clock())
                 result.count(outcome)
                 _note_done(mailbox, done, uid, outcome)
             if not mailbox.imap.processed_folder and done:

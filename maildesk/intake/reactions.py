@@ -7,8 +7,9 @@ steps.py lists them in order after the steps that store the mail.
 
 from sqlalchemy.orm import Session
 
-from maildesk.app import App
 from maildesk.desk import agent_notify, bounces, notice_cap, notify, tickets
+from maildesk.desk.context import Desk
+from maildesk.desk.events import Cause
 from maildesk.desk.sla import promise, react
 from maildesk.desk.survey import answers, lifecycle
 from maildesk.intake.state import Intake
@@ -17,19 +18,19 @@ from maildesk.mail.plaintext import NAME_LIMIT, one_line
 from maildesk.store.tables import Status
 
 
-def note_bounce(ctx: Intake, app: App, session: Session) -> None:
+def note_bounce(ctx: Intake, app: Desk, session: Session) -> None:
     """A bounce on a ticket: note who did not get our mail and stop writing to them."""
     if ctx.mail_class is MailClass.BOUNCE and not ctx.is_new:
-        bounces.record(session, ctx.ticket, ctx.mail, ctx.returns, ctx.now)
+        bounces.record(session, app.batch, ctx.ticket, ctx.mail, ctx.returns, ctx.now)
 
 
-def clear_bouncing(ctx: Intake, app: App, session: Session) -> None:
+def clear_bouncing(ctx: Intake, app: Desk, session: Session) -> None:
     """A person writing from a bouncing address proves it works again."""
     if ctx.mail_class is MailClass.HUMAN:
-        bounces.clear(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
+        bounces.clear(session, app.batch, ctx.ticket, ctx.mail.from_addr, ctx.now)
 
 
-def take_survey_answer(ctx: Intake, app: App, session: Session) -> None:
+def take_survey_answer(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets rated: the customer's reply to the survey ("5", "满意", "not solved") is kept
     as their rating; "not solved" reopens the ticket (survey/lifecycle.py)."""
     if (
@@ -45,23 +46,20 @@ def take_survey_answer(ctx: Intake, app: App, session: Session) -> None:
         ctx.rated = True
 
 
-def reopen_resolved(ctx: Intake, app: App, session: Session) -> None:
+def reopen_resolved(ctx: Intake, app: Desk, session: Session) -> None:
     """A customer's human follow-up reopens a resolved ticket, and ends the wait of a
     pending one (its SLA clocks run again); automatic mail never does either, nor a mail
     from an agent's address that is not proven theirs (anyone can write that From)."""
     if ctx.is_new or ctx.mail_class is not MailClass.HUMAN or ctx.rated or ctx.refusal:
         return
-    before = ctx.ticket.status
-    if before == Status.RESOLVED:
-        tickets.reopen(session, ctx.ticket, ctx.mail.from_addr, ctx.now)
-    elif before == Status.PENDING and not app.config.agent(ctx.mail.from_addr):
-        tickets.set_status(session, ctx.ticket, Status.OPEN, ctx.mail.from_addr, ctx.now)
-    else:
-        return
-    react.status_changed(session, app, ctx.ticket, before, ctx.now)
+    sender = ctx.mail.from_addr
+    if ctx.ticket.status == Status.RESOLVED:
+        tickets.reopen(session, app, ctx.ticket, sender, ctx.now)
+    elif ctx.ticket.status == Status.PENDING and not app.config.agent(sender):
+        tickets.set_status(session, app, ctx.ticket, Status.OPEN, sender, ctx.now, Cause.CUSTOMER)
 
 
-def hear_escalation_request(ctx: Intake, app: App, session: Session) -> None:
+def hear_escalation_request(ctx: Intake, app: Desk, session: Session) -> None:
     """A customer who writes that the level is too low: the leads get the ticket (sla),
     once per ticket in `sla.escalation_request_window`."""
     if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
@@ -72,7 +70,7 @@ def hear_escalation_request(ctx: Intake, app: App, session: Session) -> None:
         react.customer_asked(session, app, ctx.ticket, ctx.mail.from_addr, reason, ctx.now)
 
 
-def note_refusal(ctx: Intake, app: App, session: Session) -> None:
+def note_refusal(ctx: Intake, app: Desk, session: Session) -> None:
     """A mail from an agent's address that is not proven theirs: kept as an ordinary mail,
     the reason noted on its ticket, the real agent told (at most once an hour)."""
     if ctx.refusal is not None:
@@ -80,7 +78,7 @@ def note_refusal(ctx: Intake, app: App, session: Session) -> None:
         agent_notify.refused(session, app, ctx.ticket, agent, ctx.mail, ctx.refusal, ctx.now)
 
 
-def queue_ack(ctx: Intake, app: App, session: Session) -> None:
+def queue_ack(ctx: Intake, app: Desk, session: Session) -> None:
     """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set).
 
     notify's gate may still refuse it (no-reply, bouncing, loop budget).
@@ -94,7 +92,7 @@ def queue_ack(ctx: Intake, app: App, session: Session) -> None:
         notify.queue_ack(session, app, ctx.ticket, ctx.mail, ctx.now, extra)
 
 
-def notify_agents(ctx: Intake, app: App, session: Session) -> None:
+def notify_agents(ctx: Intake, app: Desk, session: Session) -> None:
     """Tells the assignee (else the team, else the leads) of a customer's human mail,
     unless its sender is over their hourly cap (notice_cap.py: told in one later)."""
     if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr) or ctx.rated:

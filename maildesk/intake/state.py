@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from maildesk.app import App
 from maildesk.config import AgentConfig, MailboxConfig
 from maildesk.desk import returned
+from maildesk.desk.context import Desk
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming
 from maildesk.mail.parse_worker import Unparseable
@@ -40,4 +40,4 @@ class Intake:
     returns: returned.Verdict | None = None  # what a bounce's return path proves (None: unset)
 
 
-Step = Callable[[Intake, App, Session], None]
+Step = Callable[[Intake, Desk, Session], None]

@@ -11,18 +11,18 @@ from dataclasses import replace
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from maildesk.app import App
 from maildesk.desk import (
     agent_reply,
     copies,
     follow_up,
+    messages,
     proof,
     returned,
     routing,
     rules,
     tickets,
 )
-from maildesk.desk.sla import react
+from maildesk.desk.context import Desk
 from maildesk.errors import Discard
 from maildesk.intake.reactions import (
     clear_bouncing,
@@ -44,20 +44,20 @@ from maildesk.store.db import execute
 from maildesk.store.tables import Direction, Message, Status, Ticket
 
 
-def store_raw(ctx: Intake, app: App, session: Session) -> None:
+def store_raw(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets raw_id: the raw bytes, stored before anything can go wrong with them."""
     ctx.raw_id = blobs.store(session, ctx.raw)
 
 
-def parse_mail(ctx: Intake, app: App, session: Session) -> None:
-    """Sets mail: parsed in the budgeted child (parse_worker.py), or ahead by prefetch.
+def parse_mail(ctx: Intake, app: Desk, session: Session) -> None:
+    """Sets mail: what the budgeted child parsed (parse_worker.py; pipeline.py asks it).
 
     Raises Unparseable, with the reason, for a mail that is too large, broken
     or over its parse budget.
     """
     if isinstance(ctx.parsed, Unparseable):
         raise ctx.parsed
-    ctx.mail = ctx.parsed or app.parser.parse(ctx.raw)
+    ctx.mail = ctx.parsed
 
 
 # Built once: constructing a statement costs more than running it (see bench/).
@@ -73,7 +73,7 @@ _STORED_BY_BYTES = (
 )
 
 
-def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
+def skip_duplicate(ctx: Intake, app: Desk, session: Session) -> None:
     """Raises Discard when this Message-ID (or, lacking one, these bytes) was stored."""
     if ctx.mail.message_id:
         found = execute(session, _STORED_BY_ID, {"key": ctx.mail.message_id}).scalar()
@@ -83,7 +83,7 @@ def skip_duplicate(ctx: Intake, app: App, session: Session) -> None:
         raise Discard(f"duplicate of a stored message ({ctx.mail.message_id or 'same bytes'})")
 
 
-def classify_mail(ctx: Intake, app: App, session: Session) -> None:
+def classify_mail(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets mail_class: human, auto_reply, bounce, list or own_loop."""
     config = app.config
     ctx.mail_class = classify(
@@ -91,7 +91,7 @@ def classify_mail(ctx: Intake, app: App, session: Session) -> None:
     )
 
 
-def recognise_agent(ctx: Intake, app: App, session: Session) -> None:
+def recognise_agent(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets agent and ticket for a proven agent's reply (its proof spent); refusal for one
     that is not proven (it then threads like anyone's mail)."""
     agent = app.config.agent(ctx.mail.from_addr)
@@ -104,7 +104,7 @@ def recognise_agent(ctx: Intake, app: App, session: Session) -> None:
         ctx.refusal = verdict.refusal
 
 
-def handle_agent_reply(ctx: Intake, app: App, session: Session) -> None:
+def handle_agent_reply(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets finished: a proven reply is applied and relayed here, not stored as a customer's."""
     if ctx.agent is None:
         return
@@ -114,7 +114,7 @@ def handle_agent_reply(ctx: Intake, app: App, session: Session) -> None:
     ctx.finished = True
 
 
-def find_ticket(ctx: Intake, app: App, session: Session) -> None:
+def find_ticket(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets ticket when the mail continues one (headers, then tag with sender check); for a
     bounce, returns: what its return path proves, and the ticket of the mail it names."""
     if ctx.mail_class is MailClass.BOUNCE:
@@ -128,7 +128,7 @@ def find_ticket(ctx: Intake, app: App, session: Session) -> None:
         ctx.follows, ctx.ticket = ctx.ticket, None
 
 
-def open_ticket(ctx: Intake, app: App, session: Session) -> None:
+def open_ticket(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets ticket and is_new for a mail that continues nothing; rules apply here only."""
     if ctx.ticket is not None:
         return
@@ -140,34 +140,39 @@ def open_ticket(ctx: Intake, app: App, session: Session) -> None:
     text = f"{ctx.mail.subject}\n{ctx.mail.text}"
     locale = detect_locale(text, app.config.desk.default_locale)
     mailbox = ctx.mailbox.name if ctx.mailbox else None
-    ctx.ticket = tickets.open_ticket(session, ctx.mail, found, locale, ctx.now, automatic, mailbox)
+    agent = None if automatic else routing.pick_assignee(session, app.config, found.team)
+    ctx.ticket = tickets.open_ticket(
+        session,
+        app,
+        ctx.mail,
+        found,
+        locale,
+        ctx.now,
+        automatic=automatic,
+        mailbox=mailbox,
+        follows=ctx.follows,
+        assignee=agent.email if agent else None,
+    )
     ctx.is_new = True
-    if ctx.follows is not None:
-        tickets.link_follow_up(session, ctx.follows, ctx.ticket, ctx.mail.from_addr, ctx.now)
-    if not automatic:
-        assignee = routing.pick_assignee(session, app.config, found.team)
-        if assignee is not None:
-            tickets.assign(session, ctx.ticket, assignee.email, "maildesk", ctx.now)
-    react.opened(session, app, ctx.ticket, ctx.now)
 
 
-def store_message(ctx: Intake, app: App, session: Session) -> None:
+def store_message(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets stored: the mail on its ticket; uncopied: a person's Cc's it may not copy."""
-    ctx.stored = tickets.add_incoming(
+    ctx.stored = messages.add_incoming(
         session, ctx.ticket, ctx.mail, ctx.mail_class, ctx.raw_id, ctx.source, ctx.now
     )
     if ctx.mail_class is MailClass.HUMAN:
         ctx.uncopied = copies.record(session, app, ctx.ticket, ctx.mail, ctx.now)
 
 
-def store_attachments(ctx: Intake, app: App, session: Session) -> None:
+def store_attachments(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets rejected: the parts over the size limit, named on the ticket but not kept."""
     limit = app.config.intake.max_attachment_bytes
     for part in ctx.mail.parts:
         kept = blobs.store(session, part.data) if len(part.data) <= limit else None
         if kept is None:
             ctx.rejected.append(one_line(part.filename or part.content_type, NAME_LIMIT))
-        tickets.add_attachment(session, ctx.stored, part, kept)
+        messages.add_attachment(session, ctx.stored, part, kept)
     if ctx.rejected:
         names, sender = ", ".join(ctx.rejected), ctx.mail.from_addr
         tickets.record(session, ctx.ticket, "attachment_rejected", names, sender, ctx.now)

@@ -75,7 +75,7 @@ def _response(page: Page) -> web.Response:
 def _show(app: App, token: str, chosen: int | None) -> Page:
     """The form, `chosen` (else the rating kept) selected; a read-only transaction."""
     with transaction(app.sessions) as session:
-        found = lifecycle.by_token(session, app, token)
+        found = lifecycle.by_token(session, app.secret, token)
         refused = _refusal(session, found)
         if refused is not None:
             return refused
@@ -90,7 +90,7 @@ def _show(app: App, token: str, chosen: int | None) -> Page:
 def _keep(app: App, token: str, rating: int | None, comment: str) -> Page:
     """Record the confirmed rating (and comment), and the thanks page."""
     with transaction(app.sessions, write=True) as session:
-        found = lifecycle.by_token(session, app, token, lock=True)
+        found = lifecycle.by_token(session, app.secret, token, lock=True)
         refused = _refusal(session, found)
         if refused is not None:
             return refused
@@ -99,7 +99,7 @@ def _keep(app: App, token: str, rating: int | None, comment: str) -> Page:
             back = f'<p><a href="{html.escape(_page_url(app, token))}">&larr;</a></p>'
             return _NO_SCORE[0], _page("maildesk", f"<p>{_NO_SCORE[1]}</p>{back}", ticket.locale)
         answer = Answer(rating, True, comment)
-        lifecycle.record(session, app, ticket, survey, answer, app.clock())
+        lifecycle.record(session, app.desk(), ticket, survey, answer, app.clock())
         context = _escaped(ticket_context(app, ticket)) | {
             "rating": survey.rating,
             "page_url": html.escape(_page_url(app, token)),

@@ -98,12 +98,12 @@ def test_200_mails_from_one_sender_tell_the_agent_cap_plus_one_times(make_app, s
     assert len(told) == 10 and all(to == [LIN] for to, _s in told)
     assert held_events(app) == 190, "each held mail is stored, with why on its ticket"
     clock.advance(minutes=59)
-    assert notice_cap.fold(app.sessions, app, clock()) == 0, "the hour is not over"
+    assert notice_cap.fold(app.sessions, app.desk(), clock()) == 0, "the hour is not over"
 
     clock.advance(minutes=1)
     restarted = make_app(None, smtp_sink, extra=ONE_AGENT)  # another daemon, same database
-    assert notice_cap.fold(restarted.sessions, restarted, clock()) == 1
-    assert notice_cap.fold(restarted.sessions, restarted, clock()) == 0, "told once"
+    assert notice_cap.fold(restarted.sessions, restarted.desk(), clock()) == 1
+    assert notice_cap.fold(restarted.sessions, restarted.desk(), clock()) == 0, "told once"
     asyncio.run(outbox.drain(restarted))
     ((_from, to, fold),) = smtp_sink.received
     assert to == [LIN]
@@ -132,7 +132,7 @@ def test_held_escalations_and_notices_are_told_in_one_to_everyone_they_were_for(
         ([LIN], "[Ticket#1] New (P2): printer"),
     ]
     clock.advance(hours=1)
-    assert notice_cap.fold(app.sessions, app, clock()) == 1
+    assert notice_cap.fold(app.sessions, app.desk(), clock()) == 1
     assert staff_mails(app, smtp_sink) == [
         ([BOSS], "[Ticket#2] And 2 more from ann@customer.example"),
         ([LIN], "[Ticket#2] And 2 more from ann@customer.example"),

@@ -98,7 +98,7 @@ def test_no_mail_we_send_names_an_id_bound_to_someone_else(mailbox, smtp_sink, m
     cycle(app)
     clock.now = utc(24, 5)  # Tuesday 13:00 in Shanghai: resolution at 162 % of its target
     run_sweep(app)
-    digest.send_digests(app.sessions, app, app.clock())
+    digest.send_digests(app.sessions, app.desk(), app.clock())
     drain(app)
     mailbox.deliver(make_mail(sender=ANN, subject="printer again"))
     cycle(app)

@@ -81,7 +81,9 @@ def start(session: Session, app: Desk, ticket: Ticket, clock: str, now: datetime
     row.state, row.target_seconds, row.calendar = ClockState.RUNNING, seconds, calendar
     row.running_since, row.breached_at = now, None
     schedule(app, ticket, row)
-    ledger.log(session, ticket, row, "started", now, f"target {_span(seconds)} on {calendar}")
+    ledger.log(
+        session, app.batch, ticket, row, "started", now, f"target {_span(seconds)} on {calendar}"
+    )
     return row
 
 
@@ -92,14 +94,14 @@ def pause(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
         row.state = ClockState.PAUSED
         row.due_at = row.next_at = None
         _mirror(ticket, row)
-        ledger.log(session, ticket, row, "paused", now)
+        ledger.log(session, app.batch, ticket, row, "paused", now)
 
 
 def resume(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
     for row in _with_state(session, ticket, ClockState.PAUSED):
         row.state, row.running_since = ClockState.RUNNING, now
         schedule(app, ticket, row)
-        ledger.log(session, ticket, row, "resumed", now)
+        ledger.log(session, app.batch, ticket, row, "resumed", now)
 
 
 def meet(
@@ -114,8 +116,10 @@ def meet(
     row.state, row.next_at = ClockState.MET, None
     if row.breached_at is None and row.used_seconds > row.target_seconds:
         row.breached_at = row.due_at or now
-        ledger.log(session, ticket, row, "breached", now, "met after its due time", row.due_at)
-    ledger.log(session, ticket, row, "met", now, detail, row.due_at)
+        ledger.log(
+            session, app.batch, ticket, row, "breached", now, "met after its due time", row.due_at
+        )
+    ledger.log(session, app.batch, ticket, row, "met", now, detail, row.due_at)
 
 
 def stop(session: Session, app: Desk, ticket: Ticket, now: datetime, why: str) -> None:
@@ -125,7 +129,7 @@ def stop(session: Session, app: Desk, ticket: Ticket, now: datetime, why: str) -
             if row.state == ClockState.RUNNING:
                 _close_span(app, row, now)
             row.state, row.next_at = ClockState.STOPPED, None
-            ledger.log(session, ticket, row, "stopped", now, why)
+            ledger.log(session, app.batch, ticket, row, "stopped", now, why)
 
 
 def reopen(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
@@ -138,7 +142,9 @@ def reopen(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
     row.breached_at = None
     row.ladder_share = _passed_share(app, ticket, row)
     schedule(app, ticket, row)
-    ledger.log(session, ticket, row, "restarted", now, f"used {_span(row.used_seconds)} before")
+    ledger.log(
+        session, app.batch, ticket, row, "restarted", now, f"used {_span(row.used_seconds)} before"
+    )
 
 
 def recompute(session: Session, app: Desk, ticket: Ticket, now: datetime, why: str) -> None:
@@ -147,7 +153,7 @@ def recompute(session: Session, app: Desk, ticket: Ticket, now: datetime, why: s
     Each open clock starts a new run: levels already passed under the new
     target are skipped, so a raised priority escalates from here, not all at once.
     """
-    spans = ledger.of_ticket(session, ticket)
+    spans = ledger.of_ticket(session, app.batch, ticket)
     for row in clocks_of(session, ticket).values():
         if row.state not in (ClockState.RUNNING, ClockState.PAUSED):
             continue
@@ -163,7 +169,7 @@ def recompute(session: Session, app: Desk, ticket: Ticket, now: datetime, why: s
         detail = f"{why}: target {_span(row.target_seconds)} on {row.calendar}, used " + _span(
             row.used_seconds
         )
-        ledger.log(session, ticket, row, "recomputed", now, detail, row.due_at)
+        ledger.log(session, app.batch, ticket, row, "recomputed", now, detail, row.due_at)
 
 
 def schedule(app: Desk, ticket: Ticket, row: SlaClock) -> None:

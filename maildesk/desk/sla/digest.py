@@ -53,7 +53,7 @@ def send_digests(sessions: sessionmaker[Session], app: Desk, now: datetime) -> i
         with transaction(sessions, write=True) as session:
             if _CLAIM(session, {"agent": agent.email, "day": today}).first() is None:
                 continue  # another worker had it first
-            queued += _digest(session, app, agent, today, now)
+            queued += _digest(session, app.unit(), agent, today, now)
     return queued
 
 

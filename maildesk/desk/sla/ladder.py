@@ -19,7 +19,7 @@ from maildesk.config.service_levels import PRIORITIES, Level
 from maildesk.desk import agent_notify, routing, tickets
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, queue_mail, ticket_context
-from maildesk.desk.sla import clocks, ledger
+from maildesk.desk.sla import ledger
 from maildesk.store.deadline_tables import SlaClock
 from maildesk.store.tables import OutboxKind, Ticket
 
@@ -86,7 +86,7 @@ def fire(
     detail = f"{level.share}% of {_minutes(row.target_seconds)}: " + (
         ", ".join(people.emails) or "nobody to tell"
     )
-    ledger.log(session, ticket, row, "level", now, detail, row.due_at, level.name, late)
+    ledger.log(session, app.batch, ticket, row, "level", now, detail, row.due_at, level.name, late)
     context = _context(app, ticket, row, level, now, late)
     for agent in people.agents:
         agent_notify.mail_agent(
@@ -103,21 +103,20 @@ def fire(
 
 
 def _act(session: Session, app: Desk, ticket: Ticket, level: Level, now: datetime) -> bool:
-    changed = False
+    """Raise the priority and hand the ticket to another team, as the level says; the
+    targets follow once (subscriptions.py). Returns whether anything changed."""
+    values: dict[str, str | None] = {}
     if level.raise_priority and ticket.priority != PRIORITIES[0]:
-        higher = PRIORITIES[PRIORITIES.index(ticket.priority) - 1]
-        tickets.set_field(session, ticket, "priority", higher, ACTOR, now)
-        changed = True
+        values["priority"] = PRIORITIES[PRIORITIES.index(ticket.priority) - 1]
     if level.reassign_team and ticket.team != level.reassign_team:
-        tickets.set_field(session, ticket, "team", level.reassign_team, ACTOR, now)
+        values["team"] = level.reassign_team
+    if not values:
+        return False
+    tickets.set_fields(session, app, ticket, values, ACTOR, now, f"level {level.name}")
+    if "team" in values:
         agent = routing.pick_assignee(session, app.config, level.reassign_team)
-        tickets.assign(session, ticket, agent.email if agent else None, ACTOR, now)
-        if agent is not None:
-            clocks.meet(session, app, ticket, "assignment", now, agent.email)
-        changed = True
-    if changed:
-        clocks.recompute(session, app, ticket, now, f"level {level.name}")
-    return changed
+        tickets.assign(session, app, ticket, agent.email if agent else None, ACTOR, now)
+    return True
 
 
 def _context(

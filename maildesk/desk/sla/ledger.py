@@ -1,8 +1,8 @@
 """The SLA ledger: every step of every clock as a row of sla_events, and the time used
 replayed from it, so that any due time can be recomputed and audited.
 
-The sweep writes a batch's rows in one statement (`batched`); whatever reads
-the ledger first writes what is held back (`flush`).
+The sweep writes a batch's rows in one statement (`batched`, held on the
+unit's Batch); whatever reads the ledger first writes what is held back (`flush`).
 """
 
 from collections.abc import Iterable, Iterator
@@ -12,19 +12,20 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from maildesk.desk.batch import Batch
 from maildesk.desk.sla.calendar import Clockwork
 from maildesk.store.db import execute
 from maildesk.store.deadline_tables import SlaClock, SlaEvent
 from maildesk.store.tables import Ticket
 
 _INSERT_EVENT = insert(SlaEvent.__table__)
-_PENDING = "sla_ledger_pending"  # session.info: the rows `batched` holds back
 _OPEN_SPAN = {"started", "resumed", "restarted"}
 _CLOSE_SPAN = {"paused", "met", "stopped"}
 
 
 def log(
     session: Session,
+    batch: Batch,
     ticket: Ticket,
     row: SlaClock,
     kind: str,
@@ -45,31 +46,29 @@ def log(
         "late": late,
         "detail": detail,
     }
-    pending = session.info.get(_PENDING)
-    if pending is None:
+    if batch.ledger is None:
         execute(session, _INSERT_EVENT, values)
     else:
-        pending.append(values)
+        batch.ledger.append(values)
 
 
 @contextmanager
-def batched(session: Session) -> Iterator[None]:
+def batched(session: Session, batch: Batch) -> Iterator[None]:
     """The ledger rows of a block written in one statement at its end: the sweep's batch
     (a round trip per row was a fifth of its time on PostgreSQL)."""
-    session.info[_PENDING] = []
+    batch.ledger = []
     try:
         yield
-        flush(session)
+        flush(session, batch)
     finally:
-        session.info.pop(_PENDING, None)
+        batch.ledger = None
 
 
-def flush(session: Session) -> None:
+def flush(session: Session, batch: Batch) -> None:
     """Write the ledger rows held back, before anything reads the ledger."""
-    pending = session.info.get(_PENDING)
-    if pending:
-        execute(session, _INSERT_EVENT, list(pending))
-        pending.clear()
+    if batch.ledger:
+        execute(session, _INSERT_EVENT, list(batch.ledger))
+        batch.ledger.clear()
 
 
 def replay(events: Iterable[SlaEvent], calendar: Clockwork, now: datetime) -> float:
@@ -88,8 +87,8 @@ def replay(events: Iterable[SlaEvent], calendar: Clockwork, now: datetime) -> fl
     return used
 
 
-def of_ticket(session: Session, ticket: Ticket) -> dict[str, list[SlaEvent]]:
-    flush(session)
+def of_ticket(session: Session, batch: Batch, ticket: Ticket) -> dict[str, list[SlaEvent]]:
+    flush(session, batch)
     rows = session.scalars(
         select(SlaEvent).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)
     )

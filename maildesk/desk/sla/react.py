@@ -1,7 +1,7 @@
-"""What a ticket's events mean for its clocks; the desk calls these where things happen.
+"""What a ticket's events mean for its clocks (subscriptions.py lists them), and the
+escalations agents and customers ask for.
 
 - opened: first response and resolution start (review too, for P0/P1);
-  resolved also schedules the satisfaction survey (desk/survey);
 - pending pauses every clock, leaving it resumes; resolved meets resolution
   (a workaround counts) and stops a first response nobody gave; closed stops
   all; reopening runs resolution again with the time it used;
@@ -22,24 +22,29 @@ from sqlalchemy.orm import Session
 from maildesk.config import AgentConfig, Config
 from maildesk.desk import agent_notify, notice_cap, routing, tickets
 from maildesk.desk.context import Desk
+from maildesk.desk.events import (
+    AgentWrote,
+    Assigned,
+    Merged,
+    Opened,
+    StatusChanged,
+    TargetsChanged,
+)
 from maildesk.desk.notify import ticket_context
 from maildesk.desk.sla import clocks
-from maildesk.desk.survey import lifecycle
 from maildesk.store.tables import Event, OutboxKind, Status, Ticket
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
 ASKED = "escalation_requested"  # by the customer, and the leads were told
 
 
-def opened(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
-    if not ticket.automatic:
-        clocks.open_ticket(session, app, ticket, now)
+def opened(session: Session, app: Desk, event: Opened, now: datetime) -> None:
+    if not event.ticket.automatic:
+        clocks.open_ticket(session, app, event.ticket, now)
 
 
-def status_changed(
-    session: Session, app: Desk, ticket: Ticket, before: str, now: datetime
-) -> None:
-    after = ticket.status
+def status_changed(session: Session, app: Desk, event: StatusChanged, now: datetime) -> None:
+    ticket, before, after = event.ticket, event.before, event.ticket.status
     if before in _DONE and after not in _DONE:
         clocks.reopen(session, app, ticket, now)
     if after == Status.PENDING:
@@ -52,39 +57,37 @@ def status_changed(
         clocks.meet(session, app, ticket, "resolution", now, ticket.resolution or "")
         clocks.meet(session, app, ticket, "review", now)
         clocks.stop(session, app, ticket, now, "resolved")  # a first response nobody gave
-        lifecycle.schedule(session, app, ticket, now)
     elif after == Status.CLOSED:
         clocks.stop(session, app, ticket, now, "closed")
 
 
-def agent_wrote(
-    session: Session,
-    app: Desk,
-    ticket: Ticket,
-    agent: AgentConfig,
-    answered: bool,
-    now: datetime,
-) -> None:
-    """A proven agent's mail on the ticket; `answered`: it went on to the customer."""
+def agent_wrote(session: Session, app: Desk, event: AgentWrote, now: datetime) -> None:
+    ticket, agent = event.ticket, event.agent
     clocks.meet(session, app, ticket, "review", now, agent.email)
-    if answered:
+    if event.answered:
         clocks.meet(session, app, ticket, "first_response", now, agent.email)
     if is_lead(app, ticket, agent):
         clocks.meet(session, app, ticket, "lead_answer", now, agent.email)
 
 
-def assigned(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
+def assigned(session: Session, app: Desk, event: Assigned, now: datetime) -> None:
     """Someone has the ticket: the routing the standards ask within 10 minutes is done."""
-    if ticket.assignee:
-        clocks.meet(session, app, ticket, "assignment", now, ticket.assignee)
+    if event.ticket.assignee:
+        clocks.meet(session, app, event.ticket, "assignment", now, event.ticket.assignee)
 
 
-def targets_changed(session: Session, app: Desk, ticket: Ticket, why: str, now: datetime) -> None:
-    clocks.recompute(session, app, ticket, now, why)
+def targets_changed(session: Session, app: Desk, event: TargetsChanged, now: datetime) -> None:
+    ticket = event.ticket
+    clocks.recompute(session, app, ticket, now, event.why)
     if ticket.priority in app.config.sla.review_priorities and ticket.status not in _DONE:
         existing = clocks.clocks_of(session, ticket).get("review")
         if existing is None:
             clocks.start(session, app, ticket, "review", now)
+
+
+def merged(session: Session, app: Desk, event: Merged, now: datetime) -> None:
+    """A merged ticket's clocks stop; its survivor's run on."""
+    clocks.stop(session, app, event.ticket, now, f"merged into #{event.survivor.number}")
 
 
 def customer_asked(

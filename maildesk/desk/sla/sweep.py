@@ -41,23 +41,24 @@ class SweepResult:
         return bool(self.breached or self.fired or self.skipped)
 
 
-def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SweepResult:
+def sweep(sessions: sessionmaker[Session], desk: Desk, now: datetime) -> SweepResult:
     """Act on every clock due by `now`, a batch per transaction."""
     result = SweepResult()
     seen: set[int] = set()
     while True:
+        unit = desk.unit()
         with (
             transaction(sessions, write=True) as session,
             session.no_autoflush,
-            ledger.batched(session),
+            ledger.batched(session, unit.batch),
         ):
             rows = claims.due_with_tickets(session, SlaClock, SlaClock.next_at, now, BATCH)
             fresh = [(row, ticket) for row, ticket in rows if row.id not in seen]
-            with threads.known(session, [ticket.id for _row, ticket in fresh]):
+            with threads.known(session, unit.batch, [ticket.id for _row, ticket in fresh]):
                 for row, ticket in fresh:
                     seen.add(row.id)
                     result.looked += 1
-                    look(session, app, row, ticket, now, result)
+                    look(session, unit, row, ticket, now, result)
         if len(rows) < BATCH or not fresh:
             return result
 
@@ -78,7 +79,7 @@ def look(
     if row.breached_at is None and row.due_at <= now:
         row.breached_at = row.due_at
         late = (now - row.due_at).total_seconds() > late_after
-        ledger.log(session, ticket, row, "breached", now, "", row.due_at, late=late)
+        ledger.log(session, app.batch, ticket, row, "breached", now, "", row.due_at, late=late)
         result.breached += 1
     calendar = clocks.calendar_of(app, row.calendar)
     while (level := clocks.next_level(app, ticket, row)) is not None:
@@ -87,7 +88,9 @@ def look(
             break
         if level.is_warning and row.breached_at is not None:
             detail = f"warning {level.name} came after the breach"
-            ledger.log(session, ticket, row, "skipped", now, detail, row.due_at, level.name)
+            ledger.log(
+                session, app.batch, ticket, row, "skipped", now, detail, row.due_at, level.name
+            )
             row.ladder_share = level.share
             result.skipped += 1
             continue

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from maildesk.desk import agent_notify, routing, tickets
 from maildesk.desk.context import Desk
+from maildesk.desk.events import StatusChanged
 from maildesk.desk.notify import ticket_context
-from maildesk.desk.sla import clocks
 from maildesk.desk.survey import tokens
 from maildesk.desk.survey.answers import Answer
 from maildesk.store.deadline_tables import Survey, SurveyState
@@ -24,11 +24,11 @@ _LIVE = (SurveyState.SCHEDULED, SurveyState.SENT, SurveyState.ANSWERED)
 _ANSWERABLE = (SurveyState.SENT, SurveyState.ANSWERED)
 
 
-def schedule(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
-    """The survey of this resolution, due after `survey.delay_hours`; with surveys off the
-    row only keeps the window, at whose end the ticket closes."""
-    config = app.config.survey
-    if ticket.automatic:
+def schedule(session: Session, app: Desk, event: StatusChanged, now: datetime) -> None:
+    """A resolution's survey, due after `survey.delay_hours`; with surveys off the row
+    only keeps the window, at whose end the ticket closes."""
+    config, ticket = app.config.survey, event.ticket
+    if ticket.status != Status.RESOLVED or ticket.automatic:
         return
     session.execute(
         update(Survey)
@@ -93,8 +93,7 @@ def record(
     detail = f"{score}{'' if answer.solved else ', not solved'}: {answer.comment}".rstrip(": ")
     tickets.record(session, ticket, "survey_answer", detail, ticket.customer, now)
     if not answer.solved:
-        tickets.reopen(session, ticket, ticket.customer, now)
-        clocks.reopen(session, app, ticket, now)  # resolution runs again, time kept
+        tickets.reopen(session, app, ticket, ticket.customer, now)
         survey.due_at = None
     low = answer.rating is not None and answer.rating <= app.config.survey.low_score
     if low and survey.leads_told_at is None:
@@ -111,11 +110,11 @@ def _tell_leads(session: Session, app: Desk, ticket: Ticket, reason: str, now: d
 
 
 def by_token(
-    session: Session, app: Desk, token: str, lock: bool = False
+    session: Session, secret: str, token: str, lock: bool = False
 ) -> tuple[Survey, Ticket] | None:
     """The survey and ticket a link's token is signed for; None for a forged or stale one.
     `lock`: the caller will write (FOR UPDATE); a page that only shows takes no lock."""
-    checked = tokens.check(app.secret, token)
+    checked = tokens.check(secret, token)
     if checked is None:
         return None
     survey_id, number = checked

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from maildesk.desk import status_mail, tickets
+from maildesk.desk import tickets
 from maildesk.desk.context import Desk
+from maildesk.desk.events import Cause
 from maildesk.desk.notify import Draft, queue_automatic, ticket_context
-from maildesk.desk.sla import react
 from maildesk.desk.survey import tokens
 from maildesk.store import claims
 from maildesk.store.db import transaction
@@ -37,13 +37,14 @@ class SurveyResult:
         return bool(self.sent or self.skipped or self.closed)
 
 
-def sweep(sessions: sessionmaker[Session], app: Desk, now: datetime) -> SurveyResult:
+def sweep(sessions: sessionmaker[Session], desk: Desk, now: datetime) -> SurveyResult:
     result = SurveyResult()
     while True:
         with transaction(sessions, write=True) as session:
+            unit = desk.unit()
             rows = claims.due_with_tickets(session, Survey, Survey.due_at, now, BATCH)
             for survey, ticket in rows:
-                look(session, app, survey, ticket, now, result)
+                look(session, unit, survey, ticket, now, result)
         if len(rows) < BATCH:
             return result
 
@@ -120,13 +121,10 @@ def _send(
 
 def _close(session: Session, app: Desk, ticket: Ticket, survey: Survey, now: datetime) -> None:
     """The window is over: the resolved ticket closes (the standards' last step)."""
-    tickets.set_status(session, ticket, Status.CLOSED, ACTOR, now)
-    react.status_changed(session, app, ticket, Status.RESOLVED, now)
+    tickets.set_status(session, app, ticket, Status.CLOSED, ACTOR, now, Cause.WINDOW)
     if survey.state == SurveyState.SENT:
         survey.state = SurveyState.EXPIRED
     survey.due_at = None
-    if app.config.survey.close_notice:
-        status_mail.queue_closed(session, app, ticket, round(app.config.survey.window_days), now)
 
 
 def _skip(survey: Survey, why: str, result: SurveyResult) -> None:

@@ -56,7 +56,7 @@ def agent_does(app: App, number: int, text: str, agent: str = "lin@desk.example"
     """Commands as an agent's mail carries them (the code `tickets update` runs too)."""
     with db.transaction(app.sessions, write=True) as session:
         ticket = follow_up.by_number(session, number)
-        actions.execute(session, app, ticket, text, agent, "<test>", app.clock())
+        actions.execute(session, app.desk(), ticket, text, agent, "<test>", app.clock())
 
 
 def agent_answers(app: App, number: int, text: str, agent: str = "lin@desk.example") -> None:
@@ -67,11 +67,11 @@ def agent_answers(app: App, number: int, text: str, agent: str = "lin@desk.examp
         blob = blobs.store(session, raw)
         mail = app.parser.parse(raw)
         who = app.config.agent(agent)
-        agent_reply.handle(session, app, who, ticket, mail, blob, "<test>", app.clock())
+        agent_reply.handle(session, app.desk(), who, ticket, mail, blob, "<test>", app.clock())
 
 
 def run_sweep(app: App) -> sweep.SweepResult:
-    return sweep.sweep(app.sessions, app, app.clock())
+    return sweep.sweep(app.sessions, app.desk(), app.clock())
 
 
 def clock_of(app: App, number: int, name: str) -> SlaClock:

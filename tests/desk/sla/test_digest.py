@@ -28,7 +28,7 @@ def utc(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def send(app) -> int:
-    return digest.send_digests(app.sessions, app, app.clock())
+    return digest.send_digests(app.sessions, app.desk(), app.clock())
 
 
 def digests(app) -> dict[str, list]:

@@ -188,7 +188,7 @@ def test_the_dry_run_lists_what_comes_and_changes_nothing(make_app, clock):
     clock.now = utc(23, 3)
 
     with db.transaction(app.sessions) as session:
-        found = [u.as_json() for u in upcoming(session, app, clock.now, hours=2.5)]
+        found = [u.as_json() for u in upcoming(session, app.desk(), clock.now, hours=2.5)]
     first = [f for f in found if f["clock"] == "first_response"]
     assert [(f["level"], f["at"]) for f in first] == [
         ("warn", utc(23, 3, 30).isoformat()),

@@ -34,7 +34,7 @@ def mails(app, kind: str) -> list:
 
 
 def run(app):
-    return sweep.sweep(app.sessions, app, app.clock())
+    return sweep.sweep(app.sessions, app.desk(), app.clock())
 
 
 def resolved_ticket(app, clock, **mail) -> int:

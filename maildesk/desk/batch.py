@@ -1,0 +1,41 @@
+"""What one unit of work reads once or holds back, kept on the Batch its desk carries.
+
+A unit of work is one transaction: a batch of mails (intake), of clocks (the
+SLA sweep), one command. What it read ahead (the threads of its tickets, the
+bouncing addresses) or holds back (SLA ledger rows, written in one statement)
+lives here, passed explicitly with the desk (context.py), never on the
+session. Intake runs each mail in a savepoint (`savepoint`): when one rolls
+back, what that mail added here goes with it.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+@dataclass
+class Batch:
+    """The unit of work's read-ahead and held-back rows; None: not read or not holding."""
+
+    threads: dict[int, list[str]] | None = None  # Message-IDs per ticket (threads.known)
+    ledger: list[dict[str, Any]] | None = None  # SLA ledger rows held back (ledger.batched)
+    bouncing: set[str] | None = None  # the addresses our mail does not reach (bounces.py)
+
+    @contextmanager
+    def savepoint(self, session: Session) -> Iterator[None]:
+        """A savepoint whose rollback also undoes what was added here meanwhile."""
+        threads = {t: len(ids) for t, ids in (self.threads or {}).items()}
+        held = len(self.ledger) if self.ledger is not None else 0
+        try:
+            with session.begin_nested():
+                yield
+        except BaseException:
+            for ticket_id, length in threads.items():
+                del self.threads[ticket_id][length:]  # type: ignore[index]
+            if self.ledger is not None:
+                del self.ledger[held:]
+            self.bouncing = None  # read again: the mail rolled back may have changed it
+            raise
