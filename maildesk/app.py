@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.config import Config
+from maildesk.desk import calendar
+from maildesk.desk.calendar import Clockwork
 from maildesk.desk.context import Desk
-from maildesk.desk.sla import calendar
-from maildesk.desk.sla.calendar import Clockwork
 from maildesk.desk.subscriptions import REACTIONS
 from maildesk.desk.templates import Templates
 from maildesk.errors import ConfigError

@@ -1,7 +1,7 @@
 """`[[calendars]]`: working hours per weekday, holidays, make-up working days.
 
 "default" is Monday to Friday 09:00-18:00 in the desk's time zone unless the
-file gives one; teams and policies name the others (desk/sla/calendar.py
+file gives one; teams and policies name the others (desk/calendar.py
 turns these into working-time arithmetic).
 """
 

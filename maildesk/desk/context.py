@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from maildesk.config import Config
 from maildesk.desk.batch import Batch
+from maildesk.desk.calendar import Clockwork
 from maildesk.desk.events import TicketEvent
-from maildesk.desk.sla.calendar import Clockwork
 from maildesk.desk.templates import Templates
 from maildesk.mail.subject_tag import SubjectTag
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config.service_levels import TARGET_CLOCKS, Level
+from maildesk.desk.calendar import AROUND_THE_CLOCK, Clockwork
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import ledger
-from maildesk.desk.sla.calendar import AROUND_THE_CLOCK, Clockwork
 from maildesk.store.deadline_tables import ClockState, SlaClock
 from maildesk.store.tables import Ticket
 

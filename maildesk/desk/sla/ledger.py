@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from maildesk.desk.batch import Batch
-from maildesk.desk.sla.calendar import Clockwork
+from maildesk.desk.calendar import Clockwork
 from maildesk.store.db import execute
 from maildesk.store.deadline_tables import SlaClock, SlaEvent
 from maildesk.store.tables import Ticket

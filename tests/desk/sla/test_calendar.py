@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from maildesk.config.calendars import NINE_TO_SIX, CalendarConfig
-from maildesk.desk.sla.calendar import AROUND_THE_CLOCK, WorkingCalendar, build, build_all
+from maildesk.desk.calendar import AROUND_THE_CLOCK, WorkingCalendar, build, build_all
 from maildesk.errors import ConfigError
 from tests.support import fuzz
 
