@@ -124,9 +124,7 @@ def unavailable_is_temporary() -> Iterator[None]:
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
 
-def execute(
-    session: Session, statement: Executable, params: Params | None = None
-) -> CursorResult[Any]:
+def execute(session: Session, statement: Executable, params: Params | None = None) -> CursorResult:
     """Run a Core statement on the session's connection, past the ORM's bookkeeping.
 
     Intake's hot path writes and reads rows this way: a third of the cost of
@@ -154,7 +152,7 @@ class InsertOrSkip:
                 statement if returning is None else statement.returning(returning)
             )
 
-    def __call__(self, session: Session, row: Mapping[str, Any]) -> CursorResult[Any]:
+    def __call__(self, session: Session, row: Mapping[str, Any]) -> CursorResult:
         statement = self._statements[session.get_bind().dialect.name]
         return execute(session, statement, row)
 

@@ -13,7 +13,7 @@ and counts no attempt (`_hold`).
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 import aiosmtplib
 from sqlalchemy import CursorResult, select, update
@@ -141,7 +141,7 @@ def _still_ours(app: App, mail: Claimed) -> bool:
     with transaction(app.sessions, write=True) as session:
         # An UPDATE's result is a CursorResult; Session.execute is typed as the base Result.
         renewed = cast(
-            CursorResult[Any],
+            CursorResult,
             session.execute(
                 update(OutboxMail)
                 .where(
