@@ -1,6 +1,6 @@
 """The wiring: config, database and templates built once and passed down."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,7 +36,7 @@ class App:
     tag: SubjectTag
     secret: str
     parser: ParseWorker
-    calendars: dict[str, Clockwork]
+    calendars: Mapping[str, Clockwork]  # read-only, as the desk's Protocol names it
     clock: Callable[[], datetime] = utc_now
 
     @classmethod

@@ -60,6 +60,7 @@ def _calendar(t: Table, timezone: str) -> CalendarConfig:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"{t.key('timezone')}: unknown time zone {zone!r}") from exc
     hours = t.get("hours", (str, dict), "09:00-18:00")
+    week: tuple[tuple[Span, ...], ...]
     if isinstance(hours, str):
         week = (_spans(t.key("hours"), hours),) * 5 + ((), ())
     else:
@@ -91,7 +92,7 @@ def _calendar(t: Table, timezone: str) -> CalendarConfig:
 
 def _spans(key: str, text: str) -> tuple[Span, ...]:
     """ "09:00-12:00, 13:30-18:00" -> spans; "" is a day off; "24:00" ends a day."""
-    spans = []
+    spans: list[Span] = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", part)
         if match is None:

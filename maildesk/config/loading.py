@@ -240,6 +240,11 @@ def _rule(t: Table) -> Rule:
     domains = t.get("sender_domain", (str, list), [])
     domains = [domains] if isinstance(domains, str) else domains
     headers = t.table("headers", required=False)
+    header_rules = (
+        ()
+        if headers is None
+        else tuple((name.lower(), headers.regex(name, required=True)) for name in headers.data)
+    )
     rule = Rule(
         name=t.get("name", str),
         priority=priority,
@@ -249,9 +254,7 @@ def _rule(t: Table) -> Rule:
         sender_domains=tuple(str(d).lower() for d in domains),
         subject_regex=t.regex("subject_regex"),
         body_regex=t.regex("body_regex"),
-        headers=tuple(
-            (name.lower(), headers.regex(name)) for name in (headers.data if headers else {})
-        ),
+        headers=header_rules,
     )
     conditions = (rule.from_regex, rule.sender_domains, rule.subject_regex, rule.body_regex)
     if not any(conditions) and not rule.headers:

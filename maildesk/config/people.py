@@ -50,7 +50,7 @@ def _agent(t: Table) -> AgentConfig:
 
 
 def teams(items: list[Any], known: tuple[AgentConfig, ...]) -> tuple[TeamConfig, ...]:
-    found = []
+    found: list[TeamConfig] = []
     for index, item in enumerate(items):
         t = Table(item, f"teams[{index}]")
         address = t.get("address", str, None)

@@ -1,7 +1,7 @@
 """Typed reading of one TOML table, whose every error names the full key and the reason."""
 
 import re
-from typing import Any
+from typing import Any, Literal, overload
 
 from maildesk.errors import ConfigError
 
@@ -44,8 +44,12 @@ class Table:
             raise ConfigError(f"{self.key(name)}: {value!r} is not one of {', '.join(choices)}")
         return value
 
-    def regex(self, name: str) -> re.Pattern[str] | None:
-        text = self.get(name, str, None)
+    @overload
+    def regex(self, name: str, required: Literal[True]) -> re.Pattern[str]: ...
+    @overload
+    def regex(self, name: str, required: bool = False) -> re.Pattern[str] | None: ...
+    def regex(self, name: str, required: bool = False) -> re.Pattern[str] | None:
+        text = self.get(name, str) if required else self.get(name, str, None)
         if text is None:
             return None
         try:
@@ -71,6 +75,10 @@ class Table:
             raise ConfigError(f"{self.key(name)}: must be 0 or more, got {value}")
         return value
 
+    @overload
+    def table(self, name: str, required: Literal[True] = True) -> "Table": ...
+    @overload
+    def table(self, name: str, required: bool) -> "Table | None": ...
     def table(self, name: str, required: bool = True) -> "Table | None":
         self.used.add(name)
         if name not in self.data:

@@ -111,7 +111,7 @@ def process_in(
             ctx = Intake(pending.raw, pending.source, now, pending.mailbox, parsed=parsed)
             outcome = _run_steps(ctx, desk, session)
             if quarantined is not None:
-                session.get(Quarantine, quarantined.id).replayed_at = now
+                session.get_one(Quarantine, quarantined.id).replayed_at = now
     except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
         raise_unless_mails_fault(exc)
         if isinstance(exc, IntegrityError) and lost_message_id_race(exc):
@@ -146,7 +146,7 @@ def _quarantine(
     _log_quarantine(pending.source, exc)
     reason = f"{type(exc).__name__}: {exc}"[:2000]
     if existing is not None:
-        session.get(Quarantine, existing.id).reason = reason
+        session.get_one(Quarantine, existing.id).reason = reason
     else:
         raw_id = blobs.store(session, pending.raw)
         row = Quarantine(raw_id=raw_id, reason=reason, source=pending.source, created_at=now)

@@ -42,7 +42,7 @@ _INSERT_RECEIPT = insert(Receipt.__table__)
 class PollResult:
     outcomes: dict[str, int] = field(default_factory=dict)
 
-    def count(self, outcome: Outcome, times: int = 1) -> None:
+    def count(self, outcome: str, times: int = 1) -> None:  # an Outcome, or a key of outcomes
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + times
 
     def merge(self, other: "PollResult") -> None:

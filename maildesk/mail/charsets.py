@@ -74,13 +74,13 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     if data.isascii() and b"\x1b" not in data:
         return data.decode("ascii")
     codec = effective_charset(declared) or _sniff(data)
-    text = _strict(data, codec) if codec else None
-    if text is not None and _is_multibyte(codec):
+    text = _strict(data, codec) if codec else None  # never without a codec
+    if codec and text is not None and _is_multibyte(codec):
         return text
     utf8 = _strict(data, "utf-8")
     if utf8 is not None:
         return utf8
-    if text is not None and not _garbled(data, codec):
+    if codec and text is not None and not _garbled(data, codec):
         return text
     return _detect(data) or data.decode(codec or "utf-8", errors="replace")
 

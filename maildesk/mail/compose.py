@@ -55,7 +55,8 @@ class _ShortAsciiAsIs(Compat32):
         plain = isinstance(value, str) and value.isascii() and _one_line(value)
         if plain and (len(line) <= 78 or (len(line) <= 998 and " " not in value.strip())):
             return line + self.linesep
-        return super()._fold(name, value, sanitize)
+        # Compat32._fold is private: typeshed leaves it out.
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]
 
 
 def _one_line(value: str) -> bool:
@@ -81,7 +82,8 @@ def text_mail(
     Without attachments or HTML it is the text part alone, as it always was;
     with HTML, text and HTML are the two parts of a multipart/alternative.
     """
-    mail: MIMEBase = MIMEText(text, "plain", _UTF8)
+    # MIMEText hands a Charset on to set_payload, which takes one; typeshed says str only.
+    mail: MIMEBase = MIMEText(text, "plain", _UTF8)  # type: ignore[arg-type]
     if html is not None:
         del mail["MIME-Version"]
         mail = MIMEMultipart("alternative", _subparts=[mail, _html_part(html)])
@@ -90,12 +92,13 @@ def text_mail(
         parts = [mail, *(_file_part(attachment) for attachment in attachments)]
         mail = MIMEMultipart("mixed", _subparts=parts)
     for name, value in headers:
-        mail[name] = _header_value(name, value)
+        # compat32 takes Header values; typeshed types MIMEBase's headers as str.
+        mail[name] = _header_value(name, value)  # type: ignore[assignment]
     return mail.as_bytes(policy=_POLICY)
 
 
 def _html_part(html: str) -> MIMEText:
-    part = MIMEText(html, "html", _UTF8)
+    part = MIMEText(html, "html", _UTF8)  # type: ignore[arg-type]  # a Charset, as above
     del part["MIME-Version"]
     return part
 

@@ -51,7 +51,11 @@ def reports(msg: Message) -> tuple[Report, ...]:
 
 def _blocks(part: Message) -> list[Message]:
     payload = part.get_payload()
-    return payload if isinstance(payload, list) else []
+    return (
+        [block for block in payload if isinstance(block, Message)]
+        if isinstance(payload, list)
+        else []
+    )
 
 
 def _report(block: Message) -> Report:

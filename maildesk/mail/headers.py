@@ -34,7 +34,8 @@ def decode_header(value: str) -> str:
     character that a client split across two words survives; a word that
     cannot be decoded stays as written.
     """
-    pieces: list[tuple[str | None, bytes | str]] = []
+    # Text as written (no charset), or a charset's words joined as bytes.
+    pieces: list[tuple[None, str] | tuple[str, bytes]] = []
     position = 0
     for word in _WORD.finditer(value):
         gap = value[position : word.start()]
@@ -44,15 +45,15 @@ def decode_header(value: str) -> str:
         data = _word_bytes(word[2], word[3])
         if data is None:
             pieces.append((None, word[0]))
-        elif pieces and pieces[-1][0] == charset:
-            pieces[-1] = (charset, pieces[-1][1] + data)
+        elif pieces and (last := pieces[-1])[0] is not None and last[0] == charset:
+            pieces[-1] = (charset, last[1] + data)
         else:
             pieces.append((charset, data))
         position = word.end()
     pieces.append((None, value[position:]))
     return "".join(
-        undo_surrogates(piece) if charset is None else decode_bytes(piece, charset)
-        for charset, piece in pieces
+        undo_surrogates(piece[1]) if piece[0] is None else decode_bytes(piece[1], piece[0])
+        for piece in pieces
     )
 
 

@@ -7,6 +7,7 @@ fails raises and the mail is quarantined by the caller, raw bytes kept.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, Message
@@ -102,7 +103,7 @@ def _ids(value: str) -> tuple[str, ...]:
     return tuple(_MSGID.findall(value))
 
 
-def _addresses(values: list[str]) -> tuple[str, ...]:
+def _addresses(values: Sequence[str]) -> tuple[str, ...]:
     found = getaddresses([undo_surrogates(v) for v in values])
     return tuple(addr.lower() for _name, addr in found if "@" in addr)
 
@@ -125,8 +126,8 @@ def _returned(msg: EmailMessage) -> Returned | None:
             if inner is not None:
                 return _returned_from(inner)
         if ctype == "text/rfc822-headers":
-            payload = part.get_payload(decode=True) or b""
-            return _returned_from(mime.from_bytes(payload))
+            payload = part.get_payload(decode=True)  # bytes, as the part is no multipart
+            return _returned_from(mime.from_bytes(payload if isinstance(payload, bytes) else b""))
     return None
 
 

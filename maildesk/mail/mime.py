@@ -8,6 +8,7 @@ import re
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesFeedParser
+from typing import cast
 
 _BOUNDARY_LINE = re.compile(rb"^--([^\s-][^\r\n]{0,69}?)\s*$", re.M)
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
@@ -29,7 +30,8 @@ def from_bytes(raw: bytes) -> EmailMessage:
     parser = BytesFeedParser(_factory=EmailMessage, policy=policy.compat32)
     for start in range(0, len(raw), _FEED):
         parser.feed(raw[start : start + _FEED])
-    return parser.close()
+    # The factory makes EmailMessages; typeshed takes the type from compat32 (Message).
+    return cast(EmailMessage, parser.close())
 
 
 def read(raw: bytes) -> EmailMessage:

@@ -44,7 +44,7 @@ def decoded(part: Message) -> bytes:
         payload = part.get_payload(decode=True)
     except (LookupError, ValueError, AssertionError):
         payload = None
-    if payload is None:
+    if not isinstance(payload, bytes):  # None: a multipart, or a decoding that failed
         return payload_bytes(part)
     damage = {type(defect) for defect in part.defects} & _BASE64_DEFECTS
     if not damage:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from maildesk.store.tables import Ticket
+from maildesk.store.tables import Base, Ticket
 
 _TRY_LOCKS = text(
     "SELECT uid FROM unnest(:uids) AS uid WHERE pg_try_advisory_lock(:space + uid)"
@@ -54,16 +54,22 @@ def hold_uids(
 
 
 def due_with_tickets(
-    session: Session, model: type, due: InstrumentedAttribute, now: datetime, limit: int
+    session: Session,
+    model: type[Base],
+    due: InstrumentedAttribute[Any],
+    now: datetime,
+    limit: int,
 ) -> list[tuple[Any, Ticket]]:
-    """Rows of `model` whose `due` column has passed, soonest first, with their tickets,
-    locked for this transaction. SKIP LOCKED (PostgreSQL) passes over the rows another
-    worker holds, so two sweeps share the work; SQLite has one writer at a time."""
+    """Rows of `model` (a table with `id` and `ticket_id` columns) whose `due` column has
+    passed, soonest first, with their tickets, locked for this transaction. SKIP LOCKED
+    (PostgreSQL) passes over the rows another worker holds, so two sweeps share the
+    work; SQLite has one writer at a time."""
+    columns = model.__table__.c
     rows = session.execute(
         select(model, Ticket)
-        .join(Ticket, Ticket.id == model.ticket_id)
+        .join(Ticket, Ticket.id == columns.ticket_id)
         .where(due <= now)
-        .order_by(due, model.id)
+        .order_by(due, columns.id)
         .limit(limit)
         .with_for_update(of=model, skip_locked=True)
     )

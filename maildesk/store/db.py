@@ -1,8 +1,9 @@
 """Engine, sessions and schema migrations (Alembic), for SQLite and PostgreSQL alike."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 from maildesk.errors import ConfigError, DatabaseUnavailable, TemporaryFailure
 
@@ -119,7 +120,11 @@ def unavailable_is_temporary() -> Iterator[None]:
         raise DatabaseUnavailable(f"database unavailable: {getattr(exc, 'orig', exc)}") from exc
 
 
-def execute(session: Session, statement: Executable, params: dict | None = None) -> CursorResult:
+# One row's parameters, or a list of rows (executemany).
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+
+def execute(session: Session, statement: Executable, params: Params | None = None) -> CursorResult:
     """Run a Core statement on the session's connection, past the ORM's bookkeeping.
 
     Intake's hot path writes and reads rows this way: a third of the cost of
@@ -134,15 +139,20 @@ class InsertOrSkip:
     first (same unique key) is no error; the statement then returns no row.
     """
 
-    def __init__(self, table: Table, key: list[str], returning: ColumnElement | None = None):
-        self._statements = {}
+    def __init__(
+        self,
+        table: Table,
+        key: list[str],
+        returning: ColumnElement[Any] | QueryableAttribute[Any] | None = None,
+    ):
+        self._statements: dict[str, Executable] = {}
         for dialect in (sqlite, postgresql):
             statement = dialect.insert(table).on_conflict_do_nothing(index_elements=key)
             self._statements[dialect.dialect.name] = (
                 statement if returning is None else statement.returning(returning)
             )
 
-    def __call__(self, session: Session, row: dict) -> CursorResult:
+    def __call__(self, session: Session, row: Mapping[str, Any]) -> CursorResult:
         statement = self._statements[session.get_bind().dialect.name]
         return execute(session, statement, row)
 

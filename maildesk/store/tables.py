@@ -7,6 +7,7 @@ Enumerations are short strings (portable between SQLite and PostgreSQL); times U
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -75,7 +77,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # Every class here is mapped to a Table of its own (DeclarativeBase says only
+        # FromClause, which insert(), update() and InsertOrSkip do not take).
+        __table__: ClassVar[Table]
 
 
 class Counter(Base):

@@ -14,8 +14,10 @@ failure (EOF, timeout, IDLE refused) raises.
 """
 
 import imaplib
+import io
 import selectors
 import ssl
+from typing import cast
 
 # imaplib knows IDLE only from Python 3.14 on.
 imaplib.Commands.setdefault("IDLE", ("AUTH", "SELECTED"))
@@ -50,7 +52,8 @@ def _input_waiting(client: imaplib.IMAP4, timeout: float) -> bool:
     previous = sock.gettimeout()
     sock.settimeout(0)  # peek must not block: it reads the socket when the buffer is empty
     try:
-        if client.file.peek(1):
+        # imaplib reads through sock.makefile("rb"); typeshed says IO[str] | IO[bytes].
+        if cast(io.BufferedReader, client.file).peek(1):
             return True
     except ssl.SSLWantReadError:  # TLS with nothing to read: the non-blocking "no data"
         pass
@@ -67,6 +70,8 @@ def _finish(client: imaplib.IMAP4, tag: bytes) -> None:
         client.send(b"DONE\r\n")
     while not client.tagged_commands[tag]:
         client._get_response()
-    status, data = client.tagged_commands.pop(tag)
+    # imaplib keeps (status, [data]) once the tagged response came, as waited for above;
+    # typeshed types the values as list[bytes] | None.
+    status, data = cast(tuple[str, list[bytes]], client.tagged_commands.pop(tag))
     if status != "OK":
         raise client.error(f"IDLE ended with {status}: {data}")

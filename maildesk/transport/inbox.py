@@ -11,7 +11,9 @@ import imaplib
 import re
 import socket
 import ssl
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any, TypeVar
 
 from imap_tools import (
     BaseMailBox,
@@ -37,6 +39,7 @@ SERVER_ERRORS = (
 )
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_T = TypeVar("_T")
 
 
 class Inbox:
@@ -142,8 +145,8 @@ class Inbox:
                 found[int(uid[1])] = int(size[1])
         return found
 
-    def _uid_fetch(self, uids: list[int], items: str) -> list:
-        def do(box: BaseMailBox) -> list:
+    def _uid_fetch(self, uids: list[int], items: str) -> list[Any]:
+        def do(box: BaseMailBox) -> list[Any]:
             box.client.untagged_responses.pop("FETCH", None)
             status, data = box.client.uid("FETCH", ",".join(map(str, uids)), items)
             if status != "OK":
@@ -161,13 +164,13 @@ class Inbox:
             self._call(lambda b: b.flag(uid_set, ("\\Seen",), True))
 
     def supports_idle(self) -> bool:
-        return "IDLE" in self.box.client.capabilities
+        return self._call(lambda b: "IDLE" in b.client.capabilities)
 
     def wait_for_news(self, timeout: float) -> bool:
         """IDLE up to `timeout` seconds; True when the server said anything (see idle.py)."""
         return self._call(lambda b: idle.wait(b.client, timeout))
 
-    def _call(self, action):
+    def _call(self, action: Callable[[BaseMailBox], _T]) -> _T:
         if self.box is None:
             raise TemporaryFailure("IMAP connection is closed")
         try:

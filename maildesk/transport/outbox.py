@@ -13,9 +13,10 @@ and counts no attempt (`_hold`).
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import aiosmtplib
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import selectinload
 
 from maildesk.app import App
@@ -138,14 +139,18 @@ def _still_ours(app: App, mail: Claimed) -> bool:
     """
     until = app.clock() + timedelta(seconds=app.config.outbox.claim_seconds)
     with transaction(app.sessions, write=True) as session:
-        renewed = session.execute(
-            update(OutboxMail)
-            .where(
-                OutboxMail.id == mail.id,
-                OutboxMail.status == OutboxStatus.PENDING,
-                OutboxMail.next_attempt_at == mail.until,
-            )
-            .values(next_attempt_at=until)
+        # An UPDATE's result is a CursorResult; Session.execute is typed as the base Result.
+        renewed = cast(
+            CursorResult,
+            session.execute(
+                update(OutboxMail)
+                .where(
+                    OutboxMail.id == mail.id,
+                    OutboxMail.status == OutboxStatus.PENDING,
+                    OutboxMail.next_attempt_at == mail.until,
+                )
+                .values(next_attempt_at=until)
+            ),
         ).rowcount
     mail.until = until
     return bool(renewed)
@@ -165,7 +170,7 @@ async def _send_one(
         )
         return
     with transaction(app.sessions, write=True) as session:
-        row = session.get(OutboxMail, mail.id)
+        row = session.get_one(OutboxMail, mail.id)  # claimed by us; rows are never deleted
         row.status, row.sent_at, row.attempts = OutboxStatus.SENT, now, row.attempts + 1
         row.last_error = None
     result.sent += 1
@@ -192,7 +197,7 @@ def _hold(app: App, row_id: int, error: str) -> None:
     so a misconfigured server is tried once per drain with due mail, not once per mail.
     """
     with transaction(app.sessions, write=True) as session:
-        session.get(OutboxMail, row_id).last_error = error[:2000]
+        session.get_one(OutboxMail, row_id).last_error = error[:2000]
 
 
 def _record_failure(
@@ -200,7 +205,7 @@ def _record_failure(
 ) -> None:
     config = app.config.outbox
     with transaction(app.sessions, write=True) as session:
-        row = session.get(OutboxMail, row_id)
+        row = session.get_one(OutboxMail, row_id)
         row.attempts += 1
         row.last_error = error[:2000]
         if permanent or row.attempts >= config.max_attempts:

@@ -76,10 +76,12 @@ def _show(app: App, token: str, chosen: int | None) -> Page:
     """The form, `chosen` (else the rating kept) selected; a read-only transaction."""
     with transaction(app.sessions) as session:
         found = lifecycle.by_token(session, app.secret, token)
-        refused = _refusal(session, found)
+        if found is None:
+            return _invalid()
+        survey, ticket = found
+        refused = _refusal(session, survey, ticket)
         if refused is not None:
             return refused
-        survey, ticket = found
         context = _escaped(ticket_context(app, ticket)) | {
             "rating": chosen or survey.rating,
             "action_url": html.escape(_page_url(app, token)),
@@ -91,10 +93,12 @@ def _keep(app: App, token: str, rating: int | None, comment: str) -> Page:
     """Record the confirmed rating (and comment), and the thanks page."""
     with transaction(app.sessions, write=True) as session:
         found = lifecycle.by_token(session, app.secret, token, lock=True)
-        refused = _refusal(session, found)
+        if found is None:
+            return _invalid()
+        survey, ticket = found
+        refused = _refusal(session, survey, ticket)
         if refused is not None:
             return refused
-        survey, ticket = found
         if rating is None:
             back = f'<p><a href="{html.escape(_page_url(app, token))}">&larr;</a></p>'
             return _NO_SCORE[0], _page("maildesk", f"<p>{_NO_SCORE[1]}</p>{back}", ticket.locale)
@@ -107,11 +111,13 @@ def _keep(app: App, token: str, rating: int | None, comment: str) -> Page:
         return _render(app, "survey_thanks", ticket.locale, context, 200)
 
 
-def _refusal(session: Session, found: tuple[Survey, Ticket] | None) -> Page | None:
-    """The page for a token that may not answer: forged (404), or no longer open (410)."""
-    if found is None:
-        return _INVALID[0], _page("maildesk", f"<p>{_INVALID[1]}</p>", "en")
-    survey, ticket = found
+def _invalid() -> Page:
+    """The page for a forged or stale token (404)."""
+    return _INVALID[0], _page("maildesk", f"<p>{_INVALID[1]}</p>", "en")
+
+
+def _refusal(session: Session, survey: Survey, ticket: Ticket) -> Page | None:
+    """The page for a survey that may no longer answer (410)."""
     if not lifecycle.takes_answers(session, survey, ticket):
         return _CLOSED[0], _page("maildesk", f"<p>{_CLOSED[1]}</p>", ticket.locale)
     return None
