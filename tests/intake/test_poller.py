@@ -18,11 +18,11 @@ from maildesk.store.intake_tables import Cursor, Quarantine, Receipt
 from maildesk.store.tables import Direction, Message
 from maildesk.transport.inbox import Inbox
 from tests.conftest import make_mail
-from tests.intake import test_mailboxes
+from tests.intake import test_mailboxes as mailbox_tests
 from tests.intake.test_mailboxes import mailboxes_toml
 from tests.support import stats, write_lock
 
-sales = test_mailboxes.sales  # the fixture: a second Dovecot user
+sales = mailbox_tests.sales  # the fixture: a second Dovecot user
 GARBAGE = b"\x00\x01 not a mail at all\r\n"
 
 
