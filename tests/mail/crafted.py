@@ -10,11 +10,12 @@ TNEF_SIGNATURE = 0x223E9F78
 MAPI_PROPS = 0x9003
 
 
-def tnef_blob(*objects: tuple[int, bytes]) -> bytes:
-    """A winmail.dat of message-level objects (attribute name, data)."""
+def tnef_blob(*objects: tuple[int, bytes] | tuple[int, int, bytes]) -> bytes:
+    """A winmail.dat of objects (attribute name, data): message-level ones, or of the level
+    given first (2: an attachment's)."""
     out = struct.pack("<IH", TNEF_SIGNATURE, 1)
-    for name, data in objects:
-        out += struct.pack("<BHHI", 1, name, 6, len(data)) + data
+    for level, name, data in ((1, *o) if len(o) == 2 else o for o in objects):
+        out += struct.pack("<BHHI", level, name, 6, len(data)) + data
         out += struct.pack("<H", sum(data) & 0xFFFF)
     return out
 
