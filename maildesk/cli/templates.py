@@ -77,11 +77,13 @@ def templates_preview(state: State, name: str, number: int | None, locale: str |
             ticket = follow_up.by_number(session, number)
             if ticket is None:
                 raise MaildeskError(f"ticket {number} not found")
-            context |= ticket_context(app, ticket)
+            context |= ticket_context(app.desk(), ticket)
             locale = locale or ticket.locale
     rendered = app.templates.render(name, locale or app.config.desk.default_locale, context)
     subject = (
-        subject_line(app, number, rendered.subject) if declared.on_ticket else rendered.subject
+        subject_line(app.desk(), number, rendered.subject)
+        if declared.on_ticket
+        else rendered.subject
     )
     click.echo(f"Subject: {subject}\n\n{rendered.text}", nl=not rendered.text.endswith("\n"))
 

@@ -41,7 +41,7 @@ def take_survey_answer(ctx: Intake, app: Desk, session: Session) -> None:
         return
     survey = lifecycle.open_survey(session, ctx.ticket)
     answer = answers.parse(ctx.mail.new_text) if survey is not None else None
-    if answer is not None:
+    if survey is not None and answer is not None:
         lifecycle.record(session, app, ctx.ticket, survey, answer, ctx.now)
         ctx.rated = True
 
@@ -55,14 +55,14 @@ def reopen_resolved(ctx: Intake, app: Desk, session: Session) -> None:
     sender = ctx.mail.from_addr
     if ctx.ticket.status == Status.RESOLVED:
         tickets.reopen(session, app, ctx.ticket, sender, ctx.now)
-    elif ctx.ticket.status == Status.PENDING and not app.config.agent(sender):
+    elif ctx.ticket.status == Status.PENDING and ctx.claimed is None:
         tickets.set_status(session, app, ctx.ticket, Status.OPEN, sender, ctx.now, Cause.CUSTOMER)
 
 
 def hear_escalation_request(ctx: Intake, app: Desk, session: Session) -> None:
     """A customer who writes that the level is too low: the leads get the ticket (sla),
     once per ticket in `sla.escalation_request_window`."""
-    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr):
+    if ctx.mail_class is not MailClass.HUMAN or ctx.claimed is not None:
         return
     found = app.config.sla.too_low.search(f"{ctx.mail.subject}\n{ctx.mail.new_text}")
     if found is not None and ctx.ticket.status not in (Status.RESOLVED, Status.CLOSED):
@@ -73,9 +73,9 @@ def hear_escalation_request(ctx: Intake, app: Desk, session: Session) -> None:
 def note_refusal(ctx: Intake, app: Desk, session: Session) -> None:
     """A mail from an agent's address that is not proven theirs: kept as an ordinary mail,
     the reason noted on its ticket, the real agent told (at most once an hour)."""
-    if ctx.refusal is not None:
-        agent = app.config.agent(ctx.mail.from_addr)
-        agent_notify.refused(session, app, ctx.ticket, agent, ctx.mail, ctx.refusal, ctx.now)
+    if ctx.refusal is not None and ctx.claimed is not None:
+        refusal, agent = ctx.refusal, ctx.claimed
+        agent_notify.refused(session, app, ctx.ticket, agent, ctx.mail, refusal, ctx.now)
 
 
 def queue_ack(ctx: Intake, app: Desk, session: Session) -> None:
@@ -95,7 +95,7 @@ def queue_ack(ctx: Intake, app: Desk, session: Session) -> None:
 def notify_agents(ctx: Intake, app: Desk, session: Session) -> None:
     """Tells the assignee (else the team, else the leads) of a customer's human mail,
     unless its sender is over their hourly cap (notice_cap.py: told in one later)."""
-    if ctx.mail_class is not MailClass.HUMAN or app.config.agent(ctx.mail.from_addr) or ctx.rated:
+    if ctx.mail_class is not MailClass.HUMAN or ctx.claimed is not None or ctx.rated:
         return
     agents, _unrouted = agent_notify.recipients(app, ctx.ticket)
     if notice_cap.admit(session, app, ctx.mail.from_addr, agents, ctx.ticket, ctx.now):

@@ -1,8 +1,14 @@
-"""What the intake steps know about the mail in hand: one typed `Intake` per mail."""
+"""What the intake steps know about the mail in hand: one typed `Intake` per mail.
+
+What a step sets for the steps after it (the mail, its ticket, its rows) is
+a `SetBy` attribute: read before its step has run, it says so by name, so a
+step moved out of order fails at once and plainly, and the type is never None.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.orm import Session
 
@@ -14,24 +20,54 @@ from maildesk.mail.message import Incoming
 from maildesk.mail.parse_worker import Unparseable
 from maildesk.store.tables import Ticket
 
+T = TypeVar("T")
+
+
+class SetBy(Generic[T]):
+    """An attribute that step `step` sets; reading it earlier is an error naming both."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, f"_{name}"
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> "SetBy[T]": ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+    def __get__(self, instance: object | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        value = getattr(instance, self.slot, None)
+        if value is None:
+            raise LookupError(f"intake read {self.name} before {self.step} set it")
+        return value
+
+    def __set__(self, instance: object, value: T) -> None:
+        setattr(instance, self.slot, value)
+
 
 @dataclass
 class Intake:
     """What the steps know about the mail in hand."""
 
+    raw_id = SetBy[int]("store_raw")
+    mail = SetBy[Incoming]("parse_mail")
+    ticket = SetBy[Ticket]("open_ticket")  # the ticket the mail is on
+    stored = SetBy[int]("store_message")  # the messages row of this mail
+
     raw: bytes
     source: str
     now: datetime
     mailbox: MailboxConfig | None = None  # the one it came in by; None for import
-    raw_id: int | None = None
     parsed: Incoming | Unparseable | None = None  # by prefetch, ahead of the steps
-    mail: Incoming | None = None
     mail_class: MailClass = MailClass.HUMAN
-    ticket: Ticket | None = None
+    found: Ticket | None = None  # the ticket the mail continues (find_ticket, a proof)
     is_new: bool = False
-    stored: int | None = None  # the messages row of this mail
     uncopied: tuple[str, ...] = ()  # its Cc's that it may not copy on answers (copies.py)
     rejected: list[str] = field(default_factory=list)
+    claimed: AgentConfig | None = None  # the agent the From names, proven or not
     agent: AgentConfig | None = None  # a proven agent's reply (proof.py)
     refusal: str | None = None  # why a mail from an agent's address is not theirs
     finished: bool = False  # a step handled the mail completely: the rest do not run

@@ -57,6 +57,8 @@ def parse_mail(ctx: Intake, app: Desk, session: Session) -> None:
     """
     if isinstance(ctx.parsed, Unparseable):
         raise ctx.parsed
+    if ctx.parsed is None:
+        raise LookupError("intake has no parse: pipeline.py asks the parser first")
     ctx.mail = ctx.parsed
 
 
@@ -92,45 +94,46 @@ def classify_mail(ctx: Intake, app: Desk, session: Session) -> None:
 
 
 def recognise_agent(ctx: Intake, app: Desk, session: Session) -> None:
-    """Sets agent and ticket for a proven agent's reply (its proof spent); refusal for one
-    that is not proven (it then threads like anyone's mail)."""
-    agent = app.config.agent(ctx.mail.from_addr)
+    """Sets claimed: the agent the From names; agent and found for a proven agent's reply
+    (its proof spent); refusal for one not proven (it then threads like anyone's mail)."""
+    agent = ctx.claimed = app.config.agent(ctx.mail.from_addr)
     if agent is None or ctx.mail_class is not MailClass.HUMAN:
         return
     verdict = proof.check(session, app.config.agent_mail, app.secret, agent, ctx.mail, ctx.now)
     if verdict.refusal is None:
-        ctx.agent, ctx.ticket = agent, verdict.ticket
+        ctx.agent, ctx.found = agent, verdict.ticket
     else:
         ctx.refusal = verdict.refusal
 
 
 def handle_agent_reply(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets finished: a proven reply is applied and relayed here, not stored as a customer's."""
-    if ctx.agent is None:
+    if ctx.agent is None or ctx.found is None:
         return
     agent_reply.handle(
-        session, app, ctx.agent, ctx.ticket, ctx.mail, ctx.raw_id, ctx.source, ctx.now
+        session, app, ctx.agent, ctx.found, ctx.mail, ctx.raw_id, ctx.source, ctx.now
     )
     ctx.finished = True
 
 
 def find_ticket(ctx: Intake, app: Desk, session: Session) -> None:
-    """Sets ticket when the mail continues one (headers, then tag with sender check); for a
-    bounce, returns: what its return path proves, and the ticket of the mail it names."""
+    """Sets found when the mail continues a ticket (headers, then tag with sender check);
+    for a bounce, returns: what its return path proves, and the ticket of the mail it names."""
     if ctx.mail_class is MailClass.BOUNCE:
         ctx.returns = returned.by_return_path(session, app, ctx.mail)
     sent = ctx.returns.sent if ctx.returns else None
     found = session.get(Ticket, sent.ticket_id) if sent and sent.ticket_id else None
     found = found or follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
-    ctx.ticket = follow_up.surviving(session, found) if found is not None else None
-    closed = ctx.ticket is not None and ctx.ticket.status == Status.CLOSED
+    ctx.found = follow_up.surviving(session, found) if found is not None else None
+    closed = ctx.found is not None and ctx.found.status == Status.CLOSED
     if closed and ctx.mail_class is MailClass.HUMAN:  # a person writes again: a new ticket
-        ctx.follows, ctx.ticket = ctx.ticket, None
+        ctx.follows, ctx.found = ctx.found, None
 
 
 def open_ticket(ctx: Intake, app: Desk, session: Session) -> None:
-    """Sets ticket and is_new for a mail that continues nothing; rules apply here only."""
-    if ctx.ticket is not None:
+    """Sets ticket: the one found, else a new one (is_new); rules apply here only."""
+    if ctx.found is not None:
+        ctx.ticket = ctx.found
         return
     automatic = ctx.mail_class is not MailClass.HUMAN
     found = rules.AUTOMATIC if automatic else rules.classify_ticket(app.config.rules, ctx.mail)

@@ -82,7 +82,7 @@ def _show(app: App, token: str, chosen: int | None) -> Page:
         refused = _refusal(session, survey, ticket)
         if refused is not None:
             return refused
-        context = _escaped(ticket_context(app, ticket)) | {
+        context = _escaped(ticket_context(app.desk(), ticket)) | {
             "rating": chosen or survey.rating,
             "action_url": html.escape(_page_url(app, token)),
         }
@@ -104,7 +104,7 @@ def _keep(app: App, token: str, rating: int | None, comment: str) -> Page:
             return _NO_SCORE[0], _page("maildesk", f"<p>{_NO_SCORE[1]}</p>{back}", ticket.locale)
         answer = Answer(rating, True, comment)
         lifecycle.record(session, app.desk(), ticket, survey, answer, app.clock())
-        context = _escaped(ticket_context(app, ticket)) | {
+        context = _escaped(ticket_context(app.desk(), ticket)) | {
             "rating": survey.rating,
             "page_url": html.escape(_page_url(app, token)),
         }
