@@ -27,7 +27,7 @@ from maildesk import config as config_module
 from maildesk import demo
 from maildesk.app import App
 from maildesk.demo import free_port
-from maildesk.mail.parse_worker import Budget, ParseWorker
+from maildesk.sandbox.worker import Budget, ParseWorker
 from maildesk.store import db
 from tests import postgres
 

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from maildesk import config as config_module
 from maildesk import views
-from maildesk.app import App
+from maildesk.app import App, start_up
 from maildesk.cli.output import print_json, print_table
 from maildesk.config import MailboxConfig
 from maildesk.errors import MaildeskError
@@ -64,6 +64,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """maildesk: an email-driven support ticketing daemon."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start_up()
     ctx.obj = State(config_path)
 
 

@@ -11,7 +11,7 @@ from maildesk.config import AgentConfig, MailboxConfig
 from maildesk.desk import returned
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming
-from maildesk.mail.parse_worker import Unparseable
+from maildesk.sandbox.worker import Unparseable
 from maildesk.store.tables import Ticket
 
 

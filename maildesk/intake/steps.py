@@ -37,7 +37,7 @@ from maildesk.intake.reactions import (
 from maildesk.intake.state import Intake, Step
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
-from maildesk.mail.parse_worker import Unparseable
+from maildesk.sandbox.worker import Unparseable
 from maildesk.mail.plaintext import NAME_LIMIT, one_line
 from maildesk.store import blobs
 from maildesk.store.db import execute
@@ -50,7 +50,7 @@ def store_raw(ctx: Intake, app: App, session: Session) -> None:
 
 
 def parse_mail(ctx: Intake, app: App, session: Session) -> None:
-    """Sets mail: parsed in the budgeted child (parse_worker.py), or ahead by prefetch.
+    """Sets mail: parsed in the budgeted child (sandbox/worker.py), or ahead by prefetch.
 
     Raises Unparseable, with the reason, for a mail that is too large, broken
     or over its parse budget.
