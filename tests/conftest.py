@@ -24,9 +24,10 @@ from aiosmtpd.controller import Controller
 from imap_tools import MailBoxUnencrypted
 
 from maildesk import config as config_module
-from maildesk import demo
 from maildesk.app import App
-from maildesk.demo import free_port
+from maildesk.demo import servers
+from maildesk.demo.run import customer_mail
+from maildesk.demo.servers import free_port
 from maildesk.sandbox.worker import Budget, ParseWorker
 from maildesk.store import db
 from tests import postgres
@@ -158,7 +159,7 @@ PYMAP_USER = "support@pymap.test"
 
 def start_pymap(port: int) -> subprocess.Popen:
     """pymap's in-memory server with one user, ready on `port` (the demo's own recipe)."""
-    return demo.start_pymap(port, PYMAP_USER, PASSWORD)
+    return servers.start_pymap(port, PYMAP_USER, PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -420,7 +421,7 @@ def make_mail(
     **headers: str,
 ) -> EmailMessage:
     """A customer's mail with test defaults (the demo's builder)."""
-    return demo.customer_mail(sender, subject, body, to=to, date=date, **headers)
+    return customer_mail(sender, subject, body, to=to, date=date, **headers)
 
 
 def maildesk_cli(

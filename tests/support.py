@@ -11,11 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from sqlalchemy import make_url, text
 
-from maildesk import views
 from maildesk.app import App
 from maildesk.intake import pipeline, poller
 from maildesk.store import db
 from maildesk.transport import outbox
+from maildesk.views import records
 
 
 def cycle(app: App) -> tuple[poller.PollResult, outbox.DrainResult]:
@@ -28,13 +28,13 @@ def cycle(app: App) -> tuple[poller.PollResult, outbox.DrainResult]:
 def show(app: App, number: int) -> dict:
     """`tickets show N --json`, as data."""
     with db.transaction(app.sessions) as session:
-        return views.ticket_detail(session, number)
+        return records.ticket_detail(session, number)
 
 
 def stats(app: App) -> dict:
     """`stats --json`, as data."""
     with db.transaction(app.sessions) as session:
-        return views.stats(session)
+        return records.stats(session)
 
 
 def events(app: App, number: int, kind: str) -> list[str]:

@@ -37,8 +37,8 @@ from maildesk.intake.reactions import (
 from maildesk.intake.state import Intake, Step
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
-from maildesk.sandbox.worker import Unparseable
 from maildesk.mail.plaintext import NAME_LIMIT, one_line
+from maildesk.sandbox.worker import Unparseable
 from maildesk.store import blobs
 from maildesk.store.db import execute
 from maildesk.store.tables import Direction, Message, Status, Ticket

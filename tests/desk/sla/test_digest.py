@@ -10,9 +10,9 @@ from email import message_from_bytes, policy
 
 from sqlalchemy import select
 
+from maildesk.daemon.loop import Daemon
 from maildesk.desk.sla import digest
 from maildesk.desk.templates import Templates
-from maildesk.scheduler import Daemon
 from maildesk.store import db
 from maildesk.store.deadline_tables import DigestSent
 from maildesk.store.tables import OutboxKind, OutboxMail
