@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -228,13 +229,22 @@ class SmtpSink:
     port: int
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     refuse: bool = False
+    _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
         if self.refuse:
             return "451 4.3.0 try again later"
         message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        with self._arrived:
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+            self._arrived.notify_all()
         return "250 OK"
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        """Until `count` mails have arrived; `timeout` (seconds) only catches a hang."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.received) >= count, timeout):
+                raise AssertionError(f"{len(self.received)} of {count} mails in {timeout} s")
 
     @property
     def messages(self) -> list[EmailMessage]:

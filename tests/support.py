@@ -167,3 +167,12 @@ def race(
     for worker in workers:
         worker.join(30)
     return outcomes["first"], outcomes["second"]
+
+
+def wait_until(predicate, timeout: float = 60.0) -> None:
+    """Poll `predicate` until true; for what no event announces (a row, a log record)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)

@@ -42,7 +42,7 @@ from tests.conftest import (
     start_dovecot,
     wait_port,
 )
-from tests.daemon.test_process import wait_until
+from tests.support import wait_until
 from tests.transport.test_idle import wait_for_news_while
 
 UNKNOWN_CA = "unable to get local issuer certificate"
