@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import write_config  # noqa: E402 - the bench desk
 from imap_servers import SERVERS, imap_server, imap_toml  # noqa: E402
 
-from maildesk.demo import customer_mail, free_port  # noqa: E402
+from maildesk.demo.run import customer_mail  # noqa: E402
+from maildesk.demo.servers import free_port  # noqa: E402
 
 USER, PASSWORD = "support@bench.test", "bench-password"
 ACK_DEADLINE = 150.0  # past one poll interval: a missed wake-up shows as ~120 s, not a hang

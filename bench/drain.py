@@ -43,7 +43,7 @@ from harness import ChildRun, run_child, write_config  # noqa: E402
 from imap_servers import imap_server, imap_toml  # noqa: E402
 from mailgen import write_mbox  # noqa: E402
 
-from maildesk.demo import free_port  # noqa: E402
+from maildesk.demo.servers import free_port  # noqa: E402
 from maildesk.store import db  # noqa: E402
 from tests import postgres  # noqa: E402
 

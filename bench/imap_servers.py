@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from maildesk.demo import free_port, start_pymap
+from maildesk.demo.servers import free_port, start_pymap
 from tests.conftest import start_dovecot
 
 SERVERS = ("pymap", "dovecot")

@@ -46,7 +46,7 @@ from sqlalchemy import func, insert, select, text, update
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from maildesk import config as config_module  # noqa: E402
 from maildesk.app import App  # noqa: E402
-from maildesk.demo import free_port  # noqa: E402
+from maildesk.demo.servers import free_port  # noqa: E402
 from maildesk.desk.sla import clocks  # noqa: E402
 from maildesk.desk.sla.sweep import sweep  # noqa: E402
 from maildesk.store import db  # noqa: E402

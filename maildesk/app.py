@@ -1,5 +1,6 @@
-"""The wiring: config, database and templates built once and passed down."""
+"""The wiring: config, database and templates built once and passed down; start-up."""
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,11 +15,26 @@ from maildesk.desk.context import Desk
 from maildesk.desk.subscriptions import REACTIONS
 from maildesk.desk.templates import Templates
 from maildesk.errors import ConfigError
-from maildesk.mail.parse_worker import Budget, ParseWorker
+from maildesk.mail import tnef
 from maildesk.mail.subject_tag import SubjectTag
+from maildesk.sandbox.worker import Budget, ParseWorker
 from maildesk.store import db
 
 MIN_SECRET_LENGTH = 16
+# Job start/finish lines would drown the log; "skipped: maximum number of running
+# instances" is expected when IDLE wakes a poll while another one already waits.
+_SCHEDULER_LEVELS = {"apscheduler": logging.WARNING, "apscheduler.scheduler": logging.ERROR}
+
+
+def start_up() -> None:
+    """What a process of maildesk sets once, before it works: the libraries' log levels.
+
+    Called by the command line and the daemon, never at import (importing a module
+    of maildesk changes nothing). Idempotent.
+    """
+    tnef.quiet_library()
+    for name, level in _SCHEDULER_LEVELS.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def utc_now() -> datetime:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,10 +25,11 @@ from aiosmtpd.controller import Controller
 from imap_tools import MailBoxUnencrypted
 
 from maildesk import config as config_module
-from maildesk import demo
 from maildesk.app import App
-from maildesk.demo import free_port
-from maildesk.mail.parse_worker import Budget, ParseWorker
+from maildesk.demo import servers
+from maildesk.demo.run import customer_mail
+from maildesk.demo.servers import free_port
+from maildesk.sandbox.worker import Budget, ParseWorker
 from maildesk.store import db
 from tests import postgres
 
@@ -158,7 +160,7 @@ PYMAP_USER = "support@pymap.test"
 
 def start_pymap(port: int) -> subprocess.Popen:
     """pymap's in-memory server with one user, ready on `port` (the demo's own recipe)."""
-    return demo.start_pymap(port, PYMAP_USER, PASSWORD)
+    return servers.start_pymap(port, PYMAP_USER, PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -227,13 +229,22 @@ class SmtpSink:
     port: int
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     refuse: bool = False
+    _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
         if self.refuse:
             return "451 4.3.0 try again later"
         message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        with self._arrived:
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+            self._arrived.notify_all()
         return "250 OK"
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        """Until `count` mails have arrived; `timeout` (seconds) only catches a hang."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.received) >= count, timeout):
+                raise AssertionError(f"{len(self.received)} of {count} mails in {timeout} s")
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -420,7 +431,7 @@ def make_mail(
     **headers: str,
 ) -> EmailMessage:
     """A customer's mail with test defaults (the demo's builder)."""
-    return demo.customer_mail(sender, subject, body, to=to, date=date, **headers)
+    return customer_mail(sender, subject, body, to=to, date=date, **headers)
 
 
 def maildesk_cli(

@@ -11,11 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from sqlalchemy import make_url, text
 
-from maildesk import views
 from maildesk.app import App
 from maildesk.intake import pipeline, poller
 from maildesk.store import db
 from maildesk.transport import outbox
+from maildesk.views import records
 
 
 def cycle(app: App) -> tuple[poller.PollResult, outbox.DrainResult]:
@@ -28,13 +28,13 @@ def cycle(app: App) -> tuple[poller.PollResult, outbox.DrainResult]:
 def show(app: App, number: int) -> dict:
     """`tickets show N --json`, as data."""
     with db.transaction(app.sessions) as session:
-        return views.ticket_detail(session, number)
+        return records.ticket_detail(session, number)
 
 
 def stats(app: App) -> dict:
     """`stats --json`, as data."""
     with db.transaction(app.sessions) as session:
-        return views.stats(session)
+        return records.stats(session)
 
 
 def events(app: App, number: int, kind: str) -> list[str]:
@@ -167,3 +167,12 @@ def race(
     for worker in workers:
         worker.join(30)
     return outcomes["first"], outcomes["second"]
+
+
+def wait_until(predicate, timeout: float = 60.0) -> None:
+    """Poll `predicate` until true; for what no event announces (a row, a log record)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)

@@ -13,8 +13,8 @@ import signal
 import pytest
 
 from tests.conftest import config_text, maildesk_cli, make_mail
-from tests.support import count
-from tests.test_daemon import start_daemon, stop, wait_until
+from tests.daemon.test_process import start_daemon, stop
+from tests.support import count, wait_until
 
 MAILS = 500
 WORKERS = 3

@@ -15,8 +15,7 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from maildesk import config as config_module
-from maildesk import views
-from maildesk.app import App
+from maildesk.app import App, start_up
 from maildesk.cli.output import print_json, print_table
 from maildesk.config import MailboxConfig
 from maildesk.errors import MaildeskError
@@ -24,6 +23,7 @@ from maildesk.intake import pipeline, poller, prefetch, sources
 from maildesk.store import db
 from maildesk.store.intake_tables import Quarantine
 from maildesk.transport import outbox
+from maildesk.views import records
 
 
 class _Group(click.Group):
@@ -64,6 +64,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """maildesk: an email-driven support ticketing daemon."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start_up()
     ctx.obj = State(config_path)
 
 
@@ -80,7 +81,7 @@ def init(state: State) -> None:
 @click.pass_obj
 def run(state: State) -> None:
     """Run the daemon: intake (IDLE or poll), outbox, scheduled sweeps."""
-    from maildesk.scheduler import Daemon
+    from maildesk.daemon.loop import Daemon
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     Daemon(state.app()).run()
@@ -153,7 +154,7 @@ def stats(state: State, as_json: bool, mailbox: str | None) -> None:
     found = check_mailbox(app, mailbox)
     prefix = poller.source_prefix(found) if found else None
     with db.transaction(app.sessions) as session:
-        data = views.stats(session, mailbox, prefix)
+        data = records.stats(session, mailbox, prefix)
     if as_json:
         print_json(data)
         return
@@ -189,7 +190,7 @@ def replay(state: State, ids: tuple[int, ...]) -> None:
 @cli.command()
 def demo() -> None:
     """Embedded IMAP + SMTP on loopback, sample mails, the daemon, a summary."""
-    from maildesk.demo import run_demo
+    from maildesk.demo.run import run_demo
 
     run_demo()
 

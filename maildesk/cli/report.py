@@ -6,13 +6,13 @@ from typing import Any
 
 import click
 
-from maildesk import report_html
 from maildesk.app import App
 from maildesk.cli.main import State, cli
 from maildesk.cli.output import print_json
 from maildesk.desk.report import figures
 from maildesk.errors import MaildeskError
 from maildesk.store import db
+from maildesk.views import report_html
 
 DEFAULT_DAYS = 30
 _DATE = click.DateTime(formats=["%Y-%m-%d"])

@@ -2,7 +2,6 @@
 
 import click
 
-from maildesk import views
 from maildesk.cli.main import MAILBOX_OPTION, State, check_mailbox, cli
 from maildesk.cli.output import print_json, print_table
 from maildesk.desk import actions, follow_up
@@ -10,6 +9,7 @@ from maildesk.desk.commands import CommandError
 from maildesk.errors import MaildeskError
 from maildesk.store import db
 from maildesk.store.tables import Status
+from maildesk.views import records
 
 
 @cli.group()
@@ -27,7 +27,7 @@ def tickets_list(state: State, status: str | None, mailbox: str | None, as_json:
     app = state.app()
     check_mailbox(app, mailbox)
     with db.transaction(app.sessions) as session:
-        rows = views.ticket_list(session, status, mailbox)
+        rows = records.ticket_list(session, status, mailbox)
     if as_json:
         print_json(rows)
         return
@@ -78,7 +78,7 @@ def tickets_update(
 def tickets_show(state: State, number: int, as_json: bool) -> None:
     """Show one ticket with its messages."""
     with db.transaction(state.app().sessions) as session:
-        detail = views.ticket_detail(session, number)
+        detail = records.ticket_detail(session, number)
     if detail is None:
         raise MaildeskError(f"ticket {number} not found")
     if as_json:

@@ -28,7 +28,7 @@ from maildesk.errors import Discard, TemporaryFailure
 from maildesk.intake.state import Intake
 from maildesk.intake.steps import STEPS
 from maildesk.mail.message import Incoming
-from maildesk.mail.parse_worker import Unparseable
+from maildesk.sandbox.worker import Unparseable
 from maildesk.store import blobs
 from maildesk.store.db import is_transient, transaction, unavailable_is_temporary
 from maildesk.store.intake_tables import Quarantine

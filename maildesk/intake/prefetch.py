@@ -1,6 +1,6 @@
 """Parse `import`'s mail ahead of the database work, in batches of one transaction each.
 
-The parse child (parse_worker.py) works on the next mails while the main
+The parse child (sandbox/worker.py) works on the next mails while the main
 process writes the ones before, so on two or more cores the two overlap. At
 most `ahead` mails are in flight, so memory stays flat however large the
 import. A mail the child rejects comes back as Unparseable, with its reason,
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from maildesk.intake.chunked import chunked
 from maildesk.intake.sources import RawMail
 from maildesk.mail.message import Incoming
-from maildesk.mail.parse_worker import ParseWorker, Unparseable
+from maildesk.sandbox.worker import ParseWorker, Unparseable
 
 BATCH = 100
 AHEAD = 4 * BATCH

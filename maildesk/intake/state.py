@@ -17,7 +17,7 @@ from maildesk.desk import returned
 from maildesk.desk.context import Desk
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming
-from maildesk.mail.parse_worker import Unparseable
+from maildesk.sandbox.worker import Unparseable
 from maildesk.store.tables import Ticket
 
 T = TypeVar("T")

@@ -37,8 +37,8 @@ from maildesk.intake.reactions import (
 from maildesk.intake.state import Intake, Step
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.language import detect_locale
-from maildesk.mail.parse_worker import Unparseable
 from maildesk.mail.plaintext import NAME_LIMIT, one_line
+from maildesk.sandbox.worker import Unparseable
 from maildesk.store import blobs
 from maildesk.store.db import execute
 from maildesk.store.tables import Direction, Message, Status, Ticket
@@ -50,7 +50,7 @@ def store_raw(ctx: Intake, app: Desk, session: Session) -> None:
 
 
 def parse_mail(ctx: Intake, app: Desk, session: Session) -> None:
-    """Sets mail: what the budgeted child parsed (parse_worker.py; pipeline.py asks it).
+    """Sets mail: what the budgeted child parsed (sandbox/worker.py; pipeline.py asks it).
 
     Raises Unparseable, with the reason, for a mail that is too large, broken
     or over its parse budget.

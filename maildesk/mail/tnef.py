@@ -7,7 +7,8 @@ tnefparse trusts the counts inside the blob: a property count of 2^31 in a
 300-byte file makes it loop (and log) two billion times. `_counts_fit` walks
 the object framing first and refuses a blob whose lengths or counts need more
 bytes than remain; what else a crafted blob can do is bounded by the parse
-budget (parse_worker.py). The library's per-item log lines are silenced.
+budget (sandbox/worker.py). The library's per-item log lines are silenced by
+`quiet_library`, which start-up calls (never an import).
 """
 
 import logging
@@ -21,8 +22,6 @@ from tnefparse import TNEF
 from maildesk.mail.charsets import decode_bytes
 from maildesk.mail.payloads import html_to_text
 
-logging.getLogger("tnefparse").setLevel(logging.CRITICAL + 1)
-
 _SIGNATURE = 0x223E9F78
 _OBJECT_HEAD = struct.Struct("<BHHI")  # level, attribute name, attribute type, length
 _CHECKSUM = 2
@@ -30,6 +29,11 @@ _CHECKSUM = 2
 _COUNTED = frozenset({0x9003, 0x9004, 0x9005})
 # Each counted item takes at least 4 bytes (a row's own count; a property's type and name).
 _MIN_ITEM = 4
+
+
+def quiet_library() -> None:
+    """Silence tnefparse, which logs a line (some warnings) for every item it reads."""
+    logging.getLogger("tnefparse").setLevel(logging.CRITICAL + 1)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,13 @@ import selectors
 import ssl
 from typing import cast
 
-# imaplib knows IDLE only from Python 3.14 on.
-imaplib.Commands.setdefault("IDLE", ("AUTH", "SELECTED"))
+
+def register() -> None:
+    """Teach imaplib the IDLE command, which it knows only from Python 3.14 on.
+
+    Done when an IDLE starts, not at import; idempotent (a known IDLE is kept).
+    """
+    imaplib.Commands.setdefault("IDLE", ("AUTH", "SELECTED"))
 
 
 def wait(client: imaplib.IMAP4, timeout: float) -> bool:
@@ -39,6 +44,7 @@ def wait(client: imaplib.IMAP4, timeout: float) -> bool:
 
 def _start(client: imaplib.IMAP4) -> bytes:
     """Send IDLE and read up to the server's "+" (updates may come before it)."""
+    register()
     tag = client._command("IDLE")
     while client._get_response() is not None:  # None is the continuation
         if client.tagged_commands[tag]:

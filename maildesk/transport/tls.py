@@ -7,7 +7,7 @@ IMAP (ssl, starttls, the IDLE connection) and SMTP (ssl, starttls).
 
 A certificate that does not verify is a ConfigError, not a TemporaryFailure:
 retrying does not fix a wrong CA, host name or expired certificate, so
-`poll --once` exits 2 and the daemon retries only slowly (scheduler.py).
+`poll --once` exits 2 and the daemon retries only slowly (daemon/backoff.py).
 """
 
 import ssl

@@ -15,11 +15,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from maildesk import views
 from maildesk.mail import dsn
 from maildesk.mail.message import parse
 from maildesk.store import db
 from maildesk.store.tables import Base, Contact
+from maildesk.views import records
 from tests.conftest import make_mail
 from tests.desk.conftest import VERP
 from tests.desk.test_agent_reply import reply
@@ -125,7 +125,7 @@ def test_a_report_to_the_signed_return_path_marks_the_customer_and_notes_the_tic
     assert "User unknown" in note
     assert len(smtp_sink.received) == 1, "a bounce is never answered"
     with db.transaction(app.sessions) as session:
-        assert views.stats(session)["tickets"] == 1
+        assert records.stats(session)["tickets"] == 1
     found = contact(app, ANN)
     assert found.bouncing and found.bounce_count == 1 and "5.1.1" in found.last_bounce_reason
 

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from maildesk import config, views
+from maildesk import config
 from maildesk.desk import loops
 from maildesk.mail import ids
 from maildesk.store import db
 from maildesk.store.tables import OutboxKind, OutboxMail, OutboxRecipient, OutboxStatus, Ticket
+from maildesk.views import records
 from tests.conftest import SECRET, T0, make_mail
 from tests.support import cycle
 
@@ -22,13 +23,13 @@ BUDGET = config.LoopsConfig(max_per_address_per_day=3, max_per_ticket_per_hour=2
 
 def suppressed(app, number: int) -> list[str]:
     with db.transaction(app.sessions) as session:
-        detail = views.ticket_detail(session, number)
+        detail = records.ticket_detail(session, number)
     return [e["detail"] for e in detail["events"] if e["kind"] == "auto_reply_suppressed"]
 
 
 def ticket_count(app) -> int:
     with db.transaction(app.sessions) as session:
-        return views.stats(session)["tickets"]
+        return records.stats(session)["tickets"]
 
 
 # The decision, pure.

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from maildesk import views
 from maildesk.app import App
 from maildesk.store import db
 from maildesk.store.intake_tables import Quarantine
 from maildesk.store.tables import Direction, Event, Message
+from maildesk.views import records
 from tests.conftest import CORPUS, Mailbox, SmtpSink, make_mail
 from tests.support import cycle
 
@@ -106,7 +106,7 @@ def assert_message(case: dict[str, Any], message: Message) -> None:
 
 
 def assert_ticket(case: dict[str, Any], session, message: Message, seeded: bool) -> None:
-    ticket = views.ticket_detail(session, message.ticket.number)
+    ticket = records.ticket_detail(session, message.ticket.number)
     if case["ticket"] == "seed":
         assert ticket["number"] == 1
     else:

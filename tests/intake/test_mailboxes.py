@@ -11,7 +11,7 @@ import pytest
 from maildesk.errors import TemporaryFailure
 from maildesk.intake import poller
 from maildesk.store import db
-from maildesk.views import stats, ticket_list
+from maildesk.views.records import stats, ticket_list
 from tests.conftest import Mailbox, free_port, maildesk_cli, make_mail
 from tests.support import cycle, show
 

@@ -5,7 +5,7 @@ import mailbox
 from maildesk.intake import prefetch, sources
 from maildesk.intake.sources import RawMail
 from maildesk.mail.message import Incoming
-from maildesk.mail.parse_worker import Unparseable
+from maildesk.sandbox.worker import Unparseable
 from tests.conftest import make_mail
 
 

@@ -5,11 +5,11 @@ from dataclasses import replace
 
 from sqlalchemy import update
 
-from maildesk import views
 from maildesk.intake import pipeline, poller
 from maildesk.store import db
 from maildesk.store.intake_tables import Cursor, Receipt
 from maildesk.transport.inbox import Inbox
+from maildesk.views import records
 from tests.conftest import make_mail
 
 
@@ -43,7 +43,7 @@ def test_crash_between_commit_and_move_is_finished_without_a_second_entry(any_ma
     assert result.handled == 0, "already handled: only moved"
     assert any_mailbox.count("INBOX") == 0 and any_mailbox.count("Processed") == 1
     with db.transaction(app.sessions) as session:
-        assert views.stats(session)["messages"] == 1
+        assert records.stats(session)["messages"] == 1
 
 
 class StopAfter(threading.Event):
@@ -91,4 +91,4 @@ def test_flag_mode_uses_the_cursor_and_survives_a_uidvalidity_change(mailbox, ma
 
     assert result.outcomes == {"duplicate": 3}
     with db.transaction(app.sessions) as session:
-        assert views.stats(session)["tickets"] == 3
+        assert records.stats(session)["tickets"] == 3

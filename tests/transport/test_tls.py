@@ -20,15 +20,16 @@ from aiosmtpd.controller import Controller
 from imap_tools import MailBox
 from sqlalchemy import select
 
-from maildesk import views
 from maildesk.config import Trust
+from maildesk.daemon.backoff import MAX_BACKOFF
+from maildesk.daemon.loop import Daemon
 from maildesk.errors import ConfigError
 from maildesk.intake import pipeline, poller
-from maildesk.scheduler import MAX_BACKOFF, Daemon
 from maildesk.store import db
 from maildesk.store.tables import OutboxMail, OutboxStatus
 from maildesk.transport import outbox
 from maildesk.transport.inbox import Inbox
+from maildesk.views import records
 from tests.conftest import (
     PASSWORD,
     ImapServer,
@@ -41,7 +42,7 @@ from tests.conftest import (
     start_dovecot,
     wait_port,
 )
-from tests.test_daemon import wait_until
+from tests.support import wait_until
 from tests.transport.test_idle import wait_for_news_while
 
 UNKNOWN_CA = "unable to get local issuer certificate"
@@ -129,7 +130,7 @@ idle = false
 
 def stored_messages(app) -> int:
     with db.transaction(app.sessions) as session:
-        return views.stats(session)["messages"]
+        return records.stats(session)["messages"]
 
 
 @pytest.mark.one_database(ONE_DATABASE)

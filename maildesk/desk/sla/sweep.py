@@ -1,6 +1,6 @@
 """The SLA sweep: clocks whose `next_at` has passed, found through its index, claimed, acted on.
 
-Every minute (scheduler.py) and idempotent: a clock's `ladder_share` only
+Every minute (daemon/sla_job.py) and idempotent: a clock's `ladder_share` only
 grows within a run, and the ledger's unique index on (ticket, clock, run,
 level) refuses a second firing, so a level fires once however often the
 sweep runs, restarts or races. On PostgreSQL each batch is claimed with FOR

@@ -1,4 +1,4 @@
-"""The parse child process and the two pipes to it; parse_worker.py decides what to send.
+"""The parse child process and the two pipes to it; worker.py decides what to send.
 
 Throughput hangs on one rule: the child never waits for the caller. A pipe
 holds 64 KiB, two or three parsed mails, and the caller reads a result only
@@ -30,6 +30,7 @@ import time
 from contextlib import suppress
 from multiprocessing.connection import Connection
 
+from maildesk.mail import tnef
 from maildesk.mail.message import Incoming, parse
 
 # How often a waiting parent looks at the clock of the mail in hand.
@@ -157,6 +158,7 @@ def _serve(
     memory_bytes: int,
 ) -> None:
     """The child's loop: parse each mail, answer in order, until the pipe closes."""
+    tnef.quiet_library()  # the child runs no start-up of its own
     _limit_memory(memory_bytes)
     threading.Thread(target=_exit_with_parent, name="maildesk-parent-watch", daemon=True).start()
     with _reader(requests) as inbox, _writer(results) as outbox:

@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from maildesk import sla_view
 from maildesk.config import PRIORITIES
 from maildesk.desk import bounces
 from maildesk.mail.classify import MailClass
@@ -22,6 +21,7 @@ from maildesk.store.tables import (
     Ticket,
     TicketTag,
 )
+from maildesk.views import clocks
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -117,7 +117,7 @@ def ticket_detail(session: Session, number: int) -> dict[str, Any] | None:
             "merged_into": _number(session, ticket.merged_into),
             "events": [_event(e) for e in _events(session, ticket)],
         }
-        | sla_view.ticket_sla(session, ticket)
+        | clocks.ticket_sla(session, ticket)
     )
 
 

@@ -1,9 +1,9 @@
 """The views behind `tickets show` and `stats`, read from a real SQLite file."""
 
-from maildesk import views
 from maildesk.mail.classify import MailClass
 from maildesk.store import db
 from maildesk.store.tables import Direction, Message, Status, Ticket
+from maildesk.views import records
 from tests.conftest import T0
 
 
@@ -29,5 +29,5 @@ def test_tickets_show_gives_the_full_text_when_the_new_text_is_empty(make_app) -
     app = make_app()
     store_ticket(app, [("", "> Which tray?\nTray 2."), ("Floor 3.", "Floor 3.\n\n> Which floor?")])
     with db.transaction(app.sessions) as session:
-        shown = [m["text"] for m in views.ticket_detail(session, 1)["messages"]]
+        shown = [m["text"] for m in records.ticket_detail(session, 1)["messages"]]
     assert shown == ["> Which tray?\nTray 2.", "Floor 3."]

@@ -6,9 +6,6 @@ the end. Needs the `demo` extra (pymap, aiosmtpd).
 """
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -20,13 +17,14 @@ import click
 from sqlalchemy import func, select
 
 from maildesk import config as config_module
-from maildesk import views
 from maildesk.app import App
+from maildesk.daemon.loop import Daemon
+from maildesk.demo.servers import SmtpCapture, append, free_port, start_pymap
 from maildesk.errors import MaildeskError
-from maildesk.scheduler import Daemon
 from maildesk.store import db
 from maildesk.store.intake_tables import Receipt
 from maildesk.store.tables import OutboxMail, OutboxStatus
+from maildesk.views import records
 
 USER, PASSWORD = "support@demo.test", "demo-password"
 CONFIG = """
@@ -113,57 +111,6 @@ SAMPLES = (
 )
 
 
-def start_pymap(port: int, user: str, password: str) -> subprocess.Popen:
-    """pymap's in-memory IMAP server with one user, ready on 127.0.0.1:`port`."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pymap.main import main; sys.exit(main())",
-            "--no-tls",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "dict",
-            "--demo-user",
-            user,
-            "--demo-password",
-            password,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_port(port, proc)
-    return proc
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise MaildeskError("the embedded IMAP server exited early")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise MaildeskError(f"the embedded IMAP server did not open port {port}")
-
-
-def _append(port: int, mail: EmailMessage) -> None:
-    from imap_tools import MailBoxUnencrypted
-
-    with MailBoxUnencrypted("127.0.0.1", port).login(USER, PASSWORD) as box:
-        box.append(mail.as_bytes(), "INBOX", flag_set=())
-
-
 def _wait_processed(app: App, expected: int) -> None:
     """Until `expected` mails are handled and the outbox is empty (60 s at most)."""
     deadline = time.monotonic() + 60
@@ -179,20 +126,6 @@ def _wait_processed(app: App, expected: int) -> None:
     raise MaildeskError("the demo daemon did not finish within 60 s")
 
 
-class _Capture:
-    """aiosmtpd handler keeping what the daemon sends."""
-
-    def __init__(self) -> None:
-        self.mails: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook
-        import email
-        from email import policy
-
-        self.mails.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 def run_demo() -> None:
     try:
         from aiosmtpd.controller import Controller
@@ -201,7 +134,7 @@ def run_demo() -> None:
     with tempfile.TemporaryDirectory(prefix="maildesk-demo-") as tmp:
         imap_port, smtp_port = free_port(), free_port()
         pymap = start_pymap(imap_port, USER, PASSWORD)
-        capture = _Capture()
+        capture = SmtpCapture()
         smtpd = Controller(capture, hostname="127.0.0.1", port=smtp_port)
         smtpd.start()
         try:
@@ -212,7 +145,7 @@ def run_demo() -> None:
             pymap.wait(10)
 
 
-def _run(tmp: Path, imap_port: int, smtp_port: int, capture: _Capture) -> None:
+def _run(tmp: Path, imap_port: int, smtp_port: int, capture: SmtpCapture) -> None:
     path = tmp / "maildesk.toml"
     path.write_text(
         CONFIG.format(db=tmp / "demo.db", imap_port=imap_port, smtp_port=smtp_port, user=USER),
@@ -224,7 +157,7 @@ def _run(tmp: Path, imap_port: int, smtp_port: int, capture: _Capture) -> None:
     db.upgrade(app.engine)
     click.echo(f"embedded IMAP on 127.0.0.1:{imap_port}, SMTP on 127.0.0.1:{smtp_port}")
     for mail in SAMPLES:
-        _append(imap_port, mail)
+        append(imap_port, USER, PASSWORD, mail)
     click.echo(f"delivered {len(SAMPLES)} sample mails; starting the daemon")
     daemon = Daemon(app)
     daemon.start()
@@ -238,7 +171,7 @@ def _run(tmp: Path, imap_port: int, smtp_port: int, capture: _Capture) -> None:
     app.close()
 
 
-def _reply_to_first_ack(imap_port: int, capture: _Capture) -> None:
+def _reply_to_first_ack(imap_port: int, capture: SmtpCapture) -> None:
     """The customer answers our acknowledgement: it must join the same ticket."""
     first_ack = next(m for m in capture.mails if m["In-Reply-To"] == SAMPLES[0]["Message-ID"])
     follow_up = customer_mail(
@@ -248,14 +181,14 @@ def _reply_to_first_ack(imap_port: int, capture: _Capture) -> None:
         In_Reply_To=first_ack["Message-ID"],
         References=first_ack["Message-ID"],
     )
-    _append(imap_port, follow_up)
+    append(imap_port, USER, PASSWORD, follow_up)
     click.echo("customer replied to the first acknowledgement")
 
 
-def _summary(app: App, capture: _Capture) -> None:
+def _summary(app: App, capture: SmtpCapture) -> None:
     with db.transaction(app.sessions) as session:
-        rows = views.ticket_list(session)
-        details = {r["number"]: views.ticket_detail(session, r["number"]) for r in rows}
+        rows = records.ticket_list(session)
+        details = {r["number"]: records.ticket_detail(session, r["number"]) for r in rows}
     click.echo("\nTickets:")
     for row in rows:
         incoming = [m for m in details[row["number"]]["messages"] if m["direction"] == "in"]

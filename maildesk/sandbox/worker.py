@@ -8,7 +8,7 @@ kills it once that mail overruns `seconds`, and the mail is rejected with the
 reason (intake quarantines it); an address-space limit turns a runaway
 allocation into a MemoryError in the child. Mail over `max_bytes` never reaches
 a parser. The mails queued behind a killed child go to a fresh one. The
-process, its pipes and its clock are parse_child.py.
+process, its pipes and its clock are child.py.
 """
 
 import logging
@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from maildesk.errors import TemporaryFailure
 from maildesk.mail.message import Incoming
-from maildesk.mail.parse_child import Child
+from maildesk.sandbox.child import Child
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
 import time
 
-from maildesk.scheduler import Daemon
+from maildesk.daemon.loop import Daemon
 from tests.desk.sla.desk import SLA, customer_writes
 from tests.support import desk_toml
 

@@ -1,0 +1,119 @@
+"""The daemon's loop: its jobs on one scheduler, the IDLE watchers, the web page, and
+the signals that stop it.
+
+Deadlines live in the database, so the jobs are plain interval sweeps that a
+restart simply starts again; each job is a module of this package.
+"""
+
+import faulthandler
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from maildesk.app import App, start_up
+from maildesk.daemon import (
+    digest_job,
+    held_job,
+    outbox_job,
+    sla_job,
+    survey_job,
+    watchers,
+)
+from maildesk.daemon.job import Job
+from maildesk.daemon.poll_job import MailboxIntake
+from maildesk.transport.web import WebServer
+
+log = logging.getLogger(__name__)
+SIGNAL_CHECK = 0.5  # seconds between the main thread's looks for a signal
+
+
+class Daemon:
+    """Runs the jobs until SIGTERM/SIGINT; stops after the message in hand."""
+
+    def __init__(self, app: App) -> None:
+        start_up()
+        self.app = app
+        self.stop = threading.Event()
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+        # Held while a job reschedules another. APScheduler's shutdown(wait=True)
+        # holds its job-store lock while it waits for running jobs, so a job that
+        # then asked for a job would wait for ever; `shutdown` takes this first.
+        self._rescheduling = threading.Lock()
+        self.intakes = [MailboxIntake(self, mailbox) for mailbox in app.config.mailboxes]
+        self.web = WebServer(app) if app.config.web.listen else None
+
+    def run(self) -> None:
+        """Run until SIGTERM or SIGINT; SIGUSR1 writes every thread's stack to stderr.
+
+        The kernel may hand a signal to any thread, and then a main thread blocked
+        in Event.wait() never runs the Python handler: so the main thread naps and
+        looks. The handler only notes the signal; setting an Event from a handler
+        can deadlock on the Event's own lock.
+        """
+        signalled: list[int] = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, _frame: signalled.append(signum))
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # "where is it stuck?"
+        self.start()
+        log.info("maildesk running; SIGTERM or Ctrl-C stops it")
+        while not signalled:
+            time.sleep(SIGNAL_CHECK)
+        self.shutdown()
+
+    def jobs(self) -> list[Job]:
+        """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on)."""
+        config = self.app.config
+        jobs = [intake.job() for intake in self.intakes]
+        if config.smtp is not None:
+            jobs.append(outbox_job.job(self))
+        jobs += [sla_job.job(self), survey_job.job(self), held_job.job(self)]
+        if config.sla.digest:
+            jobs.append(digest_job.job(self))
+        return jobs
+
+    def start(self) -> None:
+        for job in self.jobs():
+            self.scheduler.add_job(
+                job.run,
+                "interval",
+                id=job.id,
+                seconds=job.seconds,
+                next_run_time=datetime.now(UTC),
+                max_instances=job.instances,
+                coalesce=True,
+            )
+        self.scheduler.start()
+        if self.web is not None:
+            self.web.start()
+        for intake in self.intakes:
+            if intake.mailbox.imap.idle:
+                threading.Thread(
+                    target=watchers.watch,
+                    args=(self.stop, intake.mailbox, intake.wake),
+                    name=f"idle:{intake.mailbox.name}",
+                    daemon=True,
+                ).start()
+
+    def shutdown(self) -> None:
+        """Finish the message in hand, then stop every job."""
+        log.info("stopping after the message in hand")
+        self.stop.set()
+        with self._rescheduling:  # from here on no job touches the scheduler
+            pass
+        self.scheduler.shutdown(wait=True)
+        if self.web is not None:
+            self.web.stop()
+
+    def run_soon(self, job_id: str, delay: float = 0.0) -> None:
+        """Move job `job_id`'s next run to `delay` seconds from now (unless stopping)."""
+        with self._rescheduling:
+            if self.stop.is_set():
+                return
+            job = self.scheduler.get_job(job_id)
+            if job is not None:
+                when = datetime.now(UTC).timestamp() + delay
+                job.modify(next_run_time=datetime.fromtimestamp(when, UTC))

@@ -1,0 +1,48 @@
+"""A mailbox's IDLE watcher: a thread that holds an IDLE connection and wakes the
+mailbox's poll job whenever the server says anything.
+
+IDLE only makes the poll run now instead of at its next interval; polling alone
+is always correct.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+
+from maildesk.config import MailboxConfig
+from maildesk.daemon.backoff import MAX_BACKOFF, Backoff
+from maildesk.errors import ConfigError, TemporaryFailure
+from maildesk.transport.inbox import Inbox
+
+log = logging.getLogger(__name__)
+
+
+def watch(stop: threading.Event, mailbox: MailboxConfig, wake: Callable[[], None]) -> None:
+    """Hold an IDLE connection; wake the poll whenever the server says anything.
+
+    Each (re)connect wakes it too: mail that came while the watcher was not
+    idling (lost connection, start-up) announced itself to nobody.
+    """
+    imap = mailbox.imap
+    backoff = Backoff(1.0)
+    while not stop.is_set():
+        try:
+            with Inbox(imap) as inbox:
+                if not inbox.supports_idle():
+                    log.info("server has no IDLE; polling every %s s", imap.poll_interval)
+                    return
+                backoff.reset()
+                log.info("watching %s with IDLE", imap.folder)
+                wake()
+                while not stop.is_set():
+                    if inbox.wait_for_news(timeout=min(imap.poll_interval, 300)):
+                        wake()
+        except (TemporaryFailure, OSError) as exc:
+            if stop.is_set():
+                return
+            delay = backoff.failed()
+            log.warning("IDLE connection lost (%s); reconnecting in %.0f s", exc, delay)
+            stop.wait(delay)
+        except ConfigError as exc:  # the poll job logs it as an error; retried as slowly
+            log.warning("IDLE refused (%s); trying again in %.0f s", exc, MAX_BACKOFF)
+            stop.wait(MAX_BACKOFF)
