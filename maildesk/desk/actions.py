@@ -26,7 +26,7 @@ class Change:
     """One checked change: what to set, and the command it came from."""
 
     field: str  # status priority team assignee resolution closed_as tags merge cc escalate
-    value: str | None
+    value: str
     command: Command
 
 
@@ -136,7 +136,7 @@ def apply(
         elif change.field == "tags":
             tickets.tag(session, ticket, change.value.split(), actor, now)
         elif change.field == "merge":
-            survivor = session.get(Ticket, int(change.value))
+            survivor = session.get_one(Ticket, int(change.value))  # plan() found it
             tickets.merge(session, app, ticket, survivor, actor, now)
         else:
             tickets.set_fields(session, app, ticket, {change.field: change.value}, actor, now)

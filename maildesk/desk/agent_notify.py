@@ -52,9 +52,9 @@ def queue_notifications(
     is_new: bool,
     now: datetime,
     uncopied: Sequence[str] = (),
-) -> list[int]:
+) -> list[int | None]:
     """One notification per agent to tell, naming the mail's Cc's it did not copy on answers
-    (copies.py); returns the outbox row ids."""
+    (copies.py); returns the outbox row ids (None for an agent's address we do not mail)."""
     agents, unrouted = recipients(app, ticket)
     attached, left_out = within_budget(
         mail.parts, app.config.intake.max_attachment_bytes, MAX_ATTACHED_BYTES
@@ -174,8 +174,9 @@ def mail_agent(
     answers: str | None = None,
     attachments: tuple[compose.Attachment, ...] = (),
     kind: OutboxKind = OutboxKind.AGENT_NOTIFICATION,
-) -> int:
-    """One mail of the desk to one agent, bound to them: answering it proves the reply theirs."""
+) -> int | None:
+    """One mail of the desk to one agent, bound to them: answering it proves the reply theirs.
+    Returns the outbox row id, or None when the agent's address is not one we deliver to."""
     personal = context | {"agent_name": agent.name}
     rendered = app.templates.render(template, app.config.desk.default_locale, personal)
     draft = Draft(

@@ -41,10 +41,9 @@ def handle(
     now: datetime,
 ) -> None:
     messages.add_incoming(session, ticket, mail, MailClass.AGENT, raw_id, source, now)
+    message_id = mail.message_id or "a mail without a Message-ID"
     try:
-        parsed = actions.execute(
-            session, app, ticket, mail.new_text, agent.email, mail.message_id, now
-        )
+        parsed = actions.execute(session, app, ticket, mail.new_text, agent.email, message_id, now)
     except CommandError as error:
         detail = f"{error.reason}: {error.line} (in {mail.message_id})"
         tickets.record(session, ticket, "command_refused", detail, agent.email, now)
@@ -97,8 +96,9 @@ def tell_agent(
     template: str,
     extra: dict[str, Any],
     now: datetime,
-) -> int:
-    """A reply of the desk to the agent (an error, the help), threaded on their mail."""
+) -> int | None:
+    """A reply of the desk to the agent (an error, the help), threaded on their mail; the
+    outbox row id, or None when it was not sent (agent_notify.mail_agent)."""
     context = ticket_context(app, ticket) | {"help": commands.HELP} | extra
     return agent_notify.mail_agent(
         session, app, ticket, agent, template, context, now, answers=mail.message_id

@@ -115,7 +115,7 @@ def _confirmed(session: Session, address: str, message_id: str) -> bool:
 def _contact(session: Session, address: str) -> Contact:
     key = address.lower()
     _NEW_CONTACT(session, {"address": key, "bouncing": False, "bounce_count": 0})
-    return session.scalar(_CONTACT, {"address": key})
+    return session.execute(_CONTACT, {"address": key}).scalar_one()
 
 
 def mark_bouncing(
@@ -137,7 +137,7 @@ def clear(session: Session, batch: Batch, ticket: Ticket, address: str, now: dat
     if not is_bouncing(session, batch, address):
         return
     key = address.lower()
-    contact = session.scalar(_CONTACT, {"address": key})
+    contact = session.execute(_CONTACT, {"address": key}).scalar_one()
     contact.bouncing = False
     contact.bouncing_since = None
     contact.unconfirmed_bounce = None
@@ -185,7 +185,9 @@ def _bounced(sent: Sent, reports: tuple[dsn.Report, ...]) -> list[tuple[str, dsn
     forwards to a dead mailbox, still means ours did not get it); else none.
     """
     recipients = [address.lower() for address in sent.recipients]
-    named = [(a, r) for a in recipients for r in reports if r.names(a)]
+    named: list[tuple[str, dsn.Report | None]] = [
+        (a, r) for a in recipients for r in reports if r.names(a)
+    ]
     if named or len(recipients) != 1:
         return named
     return [(recipients[0], reports[0] if reports else None)]

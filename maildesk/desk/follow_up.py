@@ -70,7 +70,7 @@ def surviving(session: Session, ticket: Ticket) -> Ticket:
     """The ticket a merged one lives on in (merges can chain; a loop cannot arise, since
     a merged ticket takes no merge)."""
     while ticket.merged_into is not None:
-        ticket = session.get(Ticket, ticket.merged_into)
+        ticket = session.get_one(Ticket, ticket.merged_into)
     return ticket
 
 

@@ -48,7 +48,8 @@ def add_incoming(
         "source": source,
         "created_at": now,
     }
-    stored = execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]
+    # inserted_primary_key is typed Optional, yet a one-row insert always has one.
+    stored = execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]  # type: ignore[index]
     if mail_class is MailClass.HUMAN:
         add_participant(session, ticket, mail.from_addr, "writer")
     ticket.updated_at = now
@@ -58,7 +59,8 @@ def add_incoming(
 def add_outgoing(session: Session, ticket: Ticket, now: datetime, **fields: str) -> int:
     """Store a mail we send on its ticket (so replies to it thread); returns its row id."""
     row = {"ticket_id": ticket.id, "direction": Direction.OUT, "created_at": now} | fields
-    return execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]
+    # inserted_primary_key is typed Optional, yet a one-row insert always has one.
+    return execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]  # type: ignore[index]
 
 
 def add_attachment(session: Session, message: int, part: Part, blob_id: int | None) -> None:

@@ -242,7 +242,8 @@ def _enqueue(
         "next_attempt_at": now,
         "created_at": now,
     }
-    row_id = execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]
+    # inserted_primary_key is typed Optional, yet a one-row insert always has one.
+    row_id = execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]  # type: ignore[index]
     envelope = loops.envelope(app.config.loops, draft.kind, (*draft.to, *draft.cc), now)
     execute(session, _INSERT_RECIPIENT, [row | {"outbox_id": row_id} for row in envelope])
     return row_id

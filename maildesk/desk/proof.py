@@ -58,9 +58,10 @@ def check(
     now: datetime,
 ) -> Verdict:
     """Every check above, in order; a reply that passes them all spends its proof."""
-    proof = _answered(secret, agent, mail)
-    if proof is None:
+    answered = _answered(secret, agent, mail)
+    if answered is None:
         return _refused("it answers no mail of ours to this agent (a forged or retyped reference)")
+    proof, number = answered
     if settings.require_authentication_results and not authenticated(settings, mail):
         domain = mail.from_addr.rpartition("@")[2]
         return _refused(
@@ -68,7 +69,7 @@ def check(
             f"showing dkim=pass or spf=pass for {domain}"
         )
     sent_at = execute(session, _SENT_AT, {"message_id": proof}).scalar()
-    ticket = follow_up.by_number(session, ids.ticket_number(secret, proof))
+    ticket = follow_up.by_number(session, number)
     if sent_at is None or ticket is None:
         return _refused("it answers a mail of ours that we have no record of")
     age = now - sent_at
@@ -94,14 +95,14 @@ def _refused(why: str) -> Verdict:
     return Verdict(None, why)
 
 
-def _answered(secret: str, agent: AgentConfig, mail: Incoming) -> str | None:
-    """The most specific id of ours to this agent that the mail answers: In-Reply-To, then
-    References newest first."""
+def _answered(secret: str, agent: AgentConfig, mail: Incoming) -> tuple[str, int] | None:
+    """The most specific id of ours to this agent that the mail answers (In-Reply-To, then
+    References newest first), and the number of the ticket it names."""
     tag = ids.recipient_tag(secret, agent.email)
     for reference in (*mail.in_reply_to, *reversed(mail.references)):
         found = ids.signed(secret, reference)
         if found is not None and found.recipient == tag:
-            return reference
+            return reference, found.number
     return None
 
 

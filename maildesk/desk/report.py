@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from statistics import median, quantiles
-from typing import Any
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, and_, false, func, or_, select
@@ -48,6 +48,9 @@ _REOPENED_EVENT = or_(
     Event.kind == "reopened",
     and_(Event.kind == "status", Event.detail.in_(("resolved -> open", "closed -> open"))),
 )
+# One ticket of figures(): id, priority, status, created_at, first_response_at, resolved_at.
+# A string: SQLAlchemy 2.0's Row takes one type argument where 2.1's takes the columns'.
+_TicketRow: TypeAlias = "Row[int, str, str, datetime, datetime | None, datetime | None]"
 
 
 def figures(
@@ -114,7 +117,7 @@ def figures(
 
 
 def _volume(
-    tickets: Sequence[Row[Any]], zone: ZoneInfo, since: date, until: date
+    tickets: Sequence[_TicketRow], zone: ZoneInfo, since: date, until: date
 ) -> dict[str, Any]:
     """Tickets per local day and priority, every day of the period (zeros too, for charts)."""
     per_day = Counter((t.created_at.astimezone(zone).date(), t.priority) for t in tickets)
@@ -133,7 +136,7 @@ def _volume(
     }
 
 
-def _resolved_at(ticket: Row[Any], last_resolved: dict[int, datetime]) -> datetime | None:
+def _resolved_at(ticket: _TicketRow, last_resolved: dict[int, datetime]) -> datetime | None:
     """When the ticket was resolved; closing clears resolved_at, so a closed ticket's
     resolution is its last move to resolved (none: it was closed unresolved)."""
     if ticket.resolved_at is not None or ticket.status != Status.CLOSED:
@@ -142,7 +145,7 @@ def _resolved_at(ticket: Row[Any], last_resolved: dict[int, datetime]) -> dateti
 
 
 def _times(
-    desk: Desk, team: str | None, clock: str, done: list[tuple[Row[Any], datetime | None]]
+    desk: Desk, team: str | None, clock: str, done: list[tuple[_TicketRow, datetime | None]]
 ) -> dict[str, Any]:
     """Minutes from opening to `done` (the first response, the resolution), by priority."""
     minutes: dict[str, list[float]] = {p: [] for p in PRIORITIES}
@@ -201,14 +204,17 @@ def _sla(session: Session, scope: list[ColumnElement[bool]]) -> dict[str, Any]:
 
 
 def _escalations(session: Session, desk: Desk, scope: list[ColumnElement[bool]]) -> dict[str, int]:
-    found = dict(
-        session.execute(
-            select(SlaEvent.level, func.count())
-            .join(Ticket, Ticket.id == SlaEvent.ticket_id)
-            .where(*scope, SlaEvent.kind == "level")
-            .group_by(SlaEvent.level)
-        ).all()
-    )
+    rows = session.execute(
+        select(SlaEvent.level, func.count())
+        .join(Ticket, Ticket.id == SlaEvent.ticket_id)
+        .where(*scope, SlaEvent.kind == "level")
+        .group_by(SlaEvent.level)
+    ).all()
+    found: dict[str, int] = {}
+    for level, count in rows:
+        if level is None:  # ladder.fire names the level of each "level" event it logs
+            raise ValueError(f"{count} sla_events of kind 'level' name no level")
+        found[level] = count
     ladder = list(dict.fromkeys(level.name for level in desk.config.sla.ladder))
     return {name: found.get(name, 0) for name in ladder + sorted(set(found) - set(ladder))}
 

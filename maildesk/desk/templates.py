@@ -153,7 +153,11 @@ class Templates:
             return Problem(path, exc.lineno, f"TemplateSyntaxError: {exc.message}")
         ours = os.path.normpath(path)  # Jinja puts the template's lines in the traceback
         frames = traceback.extract_tb(exc.__traceback__)
-        lines = [f.lineno for f in frames if os.path.normpath(f.filename) == ours]
+        lines = [
+            f.lineno
+            for f in frames
+            if f.lineno is not None and os.path.normpath(f.filename) == ours
+        ]
         return Problem(path, lines[-1] if lines else 1, f"{type(exc).__name__}: {exc}")
 
     def _check(self, file: str, context: Mapping[str, Any]) -> list[Problem]:

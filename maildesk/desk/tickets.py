@@ -202,15 +202,13 @@ def merge(
 ) -> None:
     """Move `ticket`'s messages, people and tags to `survivor`; `ticket` is closed, pointing
     at it, so a later reply to the merged ticket lands on the survivor (follow_up.py)."""
-    for model in (Message, Participant, TicketTag):
-        rows = session.execute(select(model).where(model.ticket_id == ticket.id)).scalars()
-        for row in rows.all():
-            if model is Message:
-                row.ticket_id = survivor.id
-            elif model is Participant:
-                add_participant(session, survivor, row.address, row.role)
-            else:
-                _INSERT_TAG(session, {"ticket_id": survivor.id, "tag": row.tag})
+    for message in session.scalars(select(Message).where(Message.ticket_id == ticket.id)).all():
+        message.ticket_id = survivor.id
+    people = select(Participant).where(Participant.ticket_id == ticket.id)
+    for person in session.scalars(people).all():
+        add_participant(session, survivor, person.address, person.role)
+    for tag in session.scalars(select(TicketTag).where(TicketTag.ticket_id == ticket.id)).all():
+        _INSERT_TAG(session, {"ticket_id": survivor.id, "tag": tag.tag})
     record(session, ticket, "merged", f"into #{survivor.number}", actor, now)
     record(session, survivor, "merged", f"#{ticket.number} merged into this ticket", actor, now)
     ticket.merged_into = survivor.id

@@ -199,7 +199,21 @@ def level_moment(calendar: Clockwork, row: SlaClock, level: Level) -> datetime:
 
 def moment(calendar: Clockwork, row: SlaClock, used: float) -> datetime:
     """When a running clock will have used `used` seconds (its start, if it has already)."""
-    return calendar.add(row.running_since, max(used - row.used_seconds, 0.0))
+    return calendar.add(_running_since(row), max(used - row.used_seconds, 0.0))
+
+
+def due(row: SlaClock) -> datetime:
+    """A running clock's due time: schedule() gives one to every clock it finds running."""
+    if row.due_at is None:
+        raise ValueError(f"the {row.clock} clock of ticket {row.ticket_id} has no due time")
+    return row.due_at
+
+
+def _running_since(row: SlaClock) -> datetime:
+    """When a running clock's current span began: every step that runs a clock sets it."""
+    if row.running_since is None:
+        raise ValueError(f"the {row.clock} clock of ticket {row.ticket_id} is not running")
+    return row.running_since
 
 
 def clocks_of(session: Session, ticket: Ticket) -> dict[str, SlaClock]:
@@ -213,7 +227,7 @@ def _with_state(session: Session, ticket: Ticket, state: str) -> list[SlaClock]:
 
 def _close_span(app: Desk, row: SlaClock, now: datetime) -> None:
     calendar = calendar_of(app, row.calendar)
-    row.used_seconds += calendar.working_seconds(row.running_since, now)
+    row.used_seconds += calendar.working_seconds(_running_since(row), now)
     row.running_since = None
 
 

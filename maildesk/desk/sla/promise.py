@@ -13,15 +13,19 @@ from maildesk.desk.context import Desk
 from maildesk.desk.sla import clocks
 from maildesk.store.tables import Ticket
 
-_UNITS = {
-    "en": {
-        "m": ("minute", "minutes"),
-        "h": ("hour", "hours"),
-        "d": ("day", "days"),
-        "wh": ("working hour", "working hours"),
-        "wd": ("working day", "working days"),
-    },
-    "zh": {"m": "分钟", "h": "小时", "d": "天", "wh": "个工作小时", "wd": "个工作日"},
+_UNITS_EN: dict[str, tuple[str, str]] = {  # unit: (one, many)
+    "m": ("minute", "minutes"),
+    "h": ("hour", "hours"),
+    "d": ("day", "days"),
+    "wh": ("working hour", "working hours"),
+    "wd": ("working day", "working days"),
+}
+_UNITS_ZH: dict[str, str] = {
+    "m": "分钟",
+    "h": "小时",
+    "d": "天",
+    "wh": "个工作小时",
+    "wd": "个工作日",
 }
 _WEEKDAYS_ZH = "一二三四五六日"
 
@@ -45,8 +49,8 @@ def describe(duration: Duration, business: bool, locale: str) -> str:
     amount = f"{duration.amount:g}"
     if locale.startswith("zh"):
         prefix = "个工作" if business and unit == "m" else ""
-        return f"{amount} {prefix}{_UNITS['zh'][unit]}"
-    one, many = _UNITS["en"][unit]
+        return f"{amount} {prefix}{_UNITS_ZH[unit]}"
+    one, many = _UNITS_EN[unit]
     word = one if duration.amount == 1 else many
     if business and unit == "m":
         word = f"working {word}"

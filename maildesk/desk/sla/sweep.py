@@ -76,10 +76,11 @@ def look(
         row.next_at = None
         return
     late_after = app.config.sla.late_after
-    if row.breached_at is None and row.due_at <= now:
-        row.breached_at = row.due_at
-        late = (now - row.due_at).total_seconds() > late_after
-        ledger.log(session, app.batch, ticket, row, "breached", now, "", row.due_at, late=late)
+    due = clocks.due(row)
+    if row.breached_at is None and due <= now:
+        row.breached_at = due
+        late = (now - due).total_seconds() > late_after
+        ledger.log(session, app.batch, ticket, row, "breached", now, "", due, late=late)
         result.breached += 1
     calendar = clocks.calendar_of(app, row.calendar)
     while (level := clocks.next_level(app, ticket, row)) is not None:
@@ -97,7 +98,7 @@ def look(
         if level.is_warning and app.config.sla.quiet_hours:
             business = clocks.business_calendar(app, ticket)
             if not business.is_working(now):
-                row.next_at = min(business.next_working_start(now), row.due_at)
+                row.next_at = min(business.next_working_start(now), due)
                 result.deferred += 1
                 return
         row.ladder_share = level.share

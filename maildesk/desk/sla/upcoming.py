@@ -61,11 +61,12 @@ def _of_clock(
     app: Desk, ticket: Ticket, row: SlaClock, now: datetime, until: datetime
 ) -> list[Upcoming]:
     calendar = clocks.calendar_of(app, row.calendar)
+    due = clocks.due(row)
     levels = app.config.sla.levels(ticket.priority, row.clock)
     found = []
     unmarked = not any(lv.share == 100 for lv in levels)
-    if row.breached_at is None and unmarked and row.due_at <= until:
-        found.append(_entry(ticket, row, BREACH, row.due_at, (), now))
+    if row.breached_at is None and unmarked and due <= until:
+        found.append(_entry(ticket, row, BREACH, due, (), now))
     breached = row.breached_at is not None
     for level in levels:
         if level.share <= row.ladder_share:
@@ -73,7 +74,7 @@ def _of_clock(
         at = clocks.level_moment(calendar, row, level)
         if at > until:
             break
-        if level.is_warning and (breached or at >= row.due_at):
+        if level.is_warning and (breached or at >= due):
             continue
         people = ladder.recipients(app, ticket, level).emails
         found.append(_entry(ticket, row, level.name, at, tuple(people), now))

@@ -119,7 +119,9 @@ def by_token(
         return None
     survey_id, number = checked
     survey = session.get(Survey, survey_id, with_for_update=True if lock else None)
-    ticket = session.get(Ticket, survey.ticket_id) if survey is not None else None
+    if survey is None:
+        return None
+    ticket = session.get(Ticket, survey.ticket_id)
     if ticket is None or ticket.number != number:
         return None
     return survey, ticket
