@@ -116,7 +116,7 @@ def _wait_processed(app: App, expected: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with db.transaction(app.sessions) as session:
-            handled = session.scalar(select(func.count(Receipt.id)))
+            handled = session.scalar(select(func.count(Receipt.id))) or 0
             pending = session.scalar(
                 select(func.count(OutboxMail.id)).where(OutboxMail.status == OutboxStatus.PENDING)
             )
@@ -188,7 +188,8 @@ def _reply_to_first_ack(imap_port: int, capture: SmtpCapture) -> None:
 def _summary(app: App, capture: SmtpCapture) -> None:
     with db.transaction(app.sessions) as session:
         rows = records.ticket_list(session)
-        details = {r["number"]: records.ticket_detail(session, r["number"]) for r in rows}
+        found = {r["number"]: records.ticket_detail(session, r["number"]) for r in rows}
+    details = {number: detail for number, detail in found.items() if detail is not None}
     click.echo("\nTickets:")
     for row in rows:
         incoming = [m for m in details[row["number"]]["messages"] if m["direction"] == "in"]

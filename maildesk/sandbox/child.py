@@ -29,6 +29,7 @@ import threading
 import time
 from contextlib import suppress
 from multiprocessing.connection import Connection
+from typing import BinaryIO
 
 from maildesk.mail import tnef
 from maildesk.mail.message import Incoming, parse
@@ -174,7 +175,9 @@ def _serve(
 
 def _exit_with_parent() -> None:
     """A parent killed with SIGKILL closes no pipe for us mid-parse: end when it is gone."""
-    multiprocessing.parent_process().join()
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # always, in a child: the forkserver started us for a parent
+        parent.join()
     os._exit(1)
 
 
@@ -202,11 +205,11 @@ def _limit_memory(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _reader(pipe: Connection) -> io.BufferedReader:
+def _reader(pipe: Connection) -> BinaryIO:
     return open(pipe.fileno(), "rb", buffering=_BUFFER, closefd=False)  # noqa: SIM115
 
 
-def _writer(pipe: Connection) -> io.BufferedWriter:
+def _writer(pipe: Connection) -> BinaryIO:
     return open(pipe.fileno(), "wb", buffering=_BUFFER, closefd=False)  # noqa: SIM115
 
 

@@ -1,5 +1,6 @@
 """The SLA part of `tickets show`: each clock, the pauses, the ladder levels fired."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -58,7 +59,7 @@ def _clock(row: SlaClock) -> dict[str, Any]:
     }
 
 
-def _pauses(ledger: list[SlaEvent]) -> list[dict[str, str | None]]:
+def _pauses(ledger: Sequence[SlaEvent]) -> list[dict[str, str | None]]:
     """Waiting on the customer, from-until (until None: paused now); one entry per pause,
     which every clock of the ticket records at the same moment."""
     pauses: list[dict[str, str | None]] = []

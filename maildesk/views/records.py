@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from maildesk.config import PRIORITIES
@@ -29,7 +29,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _counts(session: Session, column, keys, *where) -> dict[str, int]:
-    found = dict(
+    found: dict[Any, int] = dict(
         session.execute(select(column, func.count()).where(*where).group_by(column)).all()
     )
     return {str(key): found.get(str(key), 0) for key in keys}
@@ -45,7 +45,9 @@ def stats(
     """
     incoming = Message.direction == Direction.IN
     quarantined = [Quarantine.replayed_at.is_(None)]
-    tickets, messages, outbox = [], [incoming], []
+    tickets: list[ColumnElement[bool]] = []
+    messages: list[ColumnElement[bool]] = [incoming]
+    outbox: list[ColumnElement[bool]] = []
     if mailbox is not None:
         of_mailbox = select(Ticket.id).where(Ticket.mailbox == mailbox)
         tickets.append(Ticket.mailbox == mailbox)
