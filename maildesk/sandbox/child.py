@@ -18,7 +18,6 @@ result comes back pickled once, as the Incoming or the reason it has none.
 
 import ctypes
 import fcntl
-import io
 import multiprocessing
 import os
 import pickle
@@ -213,12 +212,12 @@ def _writer(pipe: Connection) -> BinaryIO:
     return open(pipe.fileno(), "wb", buffering=_BUFFER, closefd=False)  # noqa: SIM115
 
 
-def _write_frame(pipe: io.BufferedWriter, data: bytes) -> None:
+def _write_frame(pipe: BinaryIO, data: bytes) -> None:
     pipe.write(_FRAME.pack(len(data)))
     pipe.write(data)
 
 
-def _read_frame(pipe: io.BufferedReader) -> bytes | None:
+def _read_frame(pipe: BinaryIO) -> bytes | None:
     """The next frame; None at the end of the stream, or for one cut short by a death."""
     header = pipe.read(_FRAME.size)
     if len(header) < _FRAME.size:

@@ -44,7 +44,7 @@ def stats(
     ticket, so it is counted by `source_prefix` (where the mailbox's mail comes from).
     """
     incoming = Message.direction == Direction.IN
-    quarantined = [Quarantine.replayed_at.is_(None)]
+    quarantined: list[ColumnElement[bool]] = [Quarantine.replayed_at.is_(None)]
     tickets: list[ColumnElement[bool]] = []
     messages: list[ColumnElement[bool]] = [incoming]
     outbox: list[ColumnElement[bool]] = []
