@@ -7,6 +7,7 @@ variables, read when first needed (Secret.value).
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -242,10 +243,16 @@ class Config:
 
     def agent(self, address: str) -> AgentConfig | None:
         """The agent who owns `address` (any of theirs), case-insensitively."""
-        wanted = address.lower()
-        return next(
-            (a for a in self.agents if wanted in (x.lower() for x in a.all_addresses)), None
-        )
+        return self._agents_by_address.get(address.lower())
+
+    @cached_property
+    def _agents_by_address(self) -> dict[str, AgentConfig]:
+        """Every address of every agent, lower-cased; the first agent listed wins a clash."""
+        found: dict[str, AgentConfig] = {}
+        for agent in self.agents:
+            for address in agent.all_addresses:
+                found.setdefault(address.lower(), agent)
+        return found
 
     def team(self, name: str | None) -> TeamConfig | None:
         return next((t for t in self.teams if t.name == name), None)

@@ -56,6 +56,8 @@ def queue_notifications(
     """One notification per agent to tell, naming the mail's Cc's it did not copy on answers
     (copies.py); returns the outbox row ids (None for an agent's address we do not mail)."""
     agents, unrouted = recipients(app, ticket)
+    if not agents:
+        return []  # nobody to tell: no history read, nothing rendered
     attached, left_out = within_budget(
         mail.parts, app.config.intake.max_attachment_bytes, MAX_ATTACHED_BYTES
     )

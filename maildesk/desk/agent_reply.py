@@ -40,7 +40,7 @@ def handle(
     source: str,
     now: datetime,
 ) -> None:
-    messages.add_incoming(session, ticket, mail, MailClass.AGENT, raw_id, source, now)
+    messages.add_incoming(session, app.batch, ticket, mail, MailClass.AGENT, raw_id, source, now)
     message_id = mail.message_id or "a mail without a Message-ID"
     try:
         parsed = actions.execute(session, app, ticket, mail.new_text, agent.email, message_id, now)

@@ -10,7 +10,7 @@ back, what that mail added here goes with it.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,21 +20,26 @@ from sqlalchemy.orm import Session
 class Batch:
     """The unit of work's read-ahead and held-back rows; None: not read or not holding."""
 
-    threads: dict[int, list[str]] | None = None  # Message-IDs per ticket (threads.known)
+    # Message-IDs per ticket whose thread the batch knows: read at once (threads.known),
+    # or a ticket it opened; kept current as mails join them (threads.note).
+    threads: dict[int, list[str]] = field(default_factory=dict)
     ledger: list[dict[str, Any]] | None = None  # SLA ledger rows held back (ledger.batched)
     bouncing: set[str] | None = None  # the addresses our mail does not reach (bounces.py)
 
     @contextmanager
     def savepoint(self, session: Session) -> Iterator[None]:
         """A savepoint whose rollback also undoes what was added here meanwhile."""
-        threads = {t: len(ids) for t, ids in (self.threads or {}).items()}
+        threads = {t: len(ids) for t, ids in self.threads.items()}
         held = len(self.ledger) if self.ledger is not None else 0
         try:
             with session.begin_nested():
                 yield
         except BaseException:
-            for ticket_id, length in threads.items():
-                del self.threads[ticket_id][length:]  # type: ignore[index]
+            for ticket_id in list(self.threads):
+                if ticket_id in threads:
+                    del self.threads[ticket_id][threads[ticket_id] :]
+                else:
+                    del self.threads[ticket_id]  # a ticket of the rolled-back mail
             if self.ledger is not None:
                 del self.ledger[held:]
             self.bouncing = None  # read again: the mail rolled back may have changed it

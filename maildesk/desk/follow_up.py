@@ -18,13 +18,14 @@ from maildesk.mail.classify import MailClass
 from maildesk.mail.ids import ticket_number
 from maildesk.mail.message import Incoming
 from maildesk.mail.subject_tag import SubjectTag
-from maildesk.store.db import execute
 from maildesk.store.tables import Message, Ticket
 
 _BODY_ID = re.compile(r"^\s*message-id:\s*(<[^<>\s]+>)", re.I | re.M)
-_BY_NUMBER = select(Ticket.id).where(Ticket.number == bindparam("number"))
+# Tickets themselves, one statement each (the session's own object when it holds one).
+_BY_NUMBER = select(Ticket).where(Ticket.number == bindparam("number"))
 _BY_MESSAGE_ID = (
-    select(Message.ticket_id)
+    select(Ticket)
+    .join(Message, Message.ticket_id == Ticket.id)
     .where(Message.message_id == bindparam("message_id"))
     .order_by(Message.id)
     .limit(1)
@@ -60,9 +61,9 @@ def _by_ids(session: Session, ids: list[str], secret: str) -> Ticket | None:
             ticket = by_number(session, number)
             if ticket is not None:
                 return ticket
-        found = execute(session, _BY_MESSAGE_ID, {"message_id": message_id}).scalar()
+        found = session.scalars(_BY_MESSAGE_ID, {"message_id": message_id}).first()
         if found is not None:
-            return session.get(Ticket, found)
+            return found
     return None
 
 
@@ -76,8 +77,7 @@ def surviving(session: Session, ticket: Ticket) -> Ticket:
 
 def by_number(session: Session, number: int) -> Ticket | None:
     """The ticket numbered `number`; the session's own object when it holds one."""
-    found = execute(session, _BY_NUMBER, {"number": number}).scalar()
-    return None if found is None else session.get(Ticket, found)
+    return session.scalars(_BY_NUMBER, {"number": number}).first()
 
 
 def _by_tag(session: Session, mail: Incoming, mail_class: MailClass, tag: SubjectTag):

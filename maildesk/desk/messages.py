@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from maildesk.desk import threads
+from maildesk.desk.batch import Batch
 from maildesk.desk.tickets import add_participant
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming, Part
@@ -22,6 +24,7 @@ _INSERT_ATTACHMENT = insert(Attachment.__table__)
 
 def add_incoming(
     session: Session,
+    batch: Batch,
     ticket: Ticket,
     mail: Incoming,
     mail_class: MailClass,
@@ -30,7 +33,8 @@ def add_incoming(
     now: datetime,
 ) -> int:
     """Store an incoming mail on its ticket, a person's sender as a participant (their
-    Cc's: copies.py); returns the id of its messages row."""
+    Cc's: copies.py), its Message-ID in the thread the batch knows; returns the id of
+    its messages row."""
     row = {
         "ticket_id": ticket.id,
         "direction": Direction.IN,
@@ -53,6 +57,8 @@ def add_incoming(
     if mail_class is MailClass.HUMAN:
         add_participant(session, ticket, mail.from_addr, "writer")
     ticket.updated_at = now
+    if mail.message_id:
+        threads.note(batch, ticket, mail.message_id)
     return stored
 
 

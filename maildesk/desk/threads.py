@@ -63,14 +63,19 @@ def _visible(secret: str, message_id: str, tag: str | None) -> bool:
 
 def note(batch: Batch, ticket: Ticket, message_id: str) -> None:
     """A mail just queued on the ticket joins its thread for the rest of the batch."""
-    known = (batch.threads or {}).get(ticket.id)
+    known = batch.threads.get(ticket.id)
     if known is not None:
         known.append(message_id)
 
 
+def opened(batch: Batch, ticket: Ticket) -> None:
+    """A ticket the batch just opened has no mail yet: its thread is known, and kept."""
+    batch.threads[ticket.id] = []
+
+
 def _ids(session: Session, batch: Batch, ticket: Ticket) -> list[str]:
     """Message-IDs on the ticket, oldest first (ids only: texts can be large)."""
-    known = (batch.threads or {}).get(ticket.id)
+    known = batch.threads.get(ticket.id)
     if known is not None:
         return list(known)
     return list(execute(session, _THREAD_IDS, {"ticket": ticket.id}).scalars())
@@ -89,11 +94,12 @@ def known(session: Session, batch: Batch, ticket_ids: list[int]) -> Iterator[Non
     for ticket_id, message_id in rows:
         # The query keeps ids that are not NULL; the column's type cannot say so.
         found[ticket_id].append(message_id)  # type: ignore[arg-type]
-    batch.threads = found
+    batch.threads.update(found)
     try:
         yield
     finally:
-        batch.threads = None
+        for ticket_id in found:
+            batch.threads.pop(ticket_id, None)
 
 
 def _trimmed(chain: list[str], answers: str | None) -> list[str]:

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from maildesk.config import AgentConfig
+from maildesk.desk import threads
 from maildesk.desk.context import Desk
 from maildesk.desk.events import (
     AgentWrote,
@@ -93,6 +94,7 @@ def open_ticket(
     ticket = Ticket(**execute(session, _INSERT_TICKET, values).one()._asdict())
     make_transient_to_detached(ticket)  # it is the row just inserted: no flush, no reload
     session.add(ticket)
+    threads.opened(desk.batch, ticket)
     record(session, ticket, "opened", f"priority {found.priority}", mail.from_addr, now)
     if undeliverable:
         sender = one_line(mail.from_addr, MAX_LENGTH) or "(none)"
@@ -112,10 +114,9 @@ def open_ticket(
 
 
 def add_participant(session: Session, ticket: Ticket, address: str, role: str) -> None:
-    """Remember that `address` takes part in `ticket` (the customer always does)."""
-    if not address or address == ticket.customer:
-        return
-    if not is_participant(session, ticket, address):
+    """Remember that `address` takes part in `ticket` (the customer always does); one who
+    already does keeps the part they had (the insert skips an existing row)."""
+    if address and address != ticket.customer:
         _insert_participant(session, ticket, address, role)
 
 

@@ -123,8 +123,7 @@ def _round(
         unavailable_is_temporary(),
         claims.hold_uids(app.engine, inbox.key, validity, uids) as mine,
     ):
-        with transaction(app.sessions, write=True) as session:
-            desk = app.desk()
+        with pipeline.unit_of_work(app) as (session, desk):
             known = _known_outcomes(session, inbox.key, validity, mine)
             for uid, outcome in known.items():
                 _note_done(mailbox, done, uid, outcome)

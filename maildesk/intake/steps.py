@@ -162,7 +162,7 @@ def open_ticket(ctx: Intake, app: Desk, session: Session) -> None:
 def store_message(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets stored: the mail on its ticket; uncopied: a person's Cc's it may not copy."""
     ctx.stored = messages.add_incoming(
-        session, ctx.ticket, ctx.mail, ctx.mail_class, ctx.raw_id, ctx.source, ctx.now
+        session, app.batch, ctx.ticket, ctx.mail, ctx.mail_class, ctx.raw_id, ctx.source, ctx.now
     )
     if ctx.mail_class is MailClass.HUMAN:
         ctx.uncopied = copies.record(session, app, ctx.ticket, ctx.mail, ctx.now)

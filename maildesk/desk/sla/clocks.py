@@ -12,17 +12,20 @@ moment already passed are skipped, not fired late.
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from maildesk.config.service_levels import TARGET_CLOCKS, Level
 from maildesk.desk.calendar import AROUND_THE_CLOCK, Clockwork
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import ledger
+from maildesk.store.db import execute
 from maildesk.store.deadline_tables import ClockState, SlaClock
 from maildesk.store.tables import Ticket
 
 TWENTY_FOUR_SEVEN = AROUND_THE_CLOCK.name
+_INSERT_CLOCKS = insert(SlaClock.__table__)
+_COLUMNS = [c.key for c in SlaClock.__table__.columns if c.key != "id"]
 
 
 def calendar_of(app: Desk, name: str) -> Clockwork:
@@ -56,13 +59,23 @@ def target(app: Desk, ticket: Ticket, clock: str) -> tuple[float, str]:
 
 def open_ticket(session: Session, app: Desk, ticket: Ticket, now: datetime) -> None:
     """A new ticket's clocks: first response and resolution; review for P0/P1; and, when
-    nobody was assigned, the time a lead has to route it."""
-    for clock in TARGET_CLOCKS:
-        start(session, app, ticket, clock, now)
+    nobody was assigned, the time a lead has to route it. A new ticket has no clocks to
+    look up, so they go in as one statement (intake opens a ticket per mail)."""
+    names = list(TARGET_CLOCKS)
     if ticket.priority in app.config.sla.review_priorities:
-        start(session, app, ticket, "review", now)
+        names.append("review")
     if ticket.assignee is None:
-        start(session, app, ticket, "assignment", now)
+        names.append("assignment")
+    rows = []
+    for clock in names:
+        seconds, calendar = target(app, ticket, clock)
+        row = SlaClock(ticket_id=ticket.id, clock=clock, run=1, used_seconds=0.0)
+        row.ladder_share, row.state, row.target_seconds = 0, ClockState.RUNNING, seconds
+        row.calendar, row.running_since, row.breached_at = calendar, now, None
+        schedule(app, ticket, row)
+        ledger.log(session, app.batch, ticket, row, "started", now, _started(seconds, calendar))
+        rows.append({name: getattr(row, name) for name in _COLUMNS})
+    execute(session, _INSERT_CLOCKS, rows)
 
 
 def start(session: Session, app: Desk, ticket: Ticket, clock: str, now: datetime) -> SlaClock:
@@ -81,9 +94,7 @@ def start(session: Session, app: Desk, ticket: Ticket, clock: str, now: datetime
     row.state, row.target_seconds, row.calendar = ClockState.RUNNING, seconds, calendar
     row.running_since, row.breached_at = now, None
     schedule(app, ticket, row)
-    ledger.log(
-        session, app.batch, ticket, row, "started", now, f"target {_span(seconds)} on {calendar}"
-    )
+    ledger.log(session, app.batch, ticket, row, "started", now, _started(seconds, calendar))
     return row
 
 
@@ -244,6 +255,10 @@ def _mirror(ticket: Ticket, row: SlaClock) -> None:
         ticket.first_response_due = row.due_at
     elif row.clock == "resolution":
         ticket.resolution_due = row.due_at
+
+
+def _started(seconds: float, calendar: str) -> str:
+    return f"target {_span(seconds)} on {calendar}"
 
 
 def _span(seconds: float) -> str:
