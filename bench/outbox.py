@@ -15,13 +15,15 @@ accepted. Nothing is asserted; the import is not timed.
 How to run (repository root, `pip install -e '.[test]'`):
 
     python bench/outbox.py              # N=2000
-    python bench/outbox.py --n 500
+    python bench/outbox.py --n 500 --profile
 """
 
 import argparse
 import asyncio
+import cProfile
 import multiprocessing
 import os
+import pstats
 import secrets
 import shutil
 import sys
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="generated mails to import")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--profile", action="store_true", help="the drains under cProfile")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix=f"maildesk-outbox-{args.n}-"))
     spawn = multiprocessing.get_context("spawn")
@@ -152,8 +155,9 @@ def main(argv: list[str] | None = None) -> None:
         try:
             queued = due(app)
             print(f"== {queued} mails due in the outbox (N={args.n}) ==", flush=True)
+            profiler = cProfile.Profile() if args.profile else None
             start = time.perf_counter()
-            totals, drains = drain_all(app)
+            totals, drains = profiler.runcall(drain_all, app) if profiler else drain_all(app)
             seconds = time.perf_counter() - start
             left = due(app)
         finally:
@@ -165,6 +169,9 @@ def main(argv: list[str] | None = None) -> None:
             f"sink: {connections.value} SMTP connections opened, {mails.value} mails accepted "
             f"({mails.value / max(connections.value, 1):.1f} per connection)"
         )
+        if profiler:
+            print("the drains under cProfile (slower than untraced), top 15 by cumulative time:")
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(15)
     finally:
         stop.set()
         sink.join(30)
