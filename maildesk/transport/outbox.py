@@ -14,15 +14,15 @@ the mail's fault: it stops the drain and counts no attempt (`_hold`).
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from maildesk.app import App
 from maildesk.config import OutboxConfig
 from maildesk.errors import ConfigError
 from maildesk.mail import verp
+from maildesk.store import db
 from maildesk.store.db import transaction, unavailable_is_temporary
 from maildesk.store.tables import OutboxMail, OutboxStatus
 from maildesk.transport import smtp
@@ -113,18 +113,15 @@ def _still_ours(app: App, mail: Claimed) -> bool:
     """
     until = app.clock() + timedelta(seconds=app.config.outbox.claim_seconds)
     with transaction(app.sessions, write=True) as session:
-        # An UPDATE's result is a CursorResult; Session.execute is typed as the base Result.
-        renewed = cast(
-            CursorResult,
-            session.execute(
-                update(OutboxMail)
-                .where(
-                    OutboxMail.id == mail.id,
-                    OutboxMail.status == OutboxStatus.PENDING,
-                    OutboxMail.next_attempt_at == mail.until,
-                )
-                .values(next_attempt_at=until)
-            ),
+        renewed = db.execute(
+            session,
+            update(OutboxMail)
+            .where(
+                OutboxMail.id == mail.id,
+                OutboxMail.status == OutboxStatus.PENDING,
+                OutboxMail.next_attempt_at == mail.until,
+            )
+            .values(next_attempt_at=until),
         ).rowcount
     mail.until = until
     return bool(renewed)
@@ -141,10 +138,18 @@ async def _send_one(
     except smtp.SendError as exc:
         _record_failure(app, mail.id, now, exc.reason, exc.permanent, result)
         return
-    with transaction(app.sessions, write=True) as session:
-        row = session.get_one(OutboxMail, mail.id)  # claimed by us; rows are never deleted
-        row.status, row.sent_at, row.attempts = OutboxStatus.SENT, now, row.attempts + 1
-        row.last_error = None
+    with transaction(app.sessions, write=True) as session:  # Core: a third of the ORM's cost
+        db.execute(
+            session,
+            update(OutboxMail)
+            .where(OutboxMail.id == mail.id)  # claimed by us; rows are never deleted
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                attempts=OutboxMail.attempts + 1,
+                last_error=None,
+            ),
+        )
     result.sent += 1
 
 
