@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from imap_tools import MailBoxUnencrypted
 
 from maildesk import config as config_module
@@ -224,11 +225,13 @@ def empty_database_url(database_kind: str, request: pytest.FixtureRequest, tmp_p
 
 @dataclass
 class SmtpSink:
-    """What the daemon sent, as parsed messages with their envelopes."""
+    """What the daemon sent, as parsed messages with their envelopes, and how many
+    connections it opened (the outbox sends a drain over one)."""
 
     port: int
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     refuse: bool = False
+    connections: int = 0
     _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
@@ -251,11 +254,23 @@ class SmtpSink:
         return [m for _, _, m in self.received]
 
 
+class _CountingSMTP(SMTP):
+    def connection_made(self, transport) -> None:
+        self.event_handler.connections += 1
+        super().connection_made(transport)
+
+
+class _SinkController(Controller):
+    def factory(self) -> SMTP:
+        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
+
+
 @pytest.fixture
 def smtp_sink() -> Iterator[SmtpSink]:
     sink = SmtpSink(port=free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller = _SinkController(sink, hostname="127.0.0.1", port=sink.port)
     controller.start()
+    sink.connections = 0  # the controller's own probe of its port at start
     try:
         yield sink
     finally:

@@ -1,31 +1,31 @@
-"""Send queued OutboxMail rows with aiosmtplib: retries with backoff, never blocks intake.
+"""Send queued OutboxMail rows: claimed in batches, retries with backoff, never blocks intake.
 
-A row is marked sent in its own transaction right after the server accepted
-it; a failure records the error and the time of the next attempt, growing
-exponentially, until `max_attempts`, when the row is marked failed. The
-envelope is the row's list of recipients exactly as notify queued it; its
-sender is the From address, or with `bounces.return_path` that address
-signed for this row (verp.py), so that only real reports can mark bounces.
-A certificate that does not verify is not the mail's fault: it stops the drain
-and counts no attempt (`_hold`).
+A drain sends its batch over one SMTP connection (smtp.py: what a broken
+connection means for the mail on it). A row is marked sent in its own
+transaction right after the server accepted it; a failure records the error
+and the time of the next attempt, growing exponentially, until
+`max_attempts`, when the row is marked failed. The envelope is the row's list
+of recipients exactly as notify queued it; its sender is the From address, or
+with `bounces.return_path` that address signed for this row (verp.py), so that
+only real reports can mark bounces. A certificate that does not verify is not
+the mail's fault: it stops the drain and counts no attempt (`_hold`).
 """
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-import aiosmtplib
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from maildesk.app import App
-from maildesk.config import OutboxConfig, SmtpConfig
+from maildesk.config import OutboxConfig
 from maildesk.errors import ConfigError
 from maildesk.mail import verp
+from maildesk.store import db
 from maildesk.store.db import transaction, unavailable_is_temporary
 from maildesk.store.tables import OutboxMail, OutboxStatus
-from maildesk.transport import tls
+from maildesk.transport import smtp
 
 log = logging.getLogger(__name__)
 
@@ -43,44 +43,18 @@ def backoff(config: OutboxConfig, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config.retry_max_seconds))
 
 
-async def send_raw(smtp: SmtpConfig, sender: str, recipients: list[str], raw: bytes) -> None:
-    """Hand one message to the SMTP server; raises aiosmtplib/OS errors, ConfigError
-    for a certificate that does not verify.
-
-    An internationalised address needs SMTPUTF8 (a server without it refuses the mail).
-    """
-    ascii_only = sender.isascii() and all(r.isascii() for r in recipients)
-    try:
-        await aiosmtplib.send(
-            raw,
-            sender=sender,
-            recipients=recipients,
-            mail_options=None if ascii_only else ["SMTPUTF8"],
-            hostname=smtp.host,
-            port=smtp.port,
-            use_tls=smtp.security == "ssl",
-            start_tls=smtp.security == "starttls",  # never None: that is "STARTTLS if offered"
-            tls_context=None if smtp.security == "none" else tls.context(smtp.trust),
-            username=smtp.username or None,
-            password=smtp.password.value() if smtp.username else None,
-            timeout=smtp.timeout,
-        )
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        tls.raise_if_refused(exc, "SMTP", smtp.host, smtp.port, smtp.trust)
-        raise
-
-
 async def drain(app: App, now: datetime | None = None) -> DrainResult:
     """Send every row that is due and this worker could claim; returns what happened."""
-    smtp = app.config.smtp
-    if smtp is None:
+    server = app.config.smtp
+    if server is None:
         raise ConfigError("smtp: section is missing; cannot send mail")
     now = now or app.clock()
     result = DrainResult()
     with unavailable_is_temporary():  # a locked or lost database: the next run sends
-        for mail in _claim_due(app, now):
-            if _still_ours(app, mail):
-                await _send_one(app, smtp, mail, now, result)
+        async with smtp.Connection(server) as connection:  # opened by the first mail ours
+            for mail in _claim_due(app, now):
+                if _still_ours(app, mail):
+                    await _send_one(app, connection, mail, now, result)
     return result
 
 
@@ -139,40 +113,43 @@ def _still_ours(app: App, mail: Claimed) -> bool:
     """
     until = app.clock() + timedelta(seconds=app.config.outbox.claim_seconds)
     with transaction(app.sessions, write=True) as session:
-        # An UPDATE's result is a CursorResult; Session.execute is typed as the base Result.
-        renewed = cast(
-            CursorResult,
-            session.execute(
-                update(OutboxMail)
-                .where(
-                    OutboxMail.id == mail.id,
-                    OutboxMail.status == OutboxStatus.PENDING,
-                    OutboxMail.next_attempt_at == mail.until,
-                )
-                .values(next_attempt_at=until)
-            ),
+        renewed = db.execute(
+            session,
+            update(OutboxMail)
+            .where(
+                OutboxMail.id == mail.id,
+                OutboxMail.status == OutboxStatus.PENDING,
+                OutboxMail.next_attempt_at == mail.until,
+            )
+            .values(next_attempt_at=until),
         ).rowcount
     mail.until = until
     return bool(renewed)
 
 
 async def _send_one(
-    app: App, smtp: SmtpConfig, mail: Claimed, now: datetime, result: DrainResult
+    app: App, connection: smtp.Connection, mail: Claimed, now: datetime, result: DrainResult
 ) -> None:
     try:
-        await send_raw(smtp, envelope_sender(app, mail), mail.recipients, mail.raw)
+        await connection.send(envelope_sender(app, mail), mail.recipients, mail.raw)
     except ConfigError as exc:
         _hold(app, mail.id, str(exc))
         raise
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        _record_failure(
-            app, mail.id, now, f"{type(exc).__name__}: {exc}", _is_permanent(exc), result
-        )
+    except smtp.SendError as exc:
+        _record_failure(app, mail.id, now, exc.reason, exc.permanent, result)
         return
-    with transaction(app.sessions, write=True) as session:
-        row = session.get_one(OutboxMail, mail.id)  # claimed by us; rows are never deleted
-        row.status, row.sent_at, row.attempts = OutboxStatus.SENT, now, row.attempts + 1
-        row.last_error = None
+    with transaction(app.sessions, write=True) as session:  # Core: a third of the ORM's cost
+        db.execute(
+            session,
+            update(OutboxMail)
+            .where(OutboxMail.id == mail.id)  # claimed by us; rows are never deleted
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                attempts=OutboxMail.attempts + 1,
+                last_error=None,
+            ),
+        )
     result.sent += 1
 
 
@@ -182,13 +159,6 @@ def envelope_sender(app: App, mail: Claimed) -> str:
     if return_path is None:
         return mail.sender
     return verp.envelope_sender(return_path, app.secret, mail.id, mail.recipients)
-
-
-def _is_permanent(exc: Exception) -> bool:
-    """A 5xx answer will not change on retry (unknown recipient, policy refusal)."""
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        return all(r.code >= 500 for r in exc.recipients)
-    return isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500
 
 
 def _hold(app: App, row_id: int, error: str) -> None:

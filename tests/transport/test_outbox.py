@@ -1,16 +1,18 @@
-"""Outbox retry policy and permanent failures, against a real SMTP server."""
+"""Outbox retry policy, permanent failures and one connection per drain (broken ones
+reopened), against a real SMTP server."""
 
 import asyncio
 import threading
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from maildesk.config import OutboxConfig
 from maildesk.intake import pipeline
 from maildesk.store import db
-from maildesk.store.tables import OutboxMail, OutboxStatus
+from maildesk.store.tables import OutboxMail, OutboxRecipient, OutboxStatus
 from maildesk.transport import outbox
 from tests.conftest import make_mail
 
@@ -96,3 +98,106 @@ def test_two_workers_draining_at_once_send_each_mail_once(make_app, smtp_sink):
 
     sent = [m["Message-ID"] for m in smtp_sink.messages]
     assert len(sent) == 30 and len(set(sent)) == 30, "each mail sent exactly once"
+
+
+def queue_acks(app, count: int) -> None:
+    """One acknowledgement each to c0@customer.example … c{count-1}@customer.example."""
+    for n in range(count):
+        mail = make_mail(sender=f"c{n}@customer.example", subject=f"mail {n}")
+        pipeline.process(app, mail.as_bytes(), "test")
+
+
+def rows_by_recipient(app) -> dict[str, OutboxMail]:
+    with db.transaction(app.sessions) as session:
+        query = select(OutboxRecipient.address, OutboxMail).join(OutboxMail.recipients)
+        return {address: row for address, row in session.execute(query)}
+
+
+def sent_once(sink) -> bool:
+    ids = [m["Message-ID"] for m in sink.messages]
+    return len(ids) == len(set(ids))
+
+
+def test_a_drain_sends_its_mails_over_one_connection(make_app, smtp_sink):
+    app = make_app(sink=smtp_sink)
+    queue_acks(app, 5)
+    assert asyncio.run(outbox.drain(app)).sent == 5
+    assert len(smtp_sink.messages) == 5 and smtp_sink.connections == 1
+
+
+@pytest.mark.parametrize("how", ["drop", "421"])
+def test_a_connection_lost_after_the_first_mail_is_reopened_for_the_rest(make_app, smtp_sink, how):
+    """A server closing between mails (idle timeout, mails-per-connection limit): the next
+    mail, which it never began, goes on a new connection, counting no attempt."""
+    app = make_app(sink=smtp_sink)
+    queue_acks(app, 4)
+    mails: list[object] = []  # the connection (aiosmtpd's SMTP) of each MAIL command
+
+    async def break_once(server, session, envelope, address, options):
+        mails.append(server)
+        if len(mails) == 2 and mails[0] is server:  # the first connection's second mail
+            if how == "drop":
+                server.transport.close()
+            return "421 4.7.0 too many mails on this connection, closing"
+        envelope.mail_from = address
+        return "250 OK"
+
+    smtp_sink.handle_MAIL = break_once
+    result = asyncio.run(outbox.drain(app))
+    assert (result.sent, result.deferred, result.failed) == (4, 0, 0)
+    assert len(smtp_sink.messages) == 4 and sent_once(smtp_sink)
+    assert smtp_sink.connections == 2, "the rest on one new connection"
+    assert {row.attempts for row in rows_by_recipient(app).values()} == {1}
+
+
+def test_a_connection_lost_during_data_defers_that_mail_only(make_app, smtp_sink, clock):
+    """Once DATA began the server may have the mail: no second copy now; the retry waits
+    for the backoff, as with a connection per mail. The rest go on a new connection."""
+    app = make_app(sink=smtp_sink)
+    queue_acks(app, 3)
+    keep = smtp_sink.handle_DATA
+
+    async def lose_the_second(server, session, envelope):
+        if envelope.rcpt_tos == ["c1@customer.example"]:
+            server.transport.close()
+            return "451 4.3.0 never heard"
+        return await keep(server, session, envelope)
+
+    smtp_sink.handle_DATA = lose_the_second
+    result = asyncio.run(outbox.drain(app))
+    assert (result.sent, result.deferred, result.failed) == (2, 1, 0)
+    assert smtp_sink.connections == 2
+    lost = rows_by_recipient(app)["c1@customer.example"]
+    assert lost.status == OutboxStatus.PENDING and lost.attempts == 1
+    assert lost.next_attempt_at == clock() + timedelta(seconds=60)
+    assert "SMTPServerDisconnected" in lost.last_error
+
+
+def test_a_refused_mail_leaves_the_others_on_the_same_connection(make_app, smtp_sink, clock):
+    """A 4xx is that mail's retry with backoff, a 5xx its failure; the rest are sent."""
+    app = make_app(sink=smtp_sink)
+    queue_acks(app, 5)
+    answers = {
+        "c1@customer.example": "450 4.2.1 mailbox busy",
+        "c3@customer.example": "550 5.1.1 no such user",
+    }
+
+    async def refuse_two(server, session, envelope, address, options):
+        if address in answers:
+            return answers[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    smtp_sink.handle_RCPT = refuse_two
+    result = asyncio.run(outbox.drain(app))
+    assert (result.sent, result.deferred, result.failed) == (3, 1, 1)
+    assert smtp_sink.connections == 1 and sent_once(smtp_sink)
+    assert sorted(to for _, (to,), _ in smtp_sink.received) == [
+        f"c{n}@customer.example" for n in (0, 2, 4)
+    ]
+    rows = rows_by_recipient(app)
+    busy, unknown = rows["c1@customer.example"], rows["c3@customer.example"]
+    assert busy.status == OutboxStatus.PENDING and "450" in busy.last_error
+    assert busy.next_attempt_at == clock() + timedelta(seconds=60)
+    assert unknown.status == OutboxStatus.FAILED and "550" in unknown.last_error
+    assert {rows[f"c{n}@customer.example"].status for n in (0, 2, 4)} == {OutboxStatus.SENT}
