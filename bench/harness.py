@@ -14,7 +14,7 @@ from pathlib import Path
 from mailmime import SUPPORT
 
 MIB = 1024 * 1024
-CONFIG = """
+_HEAD = """
 [desk]
 name = "Bench Support"
 subject_tag = "[Ticket#{{number}}]"
@@ -23,14 +23,15 @@ default_locale = "en"
 secret_env = "MAILDESK_SECRET"
 
 [database]
-url = "sqlite:///{database}"
+url = "{url}"
 
 [smtp]
 host = "127.0.0.1"
 port = {smtp_port}
 security = "none"
 from_address = "{support}"
-
+"""
+_RULES = """
 [[rules]]
 name = "outage"
 subject_regex = "(?i)(outage|down|宕机|无法登录)"
@@ -45,13 +46,18 @@ team = "key-accounts"
 """
 
 
+def desk_head(url: str, smtp_port: int = 2525) -> str:
+    """[desk], [database] and [smtp] of every bench desk (the SMTP port a sink, or a dummy)."""
+    return _HEAD.format(url=url, smtp_port=smtp_port, support=SUPPORT)
+
+
 def write_config(work: Path, extra: str = "", smtp_port: int = 2525) -> Path:
     """The bench desk's config; `extra` is appended TOML (poll.py adds [imap]).
 
     Only ack_latency.py sends, so only it needs `smtp_port` (its sink's).
     """
     path = work / "maildesk.toml"
-    text = CONFIG.format(database=work / "desk.db", support=SUPPORT, smtp_port=smtp_port)
+    text = desk_head(f"sqlite:///{work / 'desk.db'}", smtp_port) + _RULES
     path.write_text(text + extra, encoding="utf-8")
     return path
 

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from harness import MIB, ChildRun, run_child
+from harness import MIB, ChildRun, desk_head, run_child
 from sla_sweep import load, postgres_cluster
 from sqlalchemy import create_engine, insert, text
 
@@ -71,25 +71,12 @@ def config_text(url: str) -> str:
         f'[[teams]]\nname = "{t}"\nassign = "round_robin"\nleads = ["{AGENTS[t][0]}"]\n'
         for t in TEAMS
     )
-    return f"""
-[desk]
-name = "Bench Support"
-subject_tag = "[Ticket#{{number}}]"
-timezone = "Asia/Shanghai"
-default_locale = "en"
-secret_env = "MAILDESK_SECRET"
-
-[database]
-url = "{url}"
-
-[smtp]
-host = "127.0.0.1"
-port = 2525
-security = "none"
-from_address = "support@desk.example"
-
+    return (
+        desk_head(url)
+        + f"""
 {agents}
 {teams}"""
+    )
 
 
 def minutes(rng: random.Random, mean: float) -> timedelta:

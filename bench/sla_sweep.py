@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from harness import desk_head
 from sqlalchemy import func, insert, select, text, update
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
@@ -74,23 +75,9 @@ def config_text(url: str) -> str:
         f'\n[[agents]]\nemail = "agent{n:02d}@desk.example"\nname = "Agent {n}"\nteam = "{TEAM}"\n'
         for n in range(AGENTS)
     )
-    return f"""
-[desk]
-name = "Bench Support"
-subject_tag = "[Ticket#{{number}}]"
-timezone = "Asia/Shanghai"
-default_locale = "en"
-secret_env = "MAILDESK_SECRET"
-
-[database]
-url = "{url}"
-
-[smtp]
-host = "127.0.0.1"
-port = 2525
-security = "none"
-from_address = "support@desk.example"
-{agents}
+    return (
+        desk_head(url)
+        + f"""{agents}
 [[agents]]
 email = "lead@desk.example"
 name = "Lead"
@@ -101,6 +88,7 @@ name = "{TEAM}"
 assign = "round_robin"
 leads = ["lead@desk.example"]
 """
+    )
 
 
 def build_app(work: Path, url: str) -> App:
@@ -265,7 +253,7 @@ def due_sweep(app: App, plan: Plan, batch: int, figures: Figures) -> None:
     made = make_due(app, plan, batch)
     mails_before, levels_before = counts(app)
     cpu, start = time.process_time(), time.perf_counter()
-    result = sweep(app.sessions, app, NOW)
+    result = sweep(app.sessions, app.desk(), NOW)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     mails, levels = counts(app)
     if levels - levels_before != result.fired:
@@ -288,7 +276,7 @@ def profile_sweep(app: App, plan: Plan, batch: int) -> None:
     """Where a 1 % sweep's time goes: one more batch under cProfile (slower than untraced)."""
     make_due(app, plan, batch)
     profiler = cProfile.Profile()
-    profiler.runcall(sweep, app.sessions, app, NOW)
+    profiler.runcall(sweep, app.sessions, app.desk(), NOW)
     print("  profile of one more 1 % sweep (top 15 by cumulative time):")
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(15)
 
@@ -305,9 +293,9 @@ def run(database: str, url: str, work: Path, n: int, profile: bool) -> Figures:
         figures.setup = timed(lambda: populate(app, n, plan))
         print(f"  setup {figures.setup:.1f} s", flush=True)
         check_schedule(app)
-        if sweep(app.sessions, app, NOW).looked:
+        if sweep(app.sessions, app.desk(), NOW).looked:
             raise SystemExit("something is due before the benchmark made it so")
-        figures.empty = [timed(lambda: sweep(app.sessions, app, NOW)) for _ in range(EMPTY_RUNS)]
+        figures.empty = [timed(lambda: sweep(app.sessions, app.desk(), NOW)) for _ in range(EMPTY_RUNS)]
         print(
             f"  empty sweep best {1000 * min(figures.empty):.1f} ms, "
             f"median {1000 * statistics.median(figures.empty):.1f} ms",
