@@ -295,7 +295,9 @@ def run(database: str, url: str, work: Path, n: int, profile: bool) -> Figures:
         check_schedule(app)
         if sweep(app.sessions, app.desk(), NOW).looked:
             raise SystemExit("something is due before the benchmark made it so")
-        figures.empty = [timed(lambda: sweep(app.sessions, app.desk(), NOW)) for _ in range(EMPTY_RUNS)]
+        figures.empty = [
+            timed(lambda: sweep(app.sessions, app.desk(), NOW)) for _ in range(EMPTY_RUNS)
+        ]
         print(
             f"  empty sweep best {1000 * min(figures.empty):.1f} ms, "
             f"median {1000 * statistics.median(figures.empty):.1f} ms",
