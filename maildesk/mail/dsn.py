@@ -6,6 +6,7 @@ Diagnostic-Code) that say which address failed, and Exim's
 X-Failed-Recipients for bounces without a report.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses
@@ -41,12 +42,21 @@ def reports(msg: Message) -> tuple[Report, ...]:
     """Per-recipient reports of a bounce; empty when it carries none."""
     found = [
         _report(block)
-        for part in msg.walk()
+        for part in _own_parts(msg)
         if part.get_content_type() == "message/delivery-status"
         for block in _blocks(part)
         if block.get("final-recipient")
     ]
     return tuple(found) or _failed_recipients(msg)
+
+
+def _own_parts(msg: Message) -> Iterator[Message]:
+    """The parts of the bounce itself, not of mail attached to it: the returned copy of
+    our mail may quote another report, which says nothing of ours."""
+    yield msg
+    if msg.is_multipart() and msg.get_content_maintype() != "message":
+        for part in msg.get_payload():
+            yield from _own_parts(part)
 
 
 def _blocks(part: Message) -> list[Message]:

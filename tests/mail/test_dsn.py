@@ -88,3 +88,51 @@ def test_failed_recipients_header_lists_every_address_lowercased():
 
 def test_a_mail_without_report_or_header_has_no_reports():
     assert parse(b"From: ann@customer.example\nSubject: hi\n\nhello\n").reports == ()
+
+
+DELAYED_WITH_A_REPORT_INSIDE = b"""\
+From: Mail Delivery System <MAILER-DAEMON@mx.example>
+To: support@desk.example
+Subject: Delivery delayed
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="outer"
+
+--outer
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example
+
+Final-Recipient: rfc822; ann@customer.example
+Action: delayed
+Status: 4.4.7
+
+--outer
+Content-Type: message/rfc822
+
+From: support@desk.example
+To: ann@customer.example
+Subject: [Ticket#1] Fwd: a bounce Ann sent us
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="inner"
+
+--inner
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; elsewhere.example
+
+Final-Recipient: rfc822; ann@customer.example
+Action: failed
+Status: 5.1.1
+
+--inner--
+
+--outer--
+"""
+
+
+def test_a_report_inside_the_returned_mail_is_not_the_bounce_s_own():
+    """The returned copy of our mail may quote another report (a bounce the customer
+    forwarded us): only the outer report says what happened to our mail."""
+    (report,) = parse(DELAYED_WITH_A_REPORT_INSIDE).reports
+    assert report.final == "ann@customer.example" and report.action == "delayed"
+    assert not report.permanent
