@@ -56,7 +56,8 @@ def _own_parts(msg: Message) -> Iterator[Message]:
     yield msg
     if msg.is_multipart() and msg.get_content_maintype() != "message":
         for part in msg.get_payload():
-            yield from _own_parts(part)
+            if isinstance(part, Message):
+                yield from _own_parts(part)
 
 
 def _blocks(part: Message) -> list[Message]:
