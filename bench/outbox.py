@@ -10,12 +10,17 @@ acknowledgements), then calls `outbox.drain` until a drain finds nothing due,
 against an aiosmtpd sink in a process of its own (so that it does not share
 this one's GIL). It prints the mails due and sent, wall time, msg/s, the
 drains it took, and the SMTP connections the sink saw opened and the mails it
-accepted. Nothing is asserted; the import is not timed.
+accepted, once per `outbox.connections` compared (a drain shares its batch
+among that many connections). On loopback a send costs CPU, not waiting;
+`--latency` makes the sink wait before each RCPT and DATA answer as a remote
+server's round trip would, where more connections pay. Nothing is asserted;
+the import is not timed.
 
 How to run (repository root, `pip install -e '.[test]'`):
 
-    python bench/outbox.py              # N=2000
-    python bench/outbox.py --n 500 --profile
+    python bench/outbox.py                        # N=2000, connections 1 and 3
+    python bench/outbox.py --latency 20           # a server 20 ms away
+    python bench/outbox.py --n 500 --connections 1 --profile
 """
 
 import argparse
@@ -29,6 +34,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import timedelta
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
@@ -57,10 +63,16 @@ ENV = dict(os.environ, MAILDESK_SECRET=secrets.token_hex(32), PYTHONPATH=str(ROO
 class CountingSink:
     """aiosmtpd handler: counts connections opened (via CountingSMTP) and mails accepted."""
 
-    def __init__(self, connections: Synchronized, mails: Synchronized) -> None:
-        self.connections, self.mails = connections, mails
+    def __init__(self, connections: Synchronized, mails: Synchronized, latency: float) -> None:
+        self.connections, self.mails, self.latency = connections, mails, latency
+
+    async def handle_RCPT(self, server, session, envelope, address, options) -> str:  # noqa: N802
+        await asyncio.sleep(self.latency)  # a real server's round trip, once per command
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook
+        await asyncio.sleep(self.latency)
         with self.mails.get_lock():
             self.mails.value += 1
         return "250 OK"
@@ -80,11 +92,16 @@ class CountingController(Controller):
 
 
 def serve(
-    port: int, connections: Synchronized, mails: Synchronized, ready: Event, stop: Event
+    port: int,
+    connections: Synchronized,
+    mails: Synchronized,
+    ready: Event,
+    stop: Event,
+    latency: float,
 ) -> None:
     """The sink process: accept on `port` from `ready` until `stop` is set."""
     controller = CountingController(
-        CountingSink(connections, mails), hostname="127.0.0.1", port=port
+        CountingSink(connections, mails, latency), hostname="127.0.0.1", port=port
     )
     controller.start()
     ready.set()
@@ -135,43 +152,72 @@ def drain_all(app: App) -> tuple[outbox.DrainResult, int]:
         drains += 1
 
 
+def run(
+    work: Path,
+    args: argparse.Namespace,
+    count: int,
+    port: int,
+    connections: Synchronized,
+    mails: Synchronized,
+) -> None:
+    """Fill a fresh desk's outbox, drain it over `count` connections at once, print figures."""
+    work.mkdir()
+    app = fill(work, args.n, args.seed, port)
+    app.config = replace(app.config, outbox=replace(app.config.outbox, connections=count))
+    try:
+        queued = due(app)
+        print(f"== {queued} mails due, outbox.connections = {count} (N={args.n}) ==", flush=True)
+        profiler = cProfile.Profile() if args.profile else None
+        start = time.perf_counter()
+        totals, drains = profiler.runcall(drain_all, app) if profiler else drain_all(app)
+        seconds = time.perf_counter() - start
+        left = due(app)
+    finally:
+        app.close()
+    print(
+        f"sent {totals.sent} in {seconds:.2f} s: {totals.sent / seconds:.1f} msg/s, "
+        f"{drains} drains (batch_size {app.config.outbox.batch_size}); "
+        f"{totals.deferred} deferred, {totals.failed} failed, {left} still due\n"
+        f"sink: {connections.value} SMTP connections opened, {mails.value} mails accepted "
+        f"({mails.value / max(connections.value, 1):.1f} per connection)"
+    )
+    if profiler:
+        print("the drains under cProfile (slower than untraced), top 15 by cumulative time:")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(15)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="generated mails to import")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--profile", action="store_true", help="the drains under cProfile")
+    parser.add_argument(
+        "--connections",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 3],
+        help="outbox.connections to compare, comma-separated (default 1,3)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="milliseconds the sink waits before answering RCPT and DATA (a remote server)",
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix=f"maildesk-outbox-{args.n}-"))
     spawn = multiprocessing.get_context("spawn")
     connections, mails = spawn.Value("i", 0), spawn.Value("i", 0)
     ready, stop = spawn.Event(), spawn.Event()
     port = free_port()
-    sink = spawn.Process(target=serve, args=(port, connections, mails, ready, stop))
+    sink = spawn.Process(
+        target=serve, args=(port, connections, mails, ready, stop, args.latency / 1000)
+    )
     sink.start()
     try:
         ready.wait(30)
-        connections.value = 0  # the controller's own probe of its port at start
-        app = fill(work, args.n, args.seed, port)
-        try:
-            queued = due(app)
-            print(f"== {queued} mails due in the outbox (N={args.n}) ==", flush=True)
-            profiler = cProfile.Profile() if args.profile else None
-            start = time.perf_counter()
-            totals, drains = profiler.runcall(drain_all, app) if profiler else drain_all(app)
-            seconds = time.perf_counter() - start
-            left = due(app)
-        finally:
-            app.close()
-        print(
-            f"sent {totals.sent} in {seconds:.2f} s: {totals.sent / seconds:.1f} msg/s, "
-            f"{drains} drains (batch_size {app.config.outbox.batch_size}); "
-            f"{totals.deferred} deferred, {totals.failed} failed, {left} still due\n"
-            f"sink: {connections.value} SMTP connections opened, {mails.value} mails accepted "
-            f"({mails.value / max(connections.value, 1):.1f} per connection)"
-        )
-        if profiler:
-            print("the drains under cProfile (slower than untraced), top 15 by cumulative time:")
-            pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(15)
+        for count in args.connections:
+            connections.value = mails.value = 0  # and the controller's own probe at start
+            run(work / f"c{count}", args, count, port, connections, mails)
     finally:
         stop.set()
         sink.join(30)

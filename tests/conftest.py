@@ -360,6 +360,7 @@ busy_timeout = {busy_timeout}
 [outbox]
 retry_base_seconds = 60
 max_attempts = 5
+connections = 1  # what a drain does on each connection is counted; test_outbox shares one
 """
     ]
     if imap_port:

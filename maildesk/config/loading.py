@@ -205,6 +205,7 @@ def _outbox(t: Table | None) -> OutboxConfig:
         batch_size=int(t.positive("batch_size", 100)),
         drain_interval=t.positive("drain_interval", 5.0),
         claim_seconds=t.positive("claim_seconds", 300.0),
+        connections=int(t.positive("connections", 3)),
     )
     t.reject_unknown()
     return outbox

@@ -158,6 +158,7 @@ class OutboxConfig:
     batch_size: int
     drain_interval: float
     claim_seconds: float = 300.0  # a worker's hold on the mails it is sending
+    connections: int = 3  # SMTP connections a drain sends its batch over at once
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,28 @@
 """Send queued OutboxMail rows: claimed in batches, retries with backoff, never blocks intake.
 
 A drain sends its batch over one SMTP connection (smtp.py: what a broken
-connection means for the mail on it). A row is marked sent in its own
-transaction right after the server accepted it; a failure records the error
-and the time of the next attempt, growing exponentially, until
-`max_attempts`, when the row is marked failed. The envelope is the row's list
-of recipients exactly as notify queued it; its sender is the From address, or
-with `bounces.return_path` that address signed for this row (verp.py), so that
-only real reports can mark bounces. A certificate that does not verify is not
-the mail's fault: it stops the drain and counts no attempt (`_hold`).
+connection means for the mail on it). A row is marked sent right after the
+server accepted it, in the one transaction that also renews the claim on the
+next row; a failure records the error and the time of the next attempt,
+growing exponentially, until `max_attempts`, when the row is marked failed.
+The envelope is the row's list of recipients exactly as notify queued it; its
+sender is the From address, or with `bounces.return_path` that address signed
+for this row (verp.py), so that only real reports can mark bounces. A
+certificate that does not verify is not the mail's fault: it stops the drain
+and counts no attempt (`_hold`).
 """
 
+import asyncio
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from maildesk.app import App
-from maildesk.config import OutboxConfig
+from maildesk.config import OutboxConfig, SmtpConfig
 from maildesk.errors import ConfigError
 from maildesk.mail import verp
 from maildesk.store import db
@@ -28,6 +31,21 @@ from maildesk.store.tables import OutboxMail, OutboxStatus
 from maildesk.transport import smtp
 
 log = logging.getLogger(__name__)
+
+# Built once: constructing a statement costs more than running it (see bench/).
+_OUTBOX = OutboxMail.__table__.c
+_MARK_SENT = (
+    update(OutboxMail.__table__)
+    .where(_OUTBOX.id == bindparam("row"))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), attempts=_OUTBOX.attempts + 1)
+    .values(last_error=None)
+)
+_RENEW = (
+    update(OutboxMail.__table__)
+    .where(_OUTBOX.id == bindparam("row"), _OUTBOX.status == OutboxStatus.PENDING)
+    .where(_OUTBOX.next_attempt_at == bindparam("token"))
+    .values(next_attempt_at=bindparam("until"))
+)
 
 
 @dataclass
@@ -43,21 +61,6 @@ def backoff(config: OutboxConfig, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config.retry_max_seconds))
 
 
-async def drain(app: App, now: datetime | None = None) -> DrainResult:
-    """Send every row that is due and this worker could claim; returns what happened."""
-    server = app.config.smtp
-    if server is None:
-        raise ConfigError("smtp: section is missing; cannot send mail")
-    now = now or app.clock()
-    result = DrainResult()
-    with unavailable_is_temporary():  # a locked or lost database: the next run sends
-        async with smtp.Connection(server) as connection:  # opened by the first mail ours
-            for mail in _claim_due(app, now):
-                if _still_ours(app, mail):
-                    await _send_one(app, connection, mail, now, result)
-    return result
-
-
 @dataclass
 class Claimed:
     """A row this worker holds until `until` (its next_attempt_at: the claim's token)."""
@@ -69,6 +72,46 @@ class Claimed:
     until: datetime
 
 
+async def drain(app: App, now: datetime | None = None) -> DrainResult:
+    """Send every row that is due and this worker could claim; returns what happened.
+
+    The batch is shared by `outbox.connections` SMTP connections, each taking
+    the next mail when it is free: a send waits mostly on the server's replies,
+    so a few connections at once multiply the rate (the database writes between
+    them are short and one at a time).
+    """
+    server = app.config.smtp
+    if server is None:
+        raise ConfigError("smtp: section is missing; cannot send mail")
+    now = now or app.clock()
+    result, connections = DrainResult(), app.config.outbox.connections
+    with unavailable_is_temporary():  # a locked or lost database: the next run sends
+        queue = iter(_claim_due(app, now))
+        senders = (_sender(app, server, queue, now, result) for _ in range(connections))
+        # Each sender ends on its own (a refused certificate stops every one at its next
+        # mail); the first failure is the drain's.
+        failures = [e for e in await asyncio.gather(*senders, return_exceptions=True) if e]
+    if failures:
+        raise failures[0]
+    return result
+
+
+async def _sender(
+    app: App, server: SmtpConfig, queue: Iterator[Claimed], now: datetime, result: DrainResult
+) -> None:
+    """One connection's share of the batch: the next mail of `queue` while there is one."""
+    sent: Claimed | None = None  # accepted by the server, its row not yet marked
+    try:
+        async with smtp.Connection(server) as connection:  # opened by the first mail ours
+            for mail in queue:
+                ours = _mark_and_renew(app, sent, mail, now)
+                sent = None
+                if ours:
+                    sent = await _send_one(app, connection, mail, now, result)
+    finally:
+        _mark_and_renew(app, sent, None, now)
+
+
 def _claim_due(app: App, now: datetime) -> list[Claimed]:
     """Take up to batch_size due rows for claim_seconds, in one transaction.
 
@@ -76,7 +119,7 @@ def _claim_due(app: App, now: datetime) -> list[Claimed]:
     each passing over the rows another is claiming; SQLite has one writer, so
     there the plain UPDATE is enough. A worker that dies mid-send leaves its
     rows claimed; they are due again when the claim runs out. The claim's
-    end time is its token (`_still_ours`): a later claim always ends later.
+    end time is its token (`_mark_and_renew`): a later claim always ends later.
     """
     config = app.config.outbox
     until = now + timedelta(seconds=config.claim_seconds)
@@ -104,32 +147,35 @@ def _claim_due(app: App, now: datetime) -> list[Claimed]:
         ]
 
 
-def _still_ours(app: App, mail: Claimed) -> bool:
-    """Renew the claim just before sending; False when it ran out and another worker took it.
+def _mark_and_renew(app: App, sent: Claimed | None, mail: Claimed | None, now: datetime) -> bool:
+    """Mark the mail just accepted as sent and renew the claim on the next, in one write.
 
+    One transaction per mail, not two: the mark of the last mail rides on the
+    claim of the next (a crash between the send and this commit sends that
+    one mail again once its claim runs out, the window there always was).
     A batch can take longer to send than one claim lasts (a slow server): the
     rows at its end are then due again, and another worker may have claimed
-    them. Checking the token row by row keeps each mail with one sender.
+    them. Checking the claim's token row by row keeps each mail with one
+    sender; False when it ran out and another worker took `mail`.
     """
-    until = app.clock() + timedelta(seconds=app.config.outbox.claim_seconds)
-    with transaction(app.sessions, write=True) as session:
-        renewed = db.execute(
-            session,
-            update(OutboxMail)
-            .where(
-                OutboxMail.id == mail.id,
-                OutboxMail.status == OutboxStatus.PENDING,
-                OutboxMail.next_attempt_at == mail.until,
-            )
-            .values(next_attempt_at=until),
-        ).rowcount
+    if sent is None and mail is None:
+        return False
+    with transaction(app.sessions, write=True) as session:  # Core: a third of the ORM's cost
+        if sent is not None:  # claimed by us; rows are never deleted
+            db.execute(session, _MARK_SENT, {"row": sent.id, "now": now})
+        if mail is None:
+            return False
+        until = app.clock() + timedelta(seconds=app.config.outbox.claim_seconds)
+        token = {"row": mail.id, "token": mail.until, "until": until}
+        renewed = db.execute(session, _RENEW, token).rowcount
     mail.until = until
     return bool(renewed)
 
 
 async def _send_one(
     app: App, connection: smtp.Connection, mail: Claimed, now: datetime, result: DrainResult
-) -> None:
+) -> Claimed | None:
+    """Send one claimed mail; returns it when the server accepted it (the caller marks it)."""
     try:
         await connection.send(envelope_sender(app, mail), mail.recipients, mail.raw)
     except ConfigError as exc:
@@ -137,20 +183,9 @@ async def _send_one(
         raise
     except smtp.SendError as exc:
         _record_failure(app, mail.id, now, exc.reason, exc.permanent, result)
-        return
-    with transaction(app.sessions, write=True) as session:  # Core: a third of the ORM's cost
-        db.execute(
-            session,
-            update(OutboxMail)
-            .where(OutboxMail.id == mail.id)  # claimed by us; rows are never deleted
-            .values(
-                status=OutboxStatus.SENT,
-                sent_at=now,
-                attempts=OutboxMail.attempts + 1,
-                last_error=None,
-            ),
-        )
+        return None
     result.sent += 1
+    return mail
 
 
 def envelope_sender(app: App, mail: Claimed) -> str:

@@ -125,6 +125,19 @@ def test_a_drain_sends_its_mails_over_one_connection(make_app, smtp_sink):
     assert len(smtp_sink.messages) == 5 and smtp_sink.connections == 1
 
 
+def test_a_drain_shares_its_batch_among_its_connections(make_app, smtp_sink):
+    """`outbox.connections` at once, each taking the next mail: every mail once, all sent."""
+    app = make_app(sink=smtp_sink)
+    app.config = replace(app.config, outbox=replace(app.config.outbox, connections=3))
+    queue_acks(app, 7)
+    assert asyncio.run(outbox.drain(app)).sent == 7
+    assert len(smtp_sink.messages) == 7 and sent_once(smtp_sink)
+    assert smtp_sink.connections == 3
+    with db.transaction(app.sessions) as session:
+        statuses = session.scalars(select(OutboxMail.status)).all()
+    assert statuses == [OutboxStatus.SENT] * 7
+
+
 @pytest.mark.parametrize("how", ["drop", "421"])
 def test_a_connection_lost_after_the_first_mail_is_reopened_for_the_rest(make_app, smtp_sink, how):
     """A server closing between mails (idle timeout, mails-per-connection limit): the next
