@@ -132,11 +132,12 @@ def test_a_private_ca_is_kept_with_the_key_that_names_it(tmp_path):
             mailboxes=[IMAP, IMAP | {"name": "b", "ca_file": str(ca)}],
         )
     )
-    assert config.smtp.trust == Trust("smtp.ca_file", ca)
+    assert config.smtp.trust == Trust("smtp", ca)
     assert [m.imap.trust for m in config.mailboxes] == [
-        Trust("mailboxes[0].ca_file"),
-        Trust("mailboxes[1].ca_file", ca),
+        Trust("mailboxes[0]"),
+        Trust("mailboxes[1]", ca),
     ]
+    assert config.smtp.trust.key("ca_file") == "smtp.ca_file"
 
 
 def test_integers_are_accepted_where_seconds_are_floats():
