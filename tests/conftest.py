@@ -468,10 +468,21 @@ def maildesk_cli(
 from tests.tls_servers import (  # noqa: E402
     ca,
     ca_file,
+    client_cert_dovecot,
+    client_pem,
     server_pem,
     tls_dovecot,
     tls_mailbox,
     tls_smtp,
 )
 
-__all__ = ["ca", "ca_file", "server_pem", "tls_dovecot", "tls_mailbox", "tls_smtp"]
+__all__ = [
+    "ca",
+    "ca_file",
+    "client_cert_dovecot",
+    "client_pem",
+    "server_pem",
+    "tls_dovecot",
+    "tls_mailbox",
+    "tls_smtp",
+]

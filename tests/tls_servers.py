@@ -135,3 +135,35 @@ port = {port}
 security = "{security}"
 from_address = "support@desk.example"
 """
+
+
+@pytest.fixture(scope="session")
+def client_pem(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Our client certificate and its key, issued by the test CA."""
+    path = tmp_path_factory.mktemp("client") / "client.pem"
+    ca.issue_cert("desk.example").private_key_and_cert_chain_pem.write_to_path(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def client_cert_dovecot(server_pem: Path, ca_file: Path) -> Iterator[int]:
+    """A Dovecot over implicit TLS that takes a login only with a client certificate of the
+    test CA; yields its port."""
+    binary = _find_dovecot()
+    if binary is None:
+        pytest.skip("Dovecot not installed (apt-get install dovecot-imapd)")
+    ca_file.chmod(0o644)
+    settings = (
+        f"ssl = required\nssl_cert = <{server_pem}\nssl_key = <{server_pem}\n"
+        f"ssl_ca = <{ca_file}\nssl_verify_client_cert = yes\nssl_require_crl = no\n"
+        "auth_ssl_require_client_cert = yes"
+    )
+    implicit = free_port()
+    proc, folder = start_dovecot(binary, free_port(), PASSWORD, settings, implicit)
+    try:
+        wait_port(implicit, proc, "dovecot")
+        yield implicit
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        shutil.rmtree(folder, ignore_errors=True)
