@@ -3,7 +3,9 @@ Microsoft's "basic authentication is disabled": auth = "oauth2"), keeps the mail
 it is and counts no attempt; client certificates are sent to servers that ask."""
 
 import asyncio
+import socket
 import ssl
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +14,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from maildesk.config import Secret, SmtpConfig, Trust
-from maildesk.errors import LoginRefused
+from maildesk.errors import ConfigError, LoginRefused
 from maildesk.intake import pipeline, poller
 from maildesk.store import db
 from maildesk.store.tables import OutboxMail, OutboxStatus
@@ -225,3 +227,47 @@ client_cert = "{client_pem}"
     finally:
         controller.stop()
     assert len(sink.received) == 1
+
+
+@pytest.fixture
+def client_cert_gate(server_pem, ca_file) -> Iterator[int]:
+    """A TLS endpoint that aborts the handshake without a client certificate of the test CA,
+    as a proxy in front of IMAP (stunnel, a load balancer) does; then greets as IMAP."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(server_pem)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(ca_file)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve() -> None:
+        try:
+            plain, _ = listener.accept()
+        except OSError:
+            return
+        with plain:
+            try:
+                with context.wrap_socket(plain, server_side=True) as tls:
+                    tls.sendall(b"* OK ready\r\n")
+            except ssl.SSLError:
+                pass  # no certificate: the alert is sent
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        thread.join(10)
+
+
+@sqlite_only
+def test_a_server_that_wants_a_client_certificate_is_named(client_cert_gate, ca_file, make_app):
+    box = Mailbox(ImapServer("gate", client_cert_gate), "cc@example.test")
+    app = make_app(extra=imap_toml(box, client_cert_gate, "ssl", ca_file=ca_file))
+    with pytest.raises(ConfigError) as refused:
+        Inbox(app.config.mailboxes[0].imap).connect()
+    assert str(refused.value) == (
+        f"IMAP 127.0.0.1:{client_cert_gate}: the server refused our client certificate"
+        " (TLSV13_ALERT_CERTIFICATE_REQUIRED); set imap.client_cert"
+    )
