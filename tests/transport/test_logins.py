@@ -271,3 +271,30 @@ def test_a_server_that_wants_a_client_certificate_is_named(client_cert_gate, ca_
         f"IMAP 127.0.0.1:{client_cert_gate}: the server refused our client certificate"
         " (TLSV13_ALERT_CERTIFICATE_REQUIRED); set imap.client_cert"
     )
+
+
+@sqlite_only
+def test_smtp_logs_in_after_starttls(server_pem, ca_file, make_app, monkeypatch):
+    """The usual submission port: STARTTLS, then AUTH, which the server offers only then."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(server_pem)
+    accounts = Accounts(WRONG)
+    sink = SmtpSink(port=free_port())
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=sink.port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=accounts,
+    )
+    controller.start()
+    monkeypatch.setenv("MAILDESK_SMTP_PASSWORD", PASSWORD)
+    try:
+        toml = smtp_login_toml(sink.port).replace('"none"', '"starttls"')
+        app = make_app(extra=toml + f'ca_file = "{ca_file}"\n')
+        pipeline.process(app, make_mail().as_bytes(), "test")
+        assert asyncio.run(outbox.drain(app)).sent == 1
+    finally:
+        controller.stop()
+    assert len(sink.received) == 1 and accounts.refused == 0
