@@ -8,7 +8,8 @@ from maildesk.errors import LoginRefused
 
 Server = ImapConfig | SmtpConfig
 
-# (what the server says, the fix), first match wins; {auth} is the key of the auth mode.
+# (what the server says, the fix), first match wins; {auth} and {security} are the keys
+# of the login's mode and of the connection's.
 _FIXES = (
     (
         re.compile(r"(?i)basic auth\w* is disabled|BasicAuthBlocked"),
@@ -19,6 +20,10 @@ _FIXES = (
         re.compile(r"(?i)SmtpClientAuthentication is disabled"),
         "the Microsoft 365 tenant has SMTP AUTH off: an administrator turns it on for this"
         " mailbox (Set-CASMailbox -SmtpClientAuthenticationDisabled $false)",
+    ),
+    (
+        re.compile(r"(?i)PRIVACYREQUIRED|plaintext authentication disallowed"),
+        'the server takes no password in plain text: set {security} = "ssl" or "starttls"',
     ),
     (
         re.compile(r"(?i)application-specific password required"),
@@ -40,7 +45,7 @@ def fix(server: Server, answer: str) -> str:
     section = server.trust.section
     for pattern, text in _FIXES:
         if pattern.search(answer):
-            return text.format(auth=f"{section}.auth")
+            return text.format(auth=f"{section}.auth", security=f"{section}.security")
     return (
         f"check {section}.username and the password in ${server.password.env}"
         f" ({server.password.key})"

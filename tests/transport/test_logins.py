@@ -165,11 +165,17 @@ def test_smtp_a_refused_login_keeps_the_mail_and_counts_no_attempt(
             " mailbox (Set-CASMailbox -SmtpClientAuthenticationDisabled $false)",
         ),
         (
+            "[PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS)"
+            " connections.",
+            'the server takes no password in plain text: set mailboxes[2].security = "ssl"'
+            ' or "starttls"',
+        ),
+        (
             "AUTHENTICATE failed.",
             "check mailboxes[2].username and the password in $P (mailboxes[2].password_env)",
         ),
     ],
-    ids=["google", "microsoft-smtp-auth-off", "plain"],
+    ids=["google", "microsoft-smtp-auth-off", "dovecot-plaintext", "plain"],
 )
 def test_the_fix_is_read_from_the_servers_words(answer, fix):
     server = SmtpConfig(
