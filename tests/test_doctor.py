@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from maildesk.cli import cli
 from tests.conftest import PASSWORD, maildesk_cli
+from tests.desk.test_notice_limits import ONE_AGENT
 from tests.tls_servers import imap_toml
 
 ONE_DATABASE = "doctor reads the schema's revision only; the database kinds are the store's tests"
@@ -30,22 +31,7 @@ def lines_of(lines: list[str], name: str) -> list[str]:
     return [line for line in lines if line.split(":")[0].split(maxsplit=1)[-1] == name]
 
 
-PEOPLE = """
-[[agents]]
-email = "lin@desk.example"
-name = "Lin"
-team = "support"
-
-[[agents]]
-email = "boss@desk.example"
-name = "Boss"
-team = "support"
-role = "lead"
-
-[[teams]]
-name = "support"
-leads = ["boss@desk.example"]
-"""
+PEOPLE = ONE_AGENT  # Lin in team support, Boss its lead
 
 
 @pytest.fixture
