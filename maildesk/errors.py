@@ -13,6 +13,12 @@ class ConfigError(MaildeskError):
     exit_code = 2
 
 
+class LoginRefused(ConfigError):
+    """A server refused our login (a wrong password, basic authentication off, an expired
+    token); the message names the account and the fix. Trying again soon would only
+    lock the account, so the daemon tries again slowly (daemon/backoff.py)."""
+
+
 class TemporaryFailure(MaildeskError):
     """A server could not be reached; trying again later may work (EX_TEMPFAIL)."""
 

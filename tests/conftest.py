@@ -463,3 +463,27 @@ def maildesk_cli(
         timeout=timeout,
         env=environment,
     )
+
+
+# The TLS servers' fixtures, here so that every test module shares one of each.
+from tests.tls_servers import (  # noqa: E402
+    ca,
+    ca_file,
+    client_cert_dovecot,
+    client_pem,
+    server_pem,
+    tls_dovecot,
+    tls_mailbox,
+    tls_smtp,
+)
+
+__all__ = [
+    "ca",
+    "ca_file",
+    "client_cert_dovecot",
+    "client_pem",
+    "server_pem",
+    "tls_dovecot",
+    "tls_mailbox",
+    "tls_smtp",
+]

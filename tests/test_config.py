@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from maildesk.config import Trust, load, parse
+from maildesk.config.cautions import cautions
 from maildesk.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,11 +133,12 @@ def test_a_private_ca_is_kept_with_the_key_that_names_it(tmp_path):
             mailboxes=[IMAP, IMAP | {"name": "b", "ca_file": str(ca)}],
         )
     )
-    assert config.smtp.trust == Trust("smtp.ca_file", ca)
+    assert config.smtp.trust == Trust("smtp", ca)
     assert [m.imap.trust for m in config.mailboxes] == [
-        Trust("mailboxes[0].ca_file"),
-        Trust("mailboxes[1].ca_file", ca),
+        Trust("mailboxes[0]"),
+        Trust("mailboxes[1]", ca),
     ]
+    assert config.smtp.trust.key("ca_file") == "smtp.ca_file"
 
 
 def test_integers_are_accepted_where_seconds_are_floats():
@@ -230,3 +232,67 @@ def test_bad_agents_and_teams_name_the_key(data, message):
     with pytest.raises(ConfigError) as caught:
         parse(data)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            with_(imap=IMAP | {"host": "mail.example.com", "security": "none"}),
+            "imap.security: \"none\" sends the password in plain text and 'mail.example.com'"
+            " is not loopback; use ssl or starttls, or set imap.allow_plaintext = true",
+        ),
+        (
+            with_(smtp={"host": "10.0.0.5", "from_address": "s@x.example", "security": "none"}),
+            "smtp.security: \"none\" sends the password in plain text and '10.0.0.5' is not"
+            " loopback; use ssl or starttls, or set smtp.allow_plaintext = true",
+        ),
+        (
+            with_(mailboxes=[IMAP | {"security": "none", "verify": False}]),
+            "mailboxes[0].verify: only used with security = ssl or starttls",
+        ),
+        (
+            with_(imap=IMAP | {"client_key": "/etc/hosts"}),
+            "imap.client_key: needs client_cert (the certificate it signs)",
+        ),
+        (with_(imap=IMAP | {"client_cert": "/no/cert.pem"}), "imap.client_cert: no file"),
+        (
+            with_(imap=IMAP | {"ca_file": "/etc/hosts", "verify": False}),
+            "imap.ca_file: has no use with verify = false",
+        ),
+        (with_(imap=IMAP | {"verify": "no"}), "imap.verify: must be bool"),
+    ],
+)
+def test_tls_keys_are_checked(data, message):
+    with pytest.raises(ConfigError) as error:
+        parse(data)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.0.1", "localhost", "LOCALHOST.", "::1"])
+def test_plain_text_is_fine_on_loopback(host):
+    config = parse(with_(imap=IMAP | {"host": host, "security": "none"}))
+    assert cautions(config) == []
+
+
+def test_what_is_allowed_but_unsafe_is_a_caution(tmp_path):
+    cert = tmp_path / "client.pem"
+    cert.write_text("a certificate and its key\n")
+    config = parse(
+        with_(
+            imap=IMAP | {"host": "mail.example.com", "security": "none", "allow_plaintext": True},
+            smtp={
+                "host": "smtp.example.com",
+                "from_address": "s@x.example",
+                "verify": False,
+                "client_cert": str(cert),
+            },
+        )
+    )
+    assert config.smtp.trust == Trust("smtp", None, False, cert)
+    assert cautions(config) == [
+        "imap.allow_plaintext: mail.example.com is reached in plain text; anyone on the path"
+        " can read the password and the mail",
+        "smtp.verify = false: the certificate of smtp.example.com is not checked; anyone on the"
+        " path can pose as the server and take the password",
+    ]

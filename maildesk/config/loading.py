@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from maildesk.config import calendars, loops, people, service_levels, surveys
+from maildesk.config.cautions import is_loopback
 from maildesk.config.service_levels import SlaConfig
 from maildesk.config.settings import (
     PRIORITIES,
@@ -160,6 +161,7 @@ def _imap(t: Table) -> ImapConfig:
         timeout=t.positive("timeout", 60.0),
         trust=_trust(t, security),
     )
+    _plaintext(t, security, imap.host)
     return imap
 
 
@@ -180,20 +182,39 @@ def _smtp(t: Table | None) -> SmtpConfig | None:
         timeout=t.positive("timeout", 60.0),
         trust=_trust(t, security),
     )
+    _plaintext(t, security, smtp.host)
     t.reject_unknown()
     return smtp
 
 
 def _trust(t: Table, security: str) -> Trust:
-    """`ca_file`, a private CA: a typo is named at start, not at the first connection."""
-    ca_file = t.get("ca_file", str, None)
-    if ca_file is None:
-        return Trust(t.key("ca_file"))
+    """The TLS keys: a typo in a file name is named at start, not at the first connection."""
+    files = {name: t.get(name, str, None) for name in ("ca_file", "client_cert", "client_key")}
+    verify = t.get("verify", bool, True)
     if security == "none":
-        raise ConfigError(f"{t.key('ca_file')}: only used with security = ssl or starttls")
-    if not Path(ca_file).is_file():
-        raise ConfigError(f"{t.key('ca_file')}: no file {ca_file!r}")
-    return Trust(t.key("ca_file"), Path(ca_file))
+        for name, value in {**files, "verify": None if verify else False}.items():
+            if value is not None:
+                raise ConfigError(f"{t.key(name)}: only used with security = ssl or starttls")
+        return Trust(t.path)
+    for name, value in files.items():
+        if value is not None and not Path(value).is_file():
+            raise ConfigError(f"{t.key(name)}: no file {value!r}")
+    if files["client_key"] is not None and files["client_cert"] is None:
+        raise ConfigError(f"{t.key('client_key')}: needs client_cert (the certificate it signs)")
+    if files["ca_file"] is not None and not verify:
+        raise ConfigError(f"{t.key('ca_file')}: has no use with verify = false")
+    path = {name: Path(value) if value is not None else None for name, value in files.items()}
+    return Trust(t.path, path["ca_file"], verify, path["client_cert"], path["client_key"])
+
+
+def _plaintext(t: Table, security: str, host: str) -> None:
+    """`none` sends the password readable: refused beyond loopback unless allow_plaintext."""
+    allowed = t.get("allow_plaintext", bool, False)
+    if security == "none" and not allowed and not is_loopback(host):
+        raise ConfigError(
+            f'{t.key("security")}: "none" sends the password in plain text and {host!r} is'
+            f" not loopback; use ssl or starttls, or set {t.key('allow_plaintext')} = true"
+        )
 
 
 def _outbox(t: Table | None) -> OutboxConfig:

@@ -100,14 +100,24 @@ class DatabaseConfig:
 
 @dataclass(frozen=True)
 class Trust:
-    """Which CAs a TLS connection accepts: the system's, or only those in `ca_file`.
+    """How a TLS connection checks the server, and the certificate we show it.
 
-    `key` names the config key (`imap.ca_file`, `mailboxes[1].ca_file`) in
-    the message of a refused certificate, so the operator knows what to set.
+    The server's certificate is checked against the system's CAs, or only
+    those in `ca_file`; `verify = false` checks nothing (warned of at start and
+    by `doctor`). `client_cert` (with `client_key`, unless the key is in the
+    same file) is sent to a server that asks for one. `section` (`imap`,
+    `mailboxes[1]`, `smtp`) names the keys in the messages, so the operator
+    knows what to set.
     """
 
-    key: str
+    section: str
     ca_file: Path | None = None
+    verify: bool = True
+    client_cert: Path | None = None
+    client_key: Path | None = None
+
+    def key(self, name: str) -> str:
+        return f"{self.section}.{name}"
 
 
 @dataclass(frozen=True)

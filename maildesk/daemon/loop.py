@@ -6,6 +6,7 @@ restart simply starts again; each job is a module of this package.
 """
 
 import faulthandler
+import functools
 import logging
 import signal
 import threading
@@ -15,12 +16,14 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from maildesk.app import App, start_up
+from maildesk.config.cautions import cautions
 from maildesk.daemon import (
     digest_job,
     held_job,
     outbox_job,
     sla_job,
     survey_job,
+    threads,
     watchers,
 )
 from maildesk.daemon.job import Job
@@ -45,6 +48,7 @@ class Daemon:
         self._rescheduling = threading.Lock()
         self.intakes = [MailboxIntake(self, mailbox) for mailbox in app.config.mailboxes]
         self.web = WebServer(app) if app.config.web.listen else None
+        self.threads: dict[str, threading.Thread] = {}  # by name, watched by threads.py
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT; SIGUSR1 writes every thread's stack to stderr.
@@ -76,6 +80,8 @@ class Daemon:
         return jobs
 
     def start(self) -> None:
+        for caution in cautions(self.app.config):
+            log.warning("%s", caution)
         for job in self.jobs():
             self.scheduler.add_job(
                 job.run,
@@ -88,15 +94,15 @@ class Daemon:
             )
         self.scheduler.start()
         if self.web is not None:
-            self.web.start()
+            self.threads["survey page"] = threads.start("survey page", self.web.serve, self.stop)
+            self.web.tried.wait(10)
         for intake in self.intakes:
             if intake.mailbox.imap.idle:
-                threading.Thread(
-                    target=watchers.watch,
-                    args=(self.stop, intake.mailbox, intake.wake),
-                    name=f"idle:{intake.mailbox.name}",
-                    daemon=True,
-                ).start()
+                watch = functools.partial(
+                    watchers.watch, self.stop, intake.mailbox, intake.wake, intake.refusals
+                )
+                name = f"IDLE watcher of {intake.mailbox.name}"
+                self.threads[name] = threads.start(name, watch, self.stop)
 
     def shutdown(self) -> None:
         """Finish the message in hand, then stop every job."""
@@ -107,6 +113,7 @@ class Daemon:
         self.scheduler.shutdown(wait=True)
         if self.web is not None:
             self.web.stop()
+            self.threads["survey page"].join(10)
 
     def run_soon(self, job_id: str, delay: float = 0.0) -> None:
         """Move job `job_id`'s next run to `delay` seconds from now (unless stopping)."""

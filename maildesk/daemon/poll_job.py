@@ -10,7 +10,7 @@ import logging
 import threading
 
 from maildesk.config import MailboxConfig
-from maildesk.daemon.backoff import MAX_BACKOFF, Backoff
+from maildesk.daemon.backoff import Backoff, Refusals
 from maildesk.daemon.job import Host, Job
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.intake import poller
@@ -26,6 +26,7 @@ class MailboxIntake:
         self.mailbox = mailbox
         self.job_id = f"poll:{mailbox.name}"
         self.backoff = Backoff(2 * mailbox.imap.poll_interval)
+        self.refusals = Refusals()  # shared with the mailbox's IDLE watcher
         self._polling = threading.Lock()
 
     def job(self) -> Job:
@@ -43,6 +44,10 @@ class MailboxIntake:
 
     def _poll_now(self) -> None:
         name = self.mailbox.name
+        left = self.refusals.wait()
+        if left > 0:  # woken before a refusal's wait is over
+            self.host.run_soon(self.job_id, left)
+            return
         try:
             result = poller.poll_mailbox(self.host.app, self.mailbox, self.host.stop)
         except TemporaryFailure as exc:
@@ -51,12 +56,15 @@ class MailboxIntake:
             self.host.run_soon(self.job_id, delay)
             return
         except ConfigError as exc:
-            # A refused certificate or login: trying every poll would only hammer the
-            # server. Slowly, not never, so a fix on the server's side needs no restart.
-            log.error("poll of %s refused: %s; next try in %.0f s", name, exc, MAX_BACKOFF)
-            self.host.run_soon(self.job_id, MAX_BACKOFF)
+            # A refused certificate or login: trying every poll would hammer the server and
+            # lock the account. Slowly, not never, so a fix on the server's side needs no
+            # restart.
+            delay = self.refusals.refused()
+            log.error("poll of %s refused: %s; next try in %.0f s", name, exc, delay)
+            self.host.run_soon(self.job_id, delay)
             return
         self.backoff.reset()
+        self.refusals.accepted()
         if result.handled:
             log.info("poll of %s: %s", name, result.outcomes)
             self.host.run_soon("drain")

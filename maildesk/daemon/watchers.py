@@ -10,22 +10,30 @@ import threading
 from collections.abc import Callable
 
 from maildesk.config import MailboxConfig
-from maildesk.daemon.backoff import MAX_BACKOFF, Backoff
+from maildesk.daemon.backoff import Backoff, Refusals
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.transport.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
 
-def watch(stop: threading.Event, mailbox: MailboxConfig, wake: Callable[[], None]) -> None:
+def watch(
+    stop: threading.Event,
+    mailbox: MailboxConfig,
+    wake: Callable[[], None],
+    refusals: Refusals,
+) -> None:
     """Hold an IDLE connection; wake the poll whenever the server says anything.
 
     Each (re)connect wakes it too: mail that came while the watcher was not
-    idling (lost connection, start-up) announced itself to nobody.
+    idling (lost connection, start-up) announced itself to nobody. A refused
+    login or certificate is not tried again here: the poll job tries, on its
+    slow schedule (`refusals`), and the watcher follows once a poll got in.
     """
     imap = mailbox.imap
     backoff = Backoff(1.0)
     while not stop.is_set():
+        accepted = refusals.acceptances
         try:
             with Inbox(imap) as inbox:
                 if not inbox.supports_idle():
@@ -43,6 +51,6 @@ def watch(stop: threading.Event, mailbox: MailboxConfig, wake: Callable[[], None
             delay = backoff.failed()
             log.warning("IDLE connection lost (%s); reconnecting in %.0f s", exc, delay)
             stop.wait(delay)
-        except ConfigError as exc:  # the poll job logs it as an error; retried as slowly
-            log.warning("IDLE refused (%s); trying again in %.0f s", exc, MAX_BACKOFF)
-            stop.wait(MAX_BACKOFF)
+        except ConfigError as exc:  # the poll job logs it as an error and owns the retries
+            log.warning("IDLE refused (%s); back once a poll of %s gets in", exc, mailbox.name)
+            refusals.wait_for_acceptance(accepted, stop)

@@ -169,17 +169,22 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def require_current(engine: Engine) -> None:
-    """Refuse to run on a missing or outdated schema; `maildesk init` fixes it."""
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at; None for one with no schema yet."""
     try:
         with engine.connect() as connection:
-            current = connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return connection.scalar(text("SELECT version_num FROM alembic_version"))
     except ProgrammingError:  # PostgreSQL: no such table yet
-        current = None
+        return None
     except OperationalError as exc:
         if "no such table" not in str(exc.orig):
             raise TemporaryFailure(f"database unreachable: {exc.orig}") from exc
-        current = None
+        return None
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to run on a missing or outdated schema; `maildesk init` fixes it."""
+    current = schema_revision(engine)
     if current != SCHEMA_REVISION:
         raise ConfigError(
             f"database.url: schema is at {current or 'nothing'}, "

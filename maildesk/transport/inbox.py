@@ -7,6 +7,7 @@ capabilities re-read after login, stale FETCH responses dropped before each
 fetch, answers paired with mails by the UID inside them.
 """
 
+import functools
 import imaplib
 import re
 import socket
@@ -28,7 +29,7 @@ from imap_tools.errors import UnexpectedCommandStatusError
 
 from maildesk.config import ImapConfig
 from maildesk.errors import ConfigError, TemporaryFailure
-from maildesk.transport import idle, tls
+from maildesk.transport import idle, refusal, tls
 
 SERVER_ERRORS = (
     imaplib.IMAP4.error,
@@ -65,30 +66,65 @@ class Inbox:
         self.close()
 
     def connect(self) -> None:
-        c = self.config
-        password = c.password.value()
+        """Open, log in, make the done folders that are missing, select the folder."""
+        self.open()
         try:
-            box = _open(c)
+            self.login()
+            self.create_folders()
+            self.select()
+        except BaseException:
+            self.close()
+            raise
+
+    def open(self) -> None:
+        """Connect, and for TLS verify the server (tls.py); not logged in yet."""
+        c = self.config
+        try:
+            self.box = _open(c)
         except SERVER_ERRORS as exc:
             tls.raise_if_refused(exc, "IMAP", c.host, c.port, c.trust)
             raise TemporaryFailure(f"IMAP {c.host}:{c.port} unreachable: {exc}") from exc
+
+    def login(self) -> None:
+        """Log in as configured (login() below), then learn what the server offers."""
+        box = self._open_box()
         try:
-            box.login(c.username, password, initial_folder=None)
-            _refresh_capabilities(box)
-            for folder in (c.processed_folder, c.quarantine_folder):
-                if folder and not box.folder.exists(folder):
-                    _create_folder(box, folder)
-            box.folder.set(c.folder)
-        except MailboxLoginError as exc:
-            box.client.shutdown()
-            raise ConfigError(f"imap.username: login as {c.username!r} refused") from exc
-        except MailboxFolderSelectError as exc:
-            box.logout()
-            raise ConfigError(f"imap.folder: cannot select {c.folder!r}") from exc
+            login(box, self.config)
         except SERVER_ERRORS as exc:
-            box.client.shutdown()
-            raise TemporaryFailure(f"IMAP {c.host}: {exc}") from exc
-        self.box = box
+            raise TemporaryFailure(f"IMAP {self.config.host}: {exc}") from exc
+        self._call(_refresh_capabilities)
+
+    def missing_folders(self, done_only: bool = False) -> list[str]:
+        """The watched folder (unless `done_only`) and the done folders that do not exist."""
+        c = self.config
+        named = (
+            (c.processed_folder, c.quarantine_folder)
+            if done_only
+            else (c.folder, c.processed_folder, c.quarantine_folder)
+        )
+        wanted = [f for f in named if f]
+        return self._call(lambda b: [f for f in wanted if not b.folder.exists(f)])
+
+    def create_folders(self) -> list[str]:
+        """Create the done folders (processed, quarantine) that are missing; their names."""
+        missing = self.missing_folders(done_only=True)
+        for folder in missing:
+            self._call(functools.partial(_create_folder, folder=folder))
+        return missing
+
+    def select(self) -> None:
+        try:
+            self._call(lambda b: b.folder.set(self.config.folder))
+        except TemporaryFailure as exc:
+            if isinstance(exc.__cause__, MailboxFolderSelectError):
+                key = f"{self.config.trust.section}.folder"
+                raise ConfigError(f"{key}: cannot select {self.config.folder!r}") from exc
+            raise
+
+    def tls_version(self) -> str | None:
+        """The TLS version of the connection (`TLSv1.3`), None in plain text."""
+        sock = self._open_box().client.sock
+        return sock.version() if isinstance(sock, ssl.SSLSocket) else None
 
     def close(self) -> None:
         if self.box is None:
@@ -98,6 +134,11 @@ class Inbox:
         except SERVER_ERRORS:
             self.box.client.shutdown()
         self.box = None
+
+    def _open_box(self) -> BaseMailBox:
+        if self.box is None:
+            raise TemporaryFailure("IMAP connection is closed")
+        return self.box
 
     def uidvalidity(self) -> int:
         return int(
@@ -171,12 +212,35 @@ class Inbox:
         return self._call(lambda b: idle.wait(b.client, timeout))
 
     def _call(self, action: Callable[[BaseMailBox], _T]) -> _T:
-        if self.box is None:
-            raise TemporaryFailure("IMAP connection is closed")
+        box = self._open_box()
         try:
-            return action(self.box)
+            return action(box)
         except SERVER_ERRORS as exc:
             raise TemporaryFailure(f"IMAP {self.config.host}: {exc}") from exc
+
+
+def login(box: BaseMailBox, c: ImapConfig) -> None:
+    """Log in as `c` says: the one place that knows how (a password, read when needed).
+
+    A refusal is LoginRefused, naming the account and the fix; a server that
+    says it cannot check now ([UNAVAILABLE]) is server trouble, tried again soon.
+    """
+    try:
+        box.login(c.username, c.password.value(), initial_folder=None)
+    except MailboxLoginError as exc:
+        answer = _answer(exc.command_result)
+        if "[UNAVAILABLE]" in answer.upper():
+            raise TemporaryFailure(f"IMAP {c.host}: login not possible now: {answer}") from exc
+        raise refusal.login_refused("IMAP", c, answer) from exc
+
+
+def _answer(command_result: tuple[Any, Any]) -> str:
+    """The server's text of a tagged answer, as imaplib hands it back."""
+    data = command_result[1] if len(command_result) > 1 else []
+    parts = data if isinstance(data, list) else [data]
+    return " ".join(
+        p.decode("utf-8", "replace") if isinstance(p, bytes) else str(p) for p in parts if p
+    )
 
 
 def _open(c: ImapConfig) -> BaseMailBox:

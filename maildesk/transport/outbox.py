@@ -8,8 +8,8 @@ growing exponentially, until `max_attempts`, when the row is marked failed.
 The envelope is the row's list of recipients exactly as notify queued it; its
 sender is the From address, or with `bounces.return_path` that address signed
 for this row (verp.py), so that only real reports can mark bounces. A
-certificate that does not verify is not the mail's fault: it stops the drain
-and counts no attempt (`_hold`).
+certificate that does not verify, or a refused login, is not the mail's fault:
+it stops the drain and counts no attempt (`_hold`).
 """
 
 import asyncio
@@ -197,8 +197,8 @@ def envelope_sender(app: App, mail: Claimed) -> str:
 
 
 def _hold(app: App, row_id: int, error: str) -> None:
-    """Our configuration failed (a refused certificate), not the mail: note why, count no
-    attempt, and stop the drain. The rows it claimed wait out their claim (claim_seconds),
+    """Our configuration failed (a refused certificate or login), not the mail: note why,
+    count no attempt, and stop the drain. The rows it claimed wait out their claim (claim_seconds),
     so a misconfigured server is tried once per drain with due mail, not once per mail.
     """
     with transaction(app.sessions, write=True) as session:

@@ -23,7 +23,8 @@ import aiosmtplib
 from aiosmtplib.typing import Default
 
 from maildesk.config import SmtpConfig
-from maildesk.transport import tls
+from maildesk.errors import ConfigError, TemporaryFailure
+from maildesk.transport import refusal, tls
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class Connection:
 
     async def send(self, sender: str, recipients: list[str], raw: bytes) -> None:
         """Hand one mail to the server; raises SendError, or ConfigError for a certificate
-        that does not verify.
+        that does not verify or a login refused (LoginRefused).
 
         An internationalised address needs SMTPUTF8 (a server without it refuses the mail).
         """
@@ -111,6 +112,17 @@ class Connection:
         """The open connection, or a new one (TLS and AUTH as configured)."""
         if self._client is not None and self._client.is_connected:
             return self._client
+        client = await self._connect()
+        try:
+            await login(client, self.config)
+        except BaseException:
+            client.close()
+            raise
+        self._client = client
+        return client
+
+    async def _connect(self) -> _Client:
+        """A new connection, TLS verified (tls.py), not logged in."""
         config = self.config
         client = _Client(
             hostname=config.host,
@@ -118,8 +130,6 @@ class Connection:
             use_tls=config.security == "ssl",
             start_tls=config.security == "starttls",  # never None: that is "STARTTLS if offered"
             tls_context=None if config.security == "none" else tls.context(config.trust),
-            username=config.username or None,
-            password=config.password.value() if config.username else None,
             timeout=config.timeout,
         )
         try:
@@ -128,8 +138,56 @@ class Connection:
             client.close()
             tls.raise_if_refused(exc, "SMTP", config.host, config.port, config.trust)
             raise
-        self._client = client
         return client
+
+    # What `doctor` does step by step; the drain only calls `send`.
+
+    async def open(self) -> None:
+        """Connect (TLS verified) without logging in: TemporaryFailure when unreachable."""
+        try:
+            self._client = await self._connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(
+                f"SMTP {self.config.host}:{self.config.port} unreachable: {exc}"
+            ) from exc
+
+    async def log_in(self) -> None:
+        """Log in on the connection `open` made (login() below)."""
+        if self._client is None or not self._client.is_connected:
+            raise TemporaryFailure("SMTP connection is closed")
+        try:
+            await login(self._client, self.config)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(f"SMTP {self.config.host}: {exc}") from exc
+
+    def tls_version(self) -> str | None:
+        """The TLS version of the open connection (`TLSv1.3`), None in plain text."""
+        if self._client is None or self._client.transport is None:
+            return None
+        found = self._client.transport.get_extra_info("ssl_object")
+        return found.version() if found is not None else None
+
+
+async def login(client: aiosmtplib.SMTP, config: SmtpConfig) -> None:
+    """Log in as `config` says: the one place that knows how (a password; nothing when
+    there is no username). A 5xx refusal is LoginRefused, naming the account and the
+    fix; a 4xx (try later) stays the server's trouble."""
+    if not config.username:
+        return
+    password = config.password.value()
+    if client.last_ehlo_response is None:
+        await client.ehlo()  # what the server offers (aiosmtplib's login would, too)
+    if not client.supports_extension("auth"):
+        raise ConfigError(
+            f"SMTP {config.host}:{config.port} offers no login (no AUTH): leave"
+            f" {config.trust.key('username')} empty for a server that needs none"
+        )
+    try:
+        await client.login(config.username, password)
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        if exc.code < 500:
+            raise
+        raise refusal.login_refused("SMTP", config, f"{exc.code} {exc.message}") from exc
 
 
 def _breaks_connection(exc: Exception) -> bool:

@@ -154,34 +154,41 @@ def _page(title: str, body: str, locale: str) -> str:
 
 
 class WebServer:
-    """The page in a thread of its own with its own event loop, started and stopped
-    with the daemon; nothing runs unless `[web] listen` is set."""
+    """The page on its own event loop, served by `serve` in the thread that calls it (the
+    daemon's, which starts it again should it die); nothing runs unless `[web] listen`
+    is set."""
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.tried = threading.Event()  # the first try to listen is over, opened or not
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="maildesk-web", daemon=True)
+        self._stopping = False
+        self._lock = threading.Lock()
 
-    def start(self) -> None:
-        self._thread.start()
-        self._ready.wait(10)
+    def serve(self) -> None:
+        """Listen and answer until `stop`; raises OSError when the port cannot be had."""
+        host, port = self.app.config.web.host_port
+        loop = asyncio.new_event_loop()
+        runner = web.AppRunner(application(self.app), access_log=None)
+        try:
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.TCPSite(runner, host, port).start())
+            log.info("survey page on http://%s:%s", host, port)
+            with self._lock:
+                if self._stopping:
+                    return
+                self._loop = loop
+            self.tried.set()
+            loop.run_forever()
+        finally:
+            self.tried.set()
+            with self._lock:
+                self._loop = None
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _serve(self) -> None:
-        host, port = self.app.config.web.host_port
-        self._loop = asyncio.new_event_loop()
-        runner = web.AppRunner(application(self.app), access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        self._loop.run_until_complete(web.TCPSite(runner, host, port).start())
-        log.info("survey page on http://%s:%s", host, port)
-        self._ready.set()
-        try:
-            self._loop.run_forever()
-        finally:
-            self._loop.run_until_complete(runner.cleanup())
-            self._loop.close()
+        with self._lock:
+            self._stopping = True
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._loop.stop)

@@ -7,20 +7,11 @@ logged in to or sent; with `ca_file` of that CA the same servers work.
 
 import asyncio
 import logging
-import os
-import shutil
-import ssl
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
-import trustme
-from aiosmtpd.controller import Controller
-from imap_tools import MailBox
 from sqlalchemy import select
 
-from maildesk.config import Trust
 from maildesk.daemon.backoff import MAX_BACKOFF
 from maildesk.daemon.loop import Daemon
 from maildesk.errors import ConfigError
@@ -30,102 +21,13 @@ from maildesk.store.tables import OutboxMail, OutboxStatus
 from maildesk.transport import outbox
 from maildesk.transport.inbox import Inbox
 from maildesk.views import records
-from tests.conftest import (
-    PASSWORD,
-    ImapServer,
-    Mailbox,
-    SmtpSink,
-    _find_dovecot,
-    free_port,
-    maildesk_cli,
-    make_mail,
-    start_dovecot,
-    wait_port,
-)
+from tests.conftest import maildesk_cli, make_mail
 from tests.support import wait_until
+from tests.tls_servers import imap_toml, smtp_toml
 from tests.transport.test_idle import wait_for_news_while
 
 UNKNOWN_CA = "unable to get local issuer certificate"
 ONE_DATABASE = "TLS is settled before any database work"
-
-
-@pytest.fixture(scope="session")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return path
-
-
-@pytest.fixture(scope="session")
-def server_pem(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Key and certificate chain for 127.0.0.1 only (so `localhost` is the wrong name)."""
-    path = tmp_path_factory.mktemp("server") / "server.pem"
-    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(path))
-    return path
-
-
-@dataclass(frozen=True)
-class TlsDovecot:
-    ports: dict[str, int]  # by security: "ssl" (implicit TLS), "starttls"
-
-
-@pytest.fixture(scope="session")
-def tls_dovecot(server_pem: Path) -> Iterator[TlsDovecot]:
-    """A second Dovecot that takes no login without TLS, on both of its ports."""
-    binary = _find_dovecot()
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Dovecot is missing on CI: .ci/run must install dovecot-imapd")
-        pytest.skip("Dovecot not installed (apt-get install dovecot-imapd)")
-    plain, implicit = free_port(), free_port()
-    settings = f"ssl = required\nssl_cert = <{server_pem}\nssl_key = <{server_pem}"
-    proc, folder = start_dovecot(binary, plain, PASSWORD, settings, implicit)
-    try:
-        wait_port(implicit, proc, "dovecot")
-        yield TlsDovecot({"ssl": implicit, "starttls": plain})
-    finally:
-        proc.terminate()
-        proc.wait(15)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@dataclass
-class TlsMailbox(Mailbox):
-    """A fresh user of the TLS Dovecot; the test's own connections trust its CA."""
-
-    context: ssl.SSLContext | None = None
-
-    def connect(self) -> MailBox:
-        box = MailBox("127.0.0.1", self.server.port, ssl_context=self.context)
-        return box.login(self.user, PASSWORD)
-
-
-@pytest.fixture
-def tls_mailbox(tls_dovecot: TlsDovecot, ca_file: Path) -> TlsMailbox:
-    server = ImapServer("dovecot-tls", tls_dovecot.ports["ssl"])
-    context = ssl.create_default_context(cafile=ca_file)
-    return TlsMailbox(server, server.new_user(), context)
-
-
-def imap_toml(
-    box: Mailbox, port: int, security: str, host: str = "127.0.0.1", ca_file: Path | None = None
-) -> str:
-    trust = f'ca_file = "{ca_file}"' if ca_file else ""
-    return f"""
-[imap]
-host = "{host}"
-port = {port}
-security = "{security}"
-username = "{box.user}"
-password_env = "MAILDESK_IMAP_PASSWORD"
-idle = false
-{trust}
-"""
 
 
 def stored_messages(app) -> int:
@@ -243,35 +145,6 @@ def test_the_daemon_reports_a_refusal_and_retries_only_slowly(
     assert poll_at - refusals[-1].created > MAX_BACKOFF - 5, "not again at the next 0.5 s poll"
 
 
-@pytest.fixture(params=["ssl", "starttls"])
-def tls_smtp(request, server_pem: Path) -> Iterator[tuple[SmtpSink, str]]:
-    """aiosmtpd over implicit TLS, or one that takes mail only after STARTTLS."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(server_pem)
-    sink = SmtpSink(port=free_port())
-    if request.param == "ssl":
-        controller = Controller(sink, hostname="127.0.0.1", port=sink.port, ssl_context=context)
-    else:
-        controller = Controller(
-            sink, hostname="127.0.0.1", port=sink.port, tls_context=context, require_starttls=True
-        )
-    controller.start()
-    try:
-        yield sink, request.param
-    finally:
-        controller.stop()
-
-
-def smtp_toml(port: int, security: str) -> str:
-    return f"""
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "{security}"
-from_address = "support@desk.example"
-"""
-
-
 @pytest.mark.one_database(ONE_DATABASE)
 @pytest.mark.parametrize("database_kind", ["sqlite"])
 def test_smtp_refusal_keeps_the_mail_and_the_ca_file_sends_it(tls_smtp, ca_file, make_app, clock):
@@ -293,7 +166,8 @@ def test_smtp_refusal_keeps_the_mail_and_the_ca_file_sends_it(tls_smtp, ca_file,
         assert (row.status, row.attempts, row.last_error) == (OutboxStatus.PENDING, 0, message)
 
     smtp = app.config.smtp
-    app.config = replace(app.config, smtp=replace(smtp, trust=Trust(smtp.trust.key, ca_file)))
+    trusted = replace(smtp.trust, ca_file=ca_file)
+    app.config = replace(app.config, smtp=replace(smtp, trust=trusted))
     clock.advance(seconds=app.config.outbox.claim_seconds)  # the refused drain's claim ends
     assert asyncio.run(outbox.drain(app)).sent == 1
     assert len(sink.received) == 1

@@ -4,6 +4,7 @@ nothing; the form posts to web.public_url whatever the Host header says."""
 
 import http.client
 import re
+import threading
 import urllib.parse
 
 import pytest
@@ -34,9 +35,12 @@ def site(make_app, smtp_sink, clock):
     clock.advance(days=1)
     run(app)
     server = WebServer(app)
-    server.start()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    server.tried.wait(10)
     yield app, port, survey_links(app)[-1]
     server.stop()
+    thread.join(10)
 
 
 def survey_links(app) -> list[list[str]]:

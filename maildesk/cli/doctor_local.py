@@ -1,0 +1,158 @@
+"""The checks of `doctor` that need no mail server: secrets, database, templates,
+agents and teams, calendars, the web listener."""
+
+import errno
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from maildesk.app import MIN_SECRET_LENGTH
+from maildesk.config import Config, Secret
+from maildesk.desk import calendar, template_vars
+from maildesk.desk.templates import Templates
+from maildesk.errors import MaildeskError
+from maildesk.store import db
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `doctor`: what was checked, `ok | warn | FAIL`, and why."""
+
+    name: str
+    status: str
+    detail: str
+
+
+def secrets(config: Config) -> Iterator[Check]:
+    """Each secret's environment variable is set (and the desk's is long enough)."""
+    named: list[Secret] = [config.desk.secret]
+    named += [m.imap.password for m in config.mailboxes]
+    if config.smtp is not None and config.smtp.username:
+        named.append(config.smtp.password)
+    failed = False
+    for secret in named:
+        try:
+            value = secret.value()
+        except MaildeskError as exc:
+            failed = True
+            yield Check("secrets", FAIL, str(exc))
+            continue
+        if secret is config.desk.secret and len(value) < MIN_SECRET_LENGTH:
+            failed = True
+            yield Check(
+                "secrets",
+                FAIL,
+                f"{secret.key}: the value of {secret.env} is too short"
+                f" (at least {MIN_SECRET_LENGTH} characters)",
+            )
+    if not failed:
+        names = ", ".join(dict.fromkeys(s.env for s in named))
+        yield Check("secrets", OK, f"set: {names}")
+
+
+def database(config: Config) -> Check:
+    """Reachable, and its schema at the newest migration."""
+    url = make_url(config.database.url)
+    shown = url.render_as_string(hide_password=True)
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).exists():  # connecting would make it
+        return Check("database", FAIL, f"{shown}: no such file; run `maildesk init`")
+    engine = db.make_engine(config.database.url, config.database.busy_timeout)
+    try:
+        current = db.schema_revision(engine)
+    except MaildeskError as exc:
+        return Check("database", FAIL, f"{shown}: {exc}")
+    finally:
+        engine.dispose()
+    if current != db.SCHEMA_REVISION:
+        at = current or "nothing"
+        want = db.SCHEMA_REVISION
+        return Check(
+            "database", FAIL, f"{shown}: schema at {at}, want {want}; run `maildesk init`"
+        )
+    return Check("database", OK, f"{shown}: schema at {current}, the newest")
+
+
+def templates(config: Config) -> Check:
+    """Every template file parses and renders against the samples (`templates check`)."""
+    try:
+        found = Templates(config.desk.templates_dir, config.desk.default_locale)
+        problems = found.check(template_vars.all_samples())
+    except MaildeskError as exc:
+        return Check("templates", FAIL, str(exc))
+    if problems:
+        more = (
+            f" and {len(problems) - 1} more (`maildesk templates check`)" if problems[1:] else ""
+        )
+        return Check("templates", FAIL, f"{problems[0]}{more}")
+    return Check("templates", OK, f"{len(found.files())} files parse and render")
+
+
+def people(config: Config) -> Iterator[Check]:
+    """No agent address is the desk's own; every team has agents and a lead."""
+    if not config.agents:
+        yield Check("agents", OK, "none configured: nobody works tickets by mail")
+        return
+    own = {a.lower() for a in config.own_addresses()}
+    own |= {m.imap.username.lower() for m in config.mailboxes if "@" in m.imap.username}
+    clean = True
+    for index, agent in enumerate(config.agents):
+        for address in agent.all_addresses:
+            if address.lower() in own:
+                clean = False
+                yield Check(
+                    "agents",
+                    FAIL,
+                    f"agents[{index}]: {address} is also the desk's own address (a mailbox,"
+                    " a team or the From address): the desk's own mail would pass for theirs",
+                )
+    for index, team in enumerate(config.teams):
+        if not config.members(team.name):
+            clean = False
+            yield Check("agents", WARN, f"teams[{index}] {team.name!r} has no agents")
+        if not team.leads:
+            clean = False
+            yield Check(
+                "agents",
+                WARN,
+                f"teams[{index}] {team.name!r} has no leads: nobody hears of its tickets"
+                " that nobody takes",
+            )
+    if clean:
+        yield Check(
+            "agents",
+            OK,
+            f"{len(config.agents)} agents in {len(config.teams)} teams; every team has a"
+            " lead, no agent address is the desk's own",
+        )
+
+
+def calendars(config: Config) -> Check:
+    try:
+        built = calendar.build_all(config.calendars)
+    except MaildeskError as exc:
+        return Check("calendars", FAIL, str(exc))
+    return Check("calendars", OK, f"{len(built)} load: {', '.join(built)}")
+
+
+def web(config: Config) -> Check:
+    """The survey page's address can be listened on (nothing listens when none is set)."""
+    if not config.web.listen:
+        return Check("web", OK, "no [web] listen: no survey page is served")
+    host, port = config.web.host_port
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return Check(
+                "web",
+                WARN,
+                f"{host}:{port} is in use: by a `maildesk run` already, or by another program",
+            )
+        return Check("web", FAIL, f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    return Check("web", OK, f"{host}:{port} can be listened on")
