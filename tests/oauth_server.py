@@ -113,9 +113,7 @@ class AuthServer:
         try:
             issuer = jwt.decode(assertion, options={"verify_signature": False})["iss"]
             key = self.clients[issuer].public_key
-            claims = jwt.decode(
-                assertion, key, algorithms=["RS256"], audience=audience
-            )
+            claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=audience)
         except (KeyError, jwt.PyJWTError) as exc:
             return 400, {"error": "invalid_grant", "error_description": str(exc)}
         return self._issue(claims["sub"], refresh=False)

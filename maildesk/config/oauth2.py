@@ -28,7 +28,7 @@ _DEFAULT_SCOPE = {
     ("google", "app"): "https://mail.google.com/",
     ("google", "delegated"): "https://mail.google.com/",
 }
-GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -104,7 +104,9 @@ def _read(t: Table, owner: str) -> OAuth2Config:
         owner=owner,
         provider=provider,
         flow=flow,
-        client_id=t.get("client_id", str, "" if provider == "google" and flow == "app" else REQUIRED),
+        client_id=t.get(
+            "client_id", str, "" if provider == "google" and flow == "app" else REQUIRED
+        ),
         client_secret=_secret(t, "client_secret"),
         scope=t.get("scope", str, _DEFAULT_SCOPE.get((provider, flow), "")),
         refresh_token=_secret(t, "refresh_token"),
@@ -132,12 +134,12 @@ def _check_flow(t: Table, c: OAuth2Config) -> None:
             f"{t.key('service_account_file')}: required for a Google service account "
             '(flow = "app"); for a user\'s refresh token set flow = "delegated"'
         )
-    if c.provider == "microsoft" and c.flow == "app":
-        if not (c.client_secret.env or c.client_secret.file or c.certificate):
-            raise ConfigError(
-                f"{t.key('client_secret_env')}: the app flow needs client_secret_env, "
-                "client_secret_file or certificate_file"
-            )
+    has_secret = c.client_secret.env or c.client_secret.file or c.certificate
+    if c.provider == "microsoft" and c.flow == "app" and not has_secret:
+        raise ConfigError(
+            f"{t.key('client_secret_env')}: the app flow needs client_secret_env, "
+            "client_secret_file or certificate_file"
+        )
     if c.flow == "delegated" and not (c.refresh_token.env or c.refresh_token.file or c.token_file):
         raise ConfigError(
             f"{t.key('token_file')}: the delegated flow needs token_file (written by "

@@ -12,6 +12,7 @@ import re
 import socket
 import ssl
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -26,9 +27,11 @@ from imap_tools import (
 )
 from imap_tools.errors import UnexpectedCommandStatusError
 
+from maildesk.app import utc_now
 from maildesk.config import ImapConfig
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.transport import idle, tls
+from maildesk.transport.oauth2 import sasl, tokens
 
 SERVER_ERRORS = (
     imaplib.IMAP4.error,
@@ -45,8 +48,9 @@ _T = TypeVar("_T")
 class Inbox:
     """One logged-in connection to the configured folder; use as a context manager."""
 
-    def __init__(self, config: ImapConfig) -> None:
+    def __init__(self, config: ImapConfig, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
+        self.clock = clock  # the OAuth2 tokens' expiry is judged on it
         self.box: BaseMailBox | None = None
 
     @property
@@ -66,14 +70,14 @@ class Inbox:
 
     def connect(self) -> None:
         c = self.config
-        password = c.password.value()
+        log_in = _signer(c, self.clock())  # password or token before connecting
         try:
             box = _open(c)
         except SERVER_ERRORS as exc:
             tls.raise_if_refused(exc, "IMAP", c.host, c.port, c.trust)
             raise TemporaryFailure(f"IMAP {c.host}:{c.port} unreachable: {exc}") from exc
         try:
-            box.login(c.username, password, initial_folder=None)
+            log_in(box)
             _refresh_capabilities(box)
             for folder in (c.processed_folder, c.quarantine_folder):
                 if folder and not box.folder.exists(folder):
@@ -82,6 +86,9 @@ class Inbox:
         except MailboxLoginError as exc:
             box.client.shutdown()
             raise ConfigError(f"imap.username: login as {c.username!r} refused") from exc
+        except (ConfigError, TemporaryFailure):  # an OAuth2 token refused, or none to be had
+            box.client.shutdown()
+            raise
         except MailboxFolderSelectError as exc:
             box.logout()
             raise ConfigError(f"imap.folder: cannot select {c.folder!r}") from exc
@@ -185,6 +192,46 @@ def _open(c: ImapConfig) -> BaseMailBox:
         return MailBoxUnencrypted(c.host, c.port, timeout=c.timeout)
     secure = MailBox if c.security == "ssl" else MailBoxStartTls
     return secure(c.host, c.port, timeout=c.timeout, ssl_context=tls.context(c.trust))
+
+
+def _signer(c: ImapConfig, now: datetime) -> Callable[[BaseMailBox], None]:
+    """How to log in: LOGIN with the password, or AUTHENTICATE with an OAuth2 token.
+
+    The token is had before connecting (a refused refresh opens no connection).
+    A cached token the server refuses before its time is forgotten and a new
+    one tried once; a new token refused is a ConfigError naming the fix.
+    """
+    if c.oauth2 is None:
+        password = c.password.value()
+
+        def login(box: BaseMailBox) -> None:
+            box.login(c.username, password, initial_folder=None)
+
+        return login
+    settings, source = c.oauth2, tokens.source(c.oauth2, c.username)
+    first = source.bearer(now)
+
+    def authenticate(box: BaseMailBox) -> None:
+        bearer = first
+        while (refusal := _authenticate(box, c, settings.mechanism, bearer.value)) is not None:
+            if bearer.fresh:
+                raise tokens.refused_login(settings, "IMAP", c.username, refusal)
+            source.forget(bearer)
+            bearer = source.bearer(now)
+
+    return authenticate
+
+
+def _authenticate(box: BaseMailBox, c: ImapConfig, mechanism: str, token: str) -> str | None:
+    """AUTHENTICATE XOAUTH2 or OAUTHBEARER; None when in, else the server's refusal."""
+    answer = sasl.responder(mechanism, c.username, token, c.host, c.port)
+    try:
+        box.client.authenticate(mechanism.upper(), answer)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:
+        return str(exc)
+    return None
 
 
 def _create_folder(box: BaseMailBox, folder: str) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from maildesk.app import App
 from maildesk.config import OutboxConfig
-from maildesk.errors import ConfigError
+from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.mail import verp
 from maildesk.store import db
 from maildesk.store.db import transaction, unavailable_is_temporary
@@ -51,7 +51,8 @@ async def drain(app: App, now: datetime | None = None) -> DrainResult:
     now = now or app.clock()
     result = DrainResult()
     with unavailable_is_temporary():  # a locked or lost database: the next run sends
-        async with smtp.Connection(server) as connection:  # opened by the first mail ours
+        connection = smtp.Connection(server, app.clock)  # opened by the first mail ours
+        async with connection:
             for mail in _claim_due(app, now):
                 if _still_ours(app, mail):
                     await _send_one(app, connection, mail, now, result)
@@ -132,7 +133,7 @@ async def _send_one(
 ) -> None:
     try:
         await connection.send(envelope_sender(app, mail), mail.recipients, mail.raw)
-    except ConfigError as exc:
+    except (ConfigError, TemporaryFailure) as exc:  # the server's or the token's, not the mail's
         _hold(app, mail.id, str(exc))
         raise
     except smtp.SendError as exc:
@@ -162,9 +163,10 @@ def envelope_sender(app: App, mail: Claimed) -> str:
 
 
 def _hold(app: App, row_id: int, error: str) -> None:
-    """Our configuration failed (a refused certificate), not the mail: note why, count no
-    attempt, and stop the drain. The rows it claimed wait out their claim (claim_seconds),
-    so a misconfigured server is tried once per drain with due mail, not once per mail.
+    """Our configuration failed (a refused certificate or token, a token endpoint that is
+    down), not the mail: note why, count no attempt, and stop the drain. The rows it
+    claimed wait out their claim (claim_seconds), so a misconfigured server is tried
+    once per drain with due mail, not once per mail.
     """
     with transaction(app.sessions, write=True) as session:
         session.get_one(OutboxMail, row_id).last_error = error[:2000]

@@ -16,14 +16,18 @@ may risk a second copy, as it always did.
 """
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Literal
 
 import aiosmtplib
 from aiosmtplib.typing import Default
 
+from maildesk.app import utc_now
 from maildesk.config import SmtpConfig
 from maildesk.transport import tls
+from maildesk.transport.oauth2 import tokens
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +59,9 @@ class _Client(aiosmtplib.SMTP):
 class Connection:
     """Lazily opened, reopened after a break, closed with QUIT at the end of `async with`."""
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
+        self.clock = clock  # the OAuth2 tokens' expiry is judged on it
         self._client: _Client | None = None
         self._data_began = False  # by the last transaction
 
@@ -108,28 +113,59 @@ class Connection:
                 self._client = None
 
     async def _connected(self) -> _Client:
-        """The open connection, or a new one (TLS and AUTH as configured)."""
+        """The open connection, or a new one (TLS and AUTH as configured).
+
+        With OAuth2, AUTH XOAUTH2 with the mailbox's token: a cached token the
+        server refuses is forgotten and a new one tried once on a new connection;
+        a new token refused is a ConfigError naming the fix.
+        """
         if self._client is not None and self._client.is_connected:
             return self._client
         config = self.config
-        client = _Client(
+        settings = config.oauth2
+        source = tokens.source(settings, config.username) if settings else None
+        bearer = source.bearer(self.clock()) if source else None
+        while True:
+            client = self._client_for(bearer)
+            try:
+                await client.connect()
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                client.close()
+                if settings is None or source is None or bearer is None:
+                    raise
+                if bearer.fresh:
+                    raise tokens.refused_login(
+                        settings, "SMTP", config.username, str(exc)
+                    ) from exc
+                source.forget(bearer)
+                bearer = source.bearer(self.clock())
+                continue
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                client.close()
+                tls.raise_if_refused(exc, "SMTP", config.host, config.port, config.trust)
+                raise
+            self._client = client
+            return client
+
+    def _client_for(self, bearer: tokens.Bearer | None) -> _Client:
+        """A client that logs in with the password, or with `bearer` (XOAUTH2)."""
+        config = self.config
+
+        async def token() -> str:
+            assert bearer is not None  # noqa: S101 - given only with a bearer
+            return bearer.value
+
+        return _Client(
             hostname=config.host,
             port=config.port,
             use_tls=config.security == "ssl",
             start_tls=config.security == "starttls",  # never None: that is "STARTTLS if offered"
             tls_context=None if config.security == "none" else tls.context(config.trust),
             username=config.username or None,
-            password=config.password.value() if config.username else None,
+            password=config.password.value() if config.username and bearer is None else None,
+            oauth_token_generator=token if bearer is not None else None,
             timeout=config.timeout,
         )
-        try:
-            await client.connect()
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            client.close()
-            tls.raise_if_refused(exc, "SMTP", config.host, config.port, config.trust)
-            raise
-        self._client = client
-        return client
 
 
 def _breaks_connection(exc: Exception) -> bool:
