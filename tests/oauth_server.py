@@ -25,6 +25,7 @@ import jwt
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 
 
 @dataclass
@@ -69,7 +70,7 @@ class AuthServer:
             self.token_requests.append(form)
         grant = form.get("grant_type", "")
         if grant == JWT_BEARER:
-            return self._jwt_bearer(form.get("assertion", ""), f"{base}/token")
+            return self._jwt_bearer(form.get("assertion", ""))
         client = self.clients.get(form.get("client_id", ""))
         if client is None or client.secret != form.get("client_secret", client.secret):
             return 401, {"error": "invalid_client", "error_description": "unknown client"}
@@ -108,12 +109,13 @@ class AuthServer:
             "device_authorization_endpoint": f"{base}/device",
         }
 
-    def _jwt_bearer(self, assertion: str, audience: str) -> tuple[int, dict[str, Any]]:
-        """A service account's signed request for a token acting as `sub` (Google's grant)."""
+    def _jwt_bearer(self, assertion: str) -> tuple[int, dict[str, Any]]:
+        """A service account's signed request for a token acting as `sub` (Google's grant;
+        google-auth addresses it to Google's token URL whatever the key file says)."""
         try:
             issuer = jwt.decode(assertion, options={"verify_signature": False})["iss"]
             key = self.clients[issuer].public_key
-            claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=audience)
+            claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=GOOGLE_TOKEN_URL)
         except (KeyError, jwt.PyJWTError) as exc:
             return 400, {"error": "invalid_grant", "error_description": str(exc)}
         return self._issue(claims["sub"], refresh=False)

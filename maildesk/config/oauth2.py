@@ -29,6 +29,7 @@ _DEFAULT_SCOPE = {
     ("google", "delegated"): "https://mail.google.com/",
 }
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
+_DEFAULT_TOKEN_URL = {"google": GOOGLE_TOKEN_URL, "microsoft": ""}  # msal finds its own
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -111,7 +112,7 @@ def _read(t: Table, owner: str) -> OAuth2Config:
         scope=t.get("scope", str, _DEFAULT_SCOPE.get((provider, flow), "")),
         refresh_token=_secret(t, "refresh_token"),
         token_file=Path(token_file) if token_file else None,
-        token_url=_url(t, "token_url", GOOGLE_TOKEN_URL if provider == "google" else None),
+        token_url=_url(t, "token_url", _DEFAULT_TOKEN_URL.get(provider)),
         device_url=_url(t, "device_url", ""),
         authority=_authority(t) if provider == "microsoft" else "",
         certificate=Secret(t.key("certificate_file"), "", certificate) if certificate else None,

@@ -15,6 +15,7 @@ from maildesk.daemon.loop import Daemon
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.intake import poller
 from maildesk.transport.inbox import Inbox
+from maildesk.transport.oauth2 import login as oauth_login
 from tests.conftest import Clock, Mailbox, free_port, maildesk_cli, make_mail
 from tests.support import cycle, stats, wait_until
 from tests.transport.conftest import CLIENT_SECRET, OAuth, XOAuth2Sink, oauth_table
@@ -75,7 +76,9 @@ def grants(oauth: OAuth, kind: str) -> int:
     return sum(1 for r in oauth.server.token_requests if r.get("grant_type") == kind)
 
 
-def test_intake_and_outbox_sign_in_with_tokens(oauth, oauth_mailbox, oauth_sink, tmp_path, make_app):
+def test_intake_and_outbox_sign_in_with_tokens(
+    oauth, oauth_mailbox, oauth_sink, tmp_path, make_app
+):
     token_file = signed_in(oauth, oauth_mailbox, tmp_path)
     first = json.loads(token_file.read_text())["refresh_token"]
     app = make_app(extra=desk_toml(oauth, oauth_mailbox, token_file, oauth_sink))
@@ -106,7 +109,9 @@ def test_oauthbearer_and_a_cached_token(oauth, oauth_mailbox, tmp_path, make_app
 def test_a_token_past_its_life_is_refreshed_before_use(
     oauth, oauth_mailbox, tmp_path, make_app, clock: Clock
 ):
-    app = make_app(extra=desk_toml(oauth, oauth_mailbox, signed_in(oauth, oauth_mailbox, tmp_path)))
+    app = make_app(
+        extra=desk_toml(oauth, oauth_mailbox, signed_in(oauth, oauth_mailbox, tmp_path))
+    )
     imap = app.config.mailboxes[0].imap
     with Inbox(imap, clock):
         pass
@@ -119,7 +124,9 @@ def test_a_token_past_its_life_is_refreshed_before_use(
 def test_a_token_the_server_refuses_early_is_replaced_once(
     oauth, oauth_mailbox, tmp_path, make_app, clock
 ):
-    app = make_app(extra=desk_toml(oauth, oauth_mailbox, signed_in(oauth, oauth_mailbox, tmp_path)))
+    app = make_app(
+        extra=desk_toml(oauth, oauth_mailbox, signed_in(oauth, oauth_mailbox, tmp_path))
+    )
     imap = app.config.mailboxes[0].imap
     with Inbox(imap, clock):
         pass
@@ -210,8 +217,10 @@ def test_oauth_login_runs_the_device_flow_and_keeps_the_token(
     kept = json.loads(token_file.read_text())["refresh_token"]
     assert oauth.server.refresh_tokens[kept] == oauth_mailbox.user
 
-    unknown = maildesk_cli("oauth", "login", "nobody", config=tmp_path / "maildesk.toml")
-    assert unknown.returncode == 2
-    assert "no mailbox called 'nobody' signs in with OAuth2 (those that do: default)" in (
-        unknown.stderr
-    )
+
+def test_oauth_login_names_the_mailboxes_it_knows(oauth, oauth_mailbox, tmp_path, make_app):
+    app = make_app(extra=desk_toml(oauth, oauth_mailbox, tmp_path / "token.json"))
+    with pytest.raises(
+        ConfigError, match=r"'nobody' signs in with OAuth2 \(those that do: default"
+    ):
+        oauth_login.table_of(app.config, "nobody")

@@ -2,20 +2,18 @@
 
 flow "app": a service account with domain-wide delegation acting for the
 mailbox (its `subject`); the token URL is the key file's own. flow
-"delegated": an installed app's refresh token. Google's device flow does not
-allow the Gmail scope, so `maildesk oauth login` cannot get one (device_login).
+"delegated": an installed app's refresh token (Google's device flow does not
+allow the Gmail scope, so `maildesk oauth login` cannot get one: login.py).
 """
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import google.auth.exceptions
 import google.auth.transport.requests
-import requests
 from google.oauth2 import credentials, service_account
 
 from maildesk.config.oauth2 import OAuth2Config
-from maildesk.errors import ConfigError
+from maildesk.transport.oauth2 import http
 from maildesk.transport.oauth2.grants import Grant, GrantRefused, Unreachable
 
 Credentials = credentials.Credentials | service_account.Credentials
@@ -36,8 +34,7 @@ def grant(config: OAuth2Config, user: str, refresh_token: str) -> Grant:
             client_secret=config.client_secret.value() or None,
             scopes=config.scope.split(),
         )
-    session = requests.Session()
-    session.verify = str(config.ca_file) if config.ca_file else True
+    session = http.session(config)
     try:
         found.refresh(google.auth.transport.requests.Request(session))
     except google.auth.exceptions.RefreshError as exc:
@@ -50,10 +47,3 @@ def grant(config: OAuth2Config, user: str, refresh_token: str) -> Grant:
     life = (expiry - datetime.now(UTC)).total_seconds()
     rotated = getattr(found, "refresh_token", None) or ""
     return Grant(found.token or "", life, rotated if rotated != refresh_token else "")
-
-
-def device_login(config: OAuth2Config, show: Callable[[str], None]) -> Grant:
-    raise ConfigError(
-        f"{config.key}: Google's device flow does not allow the Gmail scope; use a service "
-        'account (flow = "app") or put an installed app\'s refresh token in refresh_token_file'
-    )

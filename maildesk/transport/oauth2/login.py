@@ -35,6 +35,11 @@ def device_login(
             f'{config.key}.flow: "app" signs in with the application\'s own credentials; '
             'no login is needed (`oauth login` is for flow = "delegated")'
         )
+    if config.provider == "google":
+        raise ConfigError(
+            f"{config.key}: Google's device flow does not allow the Gmail scope; use a service "
+            'account (flow = "app") or put an installed app\'s refresh token in refresh_token_file'
+        )
     if config.token_file is None:
         raise ConfigError(f"{config.key}.token_file: required to keep the refresh token")
     try:
@@ -57,8 +62,4 @@ def _provider_login(
         from maildesk.transport.oauth2 import microsoft
 
         return microsoft.device_login(config, show)
-    if config.provider == "google":
-        from maildesk.transport.oauth2 import google
-
-        return google.device_login(config, show)
     return generic.device_login(config, show, wait)

@@ -13,6 +13,7 @@ from typing import Any
 import msal
 
 from maildesk.config.oauth2 import OAuth2Config
+from maildesk.transport.oauth2 import http
 from maildesk.transport.oauth2.grants import Grant, GrantRefused, Unreachable
 
 _PUBLIC_CLOUD = "https://login.microsoftonline.com/"
@@ -43,8 +44,7 @@ def _options(config: OAuth2Config) -> dict[str, Any]:
     return {
         "authority": config.authority,
         "instance_discovery": config.authority.startswith(_PUBLIC_CLOUD) and None,
-        "verify": str(config.ca_file) if config.ca_file else True,
-        "timeout": config.timeout,
+        "http_client": http.session(config),
     }
 
 
