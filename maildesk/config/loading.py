@@ -175,6 +175,7 @@ def _smtp(t: Table | None) -> SmtpConfig | None:
     from_address = t.get("from_address", str)
     if "@" not in from_address:
         raise ConfigError(f"{t.key('from_address')}: {from_address!r} is not an address")
+    auth = oauth2.auth(t)
     smtp = SmtpConfig(
         host=t.get("host", str),
         port=t.port({"ssl": 465, "starttls": 587, "none": 25}[security]),
@@ -184,8 +185,8 @@ def _smtp(t: Table | None) -> SmtpConfig | None:
         from_address=from_address,
         timeout=t.positive("timeout", 60.0),
         trust=_trust(t, security),
-        auth=oauth2.auth(t),
-        oauth2=oauth2.oauth2(t, oauth2.auth(t), "smtp"),
+        auth=auth,
+        oauth2=oauth2.oauth2(t, auth, "smtp"),
     )
     if smtp.oauth2 is not None:
         oauth2.check_smtp(t, smtp.username, smtp.oauth2)

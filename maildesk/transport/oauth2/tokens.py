@@ -22,7 +22,9 @@ from maildesk.transport.oauth2 import generic, token_file
 from maildesk.transport.oauth2.grants import Grant, GrantRefused, Unreachable
 
 REFUSED_HOLD = timedelta(minutes=15)
-EARLY = timedelta(seconds=60)  # refresh this long before the end (a quarter of a short life)
+# A token is renewed this long before its end, or a quarter of its life before when
+# that is shorter (tokens of a few seconds, as in the tests).
+EARLY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
