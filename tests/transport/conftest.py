@@ -115,7 +115,7 @@ class XOAuth2Sink(SmtpSink):
         assert self.auth is not None and self.logins is not None
         known = self.auth.introspect(token)
         if not known["active"] or known["username"] != fields.get("user"):
-            return AuthResult(success=False, message="535 5.7.8 token invalid or expired")
+            return AuthResult(success=False, handled=False, message="535 5.7.8 token invalid")
         self.logins.append(fields["user"])
         return AuthResult(success=True, auth_data=fields["user"])
 

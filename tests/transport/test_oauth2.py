@@ -9,14 +9,16 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from maildesk.cli import cli
 from maildesk.config import ImapConfig
 from maildesk.daemon.loop import Daemon
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.intake import poller
 from maildesk.transport.inbox import Inbox
 from maildesk.transport.oauth2 import login as oauth_login
-from tests.conftest import Clock, Mailbox, free_port, maildesk_cli, make_mail
+from tests.conftest import Clock, Mailbox, free_port, make_mail
 from tests.support import cycle, stats, wait_until
 from tests.transport.conftest import CLIENT_SECRET, OAuth, XOAuth2Sink, oauth_table
 
@@ -122,18 +124,17 @@ def test_a_token_past_its_life_is_refreshed_before_use(
 
 
 def test_a_token_the_server_refuses_early_is_replaced_once(
-    oauth, oauth_mailbox, tmp_path, make_app, clock
+    oauth, oauth_mailbox, oauth_sink, tmp_path, make_app
 ):
-    app = make_app(
-        extra=desk_toml(oauth, oauth_mailbox, signed_in(oauth, oauth_mailbox, tmp_path))
-    )
-    imap = app.config.mailboxes[0].imap
-    with Inbox(imap, clock):
-        pass
+    token_file = signed_in(oauth, oauth_mailbox, tmp_path)
+    app = make_app(extra=desk_toml(oauth, oauth_mailbox, token_file, oauth_sink))
+    oauth_mailbox.deliver(make_mail(subject="first"))
+    cycle(app)
     oauth.server.access_tokens.clear()  # revoked at the provider while still cached here
-    with Inbox(imap, clock) as inbox:
-        assert inbox.uids() == []
-    assert grants(oauth, "refresh_token") == 2
+    oauth_mailbox.deliver(make_mail(sender="bob@customer.example", subject="second"))
+    result, sent = cycle(app)
+    assert result.outcomes == {"stored": 1} and sent.sent == 1
+    assert grants(oauth, "refresh_token") == 4  # IMAP and SMTP, each once more
 
 
 def test_a_refused_refresh_is_one_error_with_the_command_and_held(
@@ -205,15 +206,10 @@ def test_oauth_login_runs_the_device_flow_and_keeps_the_token(
     token_file = tmp_path / "token.json"
     make_app(extra=desk_toml(oauth, oauth_mailbox, token_file))
     oauth.server.device_user = oauth_mailbox.user  # the user approves at once
-    result = maildesk_cli(
-        "oauth",
-        "login",
-        "default",
-        config=tmp_path / "maildesk.toml",
-        env={"MAILDESK_OAUTH_SECRET": CLIENT_SECRET},
-    )
-    assert result.returncode == 0, result.stderr
-    assert "/activate and enter WDJB-MJHT" in result.stdout
+    config = str(tmp_path / "maildesk.toml")
+    result = CliRunner().invoke(cli, ["--config", config, "oauth", "login", "default"])
+    assert result.exit_code == 0, result.output
+    assert "/activate and enter WDJB-MJHT" in result.output
     kept = json.loads(token_file.read_text())["refresh_token"]
     assert oauth.server.refresh_tokens[kept] == oauth_mailbox.user
 

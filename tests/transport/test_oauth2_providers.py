@@ -87,6 +87,31 @@ ca_file = "{ca_file}"
     assert request["scope"] == "https://outlook.office365.com/.default"
 
 
+def test_microsoft_app_flow_with_a_certificate_signs_its_assertion(
+    oauth, https_oauth, oauth_mailbox, make_app, clock, tmp_path
+):
+    url, ca_file = https_oauth
+    oauth.server.register("ms-cert-app", "", user=oauth_mailbox.user)
+    key, public = rsa_key()
+    (tmp_path / "app-key.pem").write_bytes(key)
+    table = f"""provider = "microsoft"
+tenant = "contoso.example"
+authority = "{url}/contoso.example"
+client_id = "ms-cert-app"
+certificate_file = "{tmp_path / "app-key.pem"}"
+certificate_thumbprint = "A1B2C3D4E5F60718293A4B5C6D7E8F9012345678"
+ca_file = "{ca_file}"
+"""
+    sign_in(make_app(extra=imap_toml(oauth, oauth_mailbox, table)), clock)
+    (request,) = oauth.server.token_requests
+    assert "client_secret" not in request
+    assert request["client_assertion_type"].endswith(":client-assertion-type:jwt-bearer")
+    claims = jwt.decode(
+        request["client_assertion"], public, algorithms=["RS256"], audience=f"{url}/token"
+    )
+    assert claims["iss"] == claims["sub"] == "ms-cert-app"
+
+
 def test_microsoft_delegated_login_and_refresh(
     oauth, https_oauth, oauth_mailbox, make_app, clock, tmp_path
 ):
@@ -114,19 +139,25 @@ ca_file = "{ca_file}"
     assert "https://outlook.office365.com/IMAP.AccessAsUser.All" in refresh["scope"].split()
 
 
-def service_account(oauth: OAuth, folder: Path, token_url: str) -> Path:
-    """A Google service account's key file, its public key registered at the server."""
+def rsa_key() -> tuple[bytes, str]:
+    """A new RSA key: the private key's PEM, the public key's PEM."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    email = "desk@project.iam.gserviceaccount.example"
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    oauth.server.register(email, "", public_key=public.decode())
     private = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public.decode()
+
+
+def service_account(oauth: OAuth, folder: Path, token_url: str) -> Path:
+    """A Google service account's key file, its public key registered at the server."""
+    private, public = rsa_key()
+    email = "desk@project.iam.gserviceaccount.example"
+    oauth.server.register(email, "", public_key=public)
     path = folder / "service-account.json"
     path.write_text(
         json.dumps(
