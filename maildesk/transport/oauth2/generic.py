@@ -32,6 +32,8 @@ def device_login(
     if not config.device_url:
         raise ConfigError(f"{config.key}.device_url: required for `{config.login_command}`")
     started = post(config, config.device_url, _with_client(config, {}))
+    if not isinstance(started.get("device_code"), str):
+        raise Unreachable(f"{config.device_url}: the answer holds no device_code")
     show(
         started.get("message")
         or f"Open {started.get('verification_uri')} and enter the code {started.get('user_code')}"
