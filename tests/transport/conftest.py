@@ -8,13 +8,15 @@ import base64
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult
 
+from maildesk import config as config_module
+from maildesk.config import Config
 from tests.conftest import (
     PASSWORD,
     Clock,
@@ -23,6 +25,7 @@ from tests.conftest import (
     SmtpSink,
     _find_dovecot,
     _SinkController,
+    config_text,
     free_port,
     start_dovecot,
 )
@@ -156,3 +159,15 @@ scope = "mail"
 token_file = "{token_file}"
 {extra}
 """
+
+
+@pytest.fixture
+def desk_config(tmp_path: Path) -> Callable[[str], Config]:
+    """The config of `extra` TOML, written to maildesk.toml: for what needs no App."""
+
+    def load(extra: str) -> Config:
+        path = tmp_path / "maildesk.toml"
+        path.write_text(config_text(tmp_path / "desk.db", None, None, None, extra))
+        return config_module.load(path)
+
+    return load

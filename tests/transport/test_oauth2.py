@@ -12,10 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from maildesk.cli import cli
-from maildesk.config import ImapConfig
 from maildesk.daemon.loop import Daemon
 from maildesk.errors import ConfigError, TemporaryFailure
-from maildesk.intake import poller
 from maildesk.transport.inbox import Inbox
 from maildesk.transport.oauth2 import login as oauth_login
 from tests.conftest import Clock, Mailbox, free_port, make_mail
@@ -23,10 +21,17 @@ from tests.support import cycle, stats, wait_until
 from tests.transport.conftest import CLIENT_SECRET, OAuth, XOAuth2Sink, oauth_table
 
 ONE_DATABASE = "the sign-in is settled before any database work"
-pytestmark = [
+one_database = [
     pytest.mark.one_database(ONE_DATABASE),
     pytest.mark.parametrize("database_kind", ["sqlite"]),
 ]
+
+
+def with_desk(test):
+    """Marks a test that runs a desk (an App): on SQLite only, the sign-in is the point."""
+    for mark in reversed(one_database):
+        test = mark(test)
+    return test
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +83,7 @@ def grants(oauth: OAuth, kind: str) -> int:
     return sum(1 for r in oauth.server.token_requests if r.get("grant_type") == kind)
 
 
+@with_desk
 def test_intake_and_outbox_sign_in_with_tokens(
     oauth, oauth_mailbox, oauth_sink, tmp_path, make_app
 ):
@@ -97,24 +103,21 @@ def test_intake_and_outbox_sign_in_with_tokens(
     assert token_file.stat().st_mode & 0o077 == 0
 
 
-def test_oauthbearer_and_a_cached_token(oauth, oauth_mailbox, tmp_path, make_app, clock):
+def test_oauthbearer_and_a_cached_token(oauth, oauth_mailbox, tmp_path, desk_config, clock):
     token_file = signed_in(oauth, oauth_mailbox, tmp_path)
     extra = 'mechanism = "oauthbearer"'
-    app = make_app(extra=desk_toml(oauth, oauth_mailbox, token_file, imap_extra=extra))
-    imap = app.config.mailboxes[0].imap
+    imap = desk_config(desk_toml(oauth, oauth_mailbox, token_file, imap_extra=extra)).mailboxes[0]
     for _ in range(2):  # the second connection reuses the token: still in its life
-        with Inbox(imap, clock) as inbox:
+        with Inbox(imap.imap, clock) as inbox:
             assert inbox.uids() == []
     assert grants(oauth, "refresh_token") == 1
 
 
 def test_a_token_past_its_life_is_refreshed_before_use(
-    oauth, oauth_mailbox, tmp_path, make_app, clock: Clock
+    oauth, oauth_mailbox, tmp_path, desk_config, clock: Clock
 ):
-    app = make_app(
-        extra=desk_toml(oauth, oauth_mailbox, signed_in(oauth, oauth_mailbox, tmp_path))
-    )
-    imap = app.config.mailboxes[0].imap
+    token_file = signed_in(oauth, oauth_mailbox, tmp_path)
+    imap = desk_config(desk_toml(oauth, oauth_mailbox, token_file)).mailboxes[0].imap
     with Inbox(imap, clock):
         pass
     clock.advance(seconds=4)  # 1 s left: within the margin, so renewed before it runs out
@@ -123,6 +126,7 @@ def test_a_token_past_its_life_is_refreshed_before_use(
     assert grants(oauth, "refresh_token") == 2
 
 
+@with_desk
 def test_a_token_the_server_refuses_early_is_replaced_once(
     oauth, oauth_mailbox, oauth_sink, tmp_path, make_app
 ):
@@ -138,46 +142,46 @@ def test_a_token_the_server_refuses_early_is_replaced_once(
 
 
 def test_a_refused_refresh_is_one_error_with_the_command_and_held(
-    oauth, oauth_mailbox, tmp_path, make_app, clock
+    oauth, oauth_mailbox, tmp_path, desk_config, clock
 ):
     token_file = tmp_path / "token.json"
     token_file.write_text(json.dumps({"refresh_token": "rt-revoked"}))
-    app = make_app(extra=desk_toml(oauth, oauth_mailbox, token_file))
+    imap = desk_config(desk_toml(oauth, oauth_mailbox, token_file)).mailboxes[0].imap
     message = (
         "mailbox 'default': OAuth2 token refused by generic (invalid_grant: token revoked); "
         "run `maildesk oauth login default` to sign in again"
     )
     for _ in range(2):
         with pytest.raises(ConfigError) as refused:
-            poller.poll_once(app)
+            Inbox(imap, clock).connect()
         assert str(refused.value) == message
     assert grants(oauth, "refresh_token") == 1, "the second try waits out the hold"
 
     signed_in(oauth, oauth_mailbox, tmp_path)  # a new login: used at once, no wait
-    oauth_mailbox.deliver(make_mail())
-    assert poller.poll_once(app).outcomes == {"stored": 1}
+    with Inbox(imap, clock) as inbox:
+        assert inbox.uids() == []
 
 
 def test_an_unreachable_token_endpoint_is_a_temporary_failure(
-    oauth, oauth_mailbox, tmp_path, make_app
+    oauth, oauth_mailbox, tmp_path, desk_config, clock
 ):
     toml = desk_toml(oauth, oauth_mailbox, signed_in(oauth, oauth_mailbox, tmp_path))
-    app = make_app(extra=toml.replace(oauth.url, f"http://127.0.0.1:{free_port()}"))
+    config = desk_config(toml.replace(oauth.url, f"http://127.0.0.1:{free_port()}"))
     with pytest.raises(TemporaryFailure, match="^mailbox 'default': OAuth2 token endpoint unre"):
-        poller.poll_once(app)
+        Inbox(config.mailboxes[0].imap, clock).connect()
 
 
 def test_a_token_the_server_refuses_when_new_names_the_fix(
-    oauth, oauth_mailbox, tmp_path, make_app, clock
+    oauth, oauth_mailbox, tmp_path, desk_config, clock
 ):
     box = Mailbox(oauth_mailbox.server, "someone-else@example.test")
     token_file = signed_in(oauth, oauth_mailbox, tmp_path)  # a token of another user
-    app = make_app(extra=desk_toml(oauth, box, token_file))
-    imap: ImapConfig = app.config.mailboxes[0].imap
+    imap = desk_config(desk_toml(oauth, box, token_file)).mailboxes[0].imap
     with pytest.raises(ConfigError, match="IMAP refused the new OAuth2 token of 'someone-else"):
         Inbox(imap, clock).connect()
 
 
+@with_desk
 def test_the_daemon_runs_past_the_tokens_life(
     oauth, oauth_mailbox, oauth_sink, tmp_path, make_app, clock: Clock
 ):
@@ -201,22 +205,16 @@ def test_the_daemon_runs_past_the_tokens_life(
 
 
 def test_oauth_login_runs_the_device_flow_and_keeps_the_token(
-    oauth, oauth_mailbox, tmp_path, make_app
+    oauth, oauth_mailbox, tmp_path, desk_config
 ):
     token_file = tmp_path / "token.json"
-    make_app(extra=desk_toml(oauth, oauth_mailbox, token_file))
+    config = desk_config(desk_toml(oauth, oauth_mailbox, token_file))
     oauth.server.device_user = oauth_mailbox.user  # the user approves at once
-    config = str(tmp_path / "maildesk.toml")
-    result = CliRunner().invoke(cli, ["--config", config, "oauth", "login", "default"])
+    result = CliRunner().invoke(cli, ["--config", str(config.path), "oauth", "login", "default"])
     assert result.exit_code == 0, result.output
     assert "/activate and enter WDJB-MJHT" in result.output
     kept = json.loads(token_file.read_text())["refresh_token"]
     assert oauth.server.refresh_tokens[kept] == oauth_mailbox.user
 
-
-def test_oauth_login_names_the_mailboxes_it_knows(oauth, oauth_mailbox, tmp_path, make_app):
-    app = make_app(extra=desk_toml(oauth, oauth_mailbox, tmp_path / "token.json"))
-    with pytest.raises(
-        ConfigError, match=r"'nobody' signs in with OAuth2 \(those that do: default"
-    ):
-        oauth_login.table_of(app.config, "nobody")
+    with pytest.raises(ConfigError, match=r"'nobody' signs in with OAuth2 \(those that do: def"):
+        oauth_login.table_of(config, "nobody")

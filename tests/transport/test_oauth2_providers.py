@@ -17,6 +17,7 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from maildesk.config import Config
 from maildesk.errors import ConfigError
 from maildesk.transport.inbox import Inbox
 from maildesk.transport.oauth2 import login as oauth_login
@@ -24,11 +25,6 @@ from tests.conftest import Mailbox
 from tests.oauth_server import JWT_BEARER, serve
 from tests.transport.conftest import OAuth
 
-ONE_DATABASE = "the sign-in is settled before any database work"
-pytestmark = [
-    pytest.mark.one_database(ONE_DATABASE),
-    pytest.mark.parametrize("database_kind", ["sqlite"]),
-]
 pytest.importorskip("msal")
 pytest.importorskip("google.auth")
 
@@ -62,13 +58,13 @@ idle = false
 """
 
 
-def sign_in(app, clock) -> None:
-    with Inbox(app.config.mailboxes[0].imap, clock) as inbox:
+def sign_in(config: Config, clock) -> None:
+    with Inbox(config.mailboxes[0].imap, clock) as inbox:
         assert inbox.uids() == []
 
 
 def test_microsoft_app_flow_builds_the_client_credentials_request(
-    oauth, https_oauth, oauth_mailbox, make_app, clock, monkeypatch
+    oauth, https_oauth, oauth_mailbox, desk_config, clock, monkeypatch
 ):
     url, ca_file = https_oauth
     oauth.server.register("ms-app", "ms-secret", user=oauth_mailbox.user)
@@ -80,7 +76,7 @@ client_id = "ms-app"
 client_secret_env = "MS_SECRET"
 ca_file = "{ca_file}"
 """
-    sign_in(make_app(extra=imap_toml(oauth, oauth_mailbox, table)), clock)
+    sign_in(desk_config(imap_toml(oauth, oauth_mailbox, table)), clock)
     (request,) = oauth.server.token_requests
     assert request["grant_type"] == "client_credentials"
     assert request["client_id"] == "ms-app" and request["client_secret"] == "ms-secret"
@@ -88,7 +84,7 @@ ca_file = "{ca_file}"
 
 
 def test_microsoft_app_flow_with_a_certificate_signs_its_assertion(
-    oauth, https_oauth, oauth_mailbox, make_app, clock, tmp_path
+    oauth, https_oauth, oauth_mailbox, desk_config, clock, tmp_path
 ):
     url, ca_file = https_oauth
     oauth.server.register("ms-cert-app", "", user=oauth_mailbox.user)
@@ -102,7 +98,7 @@ certificate_file = "{tmp_path / "app-key.pem"}"
 certificate_thumbprint = "A1B2C3D4E5F60718293A4B5C6D7E8F9012345678"
 ca_file = "{ca_file}"
 """
-    sign_in(make_app(extra=imap_toml(oauth, oauth_mailbox, table)), clock)
+    sign_in(desk_config(imap_toml(oauth, oauth_mailbox, table)), clock)
     (request,) = oauth.server.token_requests
     assert "client_secret" not in request
     assert request["client_assertion_type"].endswith(":client-assertion-type:jwt-bearer")
@@ -113,7 +109,7 @@ ca_file = "{ca_file}"
 
 
 def test_microsoft_delegated_login_and_refresh(
-    oauth, https_oauth, oauth_mailbox, make_app, clock, tmp_path
+    oauth, https_oauth, oauth_mailbox, desk_config, clock, tmp_path
 ):
     url, ca_file = https_oauth
     oauth.server.register("ms-public", "")
@@ -126,14 +122,14 @@ client_id = "ms-public"
 token_file = "{token_file}"
 ca_file = "{ca_file}"
 """
-    app = make_app(extra=imap_toml(oauth, oauth_mailbox, table))
+    config = desk_config(imap_toml(oauth, oauth_mailbox, table))
     oauth.server.device_user = oauth_mailbox.user
     shown: list[str] = []
-    oauth_login.device_login(app.config.mailboxes[0].imap.oauth2, shown.append)
+    oauth_login.device_login(config.mailboxes[0].imap.oauth2, shown.append)
     assert shown == [f"To sign in, open {url}/activate and enter WDJB-MJHT."]
     assert oauth.server.refresh_tokens[json.loads(token_file.read_text())["refresh_token"]]
 
-    sign_in(app, clock)
+    sign_in(config, clock)
     refresh = oauth.server.token_requests[-1]
     assert refresh["grant_type"] == "refresh_token" and refresh["client_id"] == "ms-public"
     assert "https://outlook.office365.com/IMAP.AccessAsUser.All" in refresh["scope"].split()
@@ -176,11 +172,11 @@ def service_account(oauth: OAuth, folder: Path, token_url: str) -> Path:
 
 
 def test_google_service_account_acts_for_the_mailbox(
-    oauth, oauth_mailbox, make_app, clock, tmp_path
+    oauth, oauth_mailbox, desk_config, clock, tmp_path
 ):
     key_file = service_account(oauth, tmp_path, f"{oauth.url}/token")
     table = f'provider = "google"\nservice_account_file = "{key_file}"\n'
-    sign_in(make_app(extra=imap_toml(oauth, oauth_mailbox, table)), clock)
+    sign_in(desk_config(imap_toml(oauth, oauth_mailbox, table)), clock)
     (request,) = oauth.server.token_requests
     assert request["grant_type"] == JWT_BEARER  # its signature checked by the server
     claims = jwt.decode(request["assertion"], options={"verify_signature": False})
@@ -188,7 +184,7 @@ def test_google_service_account_acts_for_the_mailbox(
     assert claims["scope"] == "https://mail.google.com/"
 
 
-def test_google_delegated_refresh_token(oauth, oauth_mailbox, make_app, clock, tmp_path):
+def test_google_delegated_refresh_token(oauth, oauth_mailbox, desk_config, clock, tmp_path):
     refresh_file = tmp_path / "refresh-token"
     refresh_file.write_text(oauth.server.refresh_token_for(oauth_mailbox.user) + "\n")
     oauth.server.register("google-app", "google-secret")
@@ -200,10 +196,10 @@ client_id = "google-app"
 client_secret_file = "{tmp_path / "secret"}"
 refresh_token_file = "{refresh_file}"
 """
-    app = make_app(extra=imap_toml(oauth, oauth_mailbox, table))
-    sign_in(app, clock)
+    config = desk_config(imap_toml(oauth, oauth_mailbox, table))
+    sign_in(config, clock)
     (request,) = oauth.server.token_requests
     assert request["grant_type"] == "refresh_token"
     assert request["scope"] == "https://mail.google.com/"
     with pytest.raises(ConfigError, match="Google's device flow does not allow the Gmail scope"):
-        oauth_login.device_login(app.config.mailboxes[0].imap.oauth2, print)
+        oauth_login.device_login(config.mailboxes[0].imap.oauth2, print)
