@@ -26,6 +26,8 @@ from aiosmtplib.typing import Default
 
 from maildesk.app import utc_now
 from maildesk.config import SmtpConfig
+from maildesk.config.oauth2 import OAuth2Config
+from maildesk.errors import MaildeskError
 from maildesk.transport import tls
 from maildesk.transport.oauth2 import tokens
 
@@ -113,59 +115,53 @@ class Connection:
                 self._client = None
 
     async def _connected(self) -> _Client:
-        """The open connection, or a new one (TLS and AUTH as configured).
-
-        With OAuth2, AUTH XOAUTH2 with the mailbox's token: a cached token the
-        server refuses is forgotten and a new one tried once on a new connection;
-        a new token refused is a ConfigError naming the fix.
-        """
+        """The open connection, or a new one (TLS and AUTH as configured)."""
         if self._client is not None and self._client.is_connected:
             return self._client
         config = self.config
-        settings = config.oauth2
-        source = tokens.source(settings, config.username) if settings else None
-        bearer = source.bearer(self.clock()) if source else None
-        while True:
-            client = self._client_for(bearer)
-            try:
-                await client.connect()
-            except aiosmtplib.SMTPAuthenticationError as exc:
-                client.close()
-                if settings is None or source is None or bearer is None:
-                    raise
-                if bearer.fresh:
-                    raise tokens.refused_login(
-                        settings, "SMTP", config.username, str(exc)
-                    ) from exc
-                source.forget(bearer)
-                bearer = source.bearer(self.clock())
-                continue
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                client.close()
-                tls.raise_if_refused(exc, "SMTP", config.host, config.port, config.trust)
-                raise
-            self._client = client
-            return client
-
-    def _client_for(self, bearer: tokens.Bearer | None) -> _Client:
-        """A client that logs in with the password, or with `bearer` (XOAUTH2)."""
-        config = self.config
-
-        async def token() -> str:
-            assert bearer is not None  # noqa: S101 - given only with a bearer
-            return bearer.value
-
-        return _Client(
+        login = config.username if config.oauth2 is None else ""  # a token signs in after
+        client = _Client(
             hostname=config.host,
             port=config.port,
             use_tls=config.security == "ssl",
             start_tls=config.security == "starttls",  # never None: that is "STARTTLS if offered"
             tls_context=None if config.security == "none" else tls.context(config.trust),
-            username=config.username or None,
-            password=config.password.value() if config.username and bearer is None else None,
-            oauth_token_generator=token if bearer is not None else None,
+            username=login or None,
+            password=config.password.value() if login else None,
             timeout=config.timeout,
         )
+        try:
+            await client.connect()
+            if config.oauth2 is not None:
+                await _sign_in(client, config, config.oauth2, self.clock())
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            client.close()
+            tls.raise_if_refused(exc, "SMTP", config.host, config.port, config.trust)
+            raise
+        except MaildeskError:  # a token refused, or none to be had
+            client.close()
+            raise
+        self._client = client
+        return client
+
+
+async def _sign_in(
+    client: aiosmtplib.SMTP, config: SmtpConfig, settings: OAuth2Config, now: datetime
+) -> None:
+    """AUTH XOAUTH2 with the mailbox's token. A cached token the server refuses before
+    its time is forgotten and a new one tried once; a new token refused is a ConfigError
+    naming the fix."""
+    source = tokens.source(settings, config.username)
+    bearer = source.bearer(now)
+    while True:
+        try:
+            await client.auth_xoauth2(config.username, bearer.value)
+            return
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            if bearer.fresh:
+                raise tokens.refused_login(settings, "SMTP", config.username, str(exc)) from exc
+            source.forget(bearer)
+            bearer = source.bearer(now)
 
 
 def _breaks_connection(exc: Exception) -> bool:
