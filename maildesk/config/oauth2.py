@@ -196,4 +196,7 @@ def _url(t: Table, name: str, default: str | None) -> str:
 def _authority(t: Table) -> str:
     """Microsoft's sign-in authority: the tenant's on the public cloud, unless given."""
     tenant = t.get("tenant", str)
-    return t.get("authority", str, f"https://login.microsoftonline.com/{tenant}").rstrip("/")
+    authority = t.get("authority", str, f"https://login.microsoftonline.com/{tenant}")
+    if not authority.startswith("https://"):
+        raise ConfigError(f"{t.key('authority')}: {authority!r} must be an https URL")
+    return authority.rstrip("/")

@@ -43,7 +43,7 @@ def _options(config: OAuth2Config) -> dict[str, Any]:
     """The authority (another cloud's, or a test's, is not checked against Microsoft's list)."""
     return {
         "authority": config.authority,
-        "instance_discovery": config.authority.startswith(_PUBLIC_CLOUD) and None,
+        "instance_discovery": None if config.authority.startswith(_PUBLIC_CLOUD) else False,
         "http_client": http.session(config),
     }
 
