@@ -48,7 +48,6 @@ listen = 127.0.0.1
 protocols = imap
 {ssl}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
 auth_failure_delay = 0
 log_path = {d}/dovecot.log
 mail_location = maildir:~/Maildir
@@ -56,10 +55,7 @@ namespace inbox {{
   inbox = yes
   separator = /
 }}
-passdb {{
-  driver = static
-  args = password={password}
-}}
+{auth}
 userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={d}/mail/%u allow_all_users=yes
@@ -76,6 +72,14 @@ service anvil {{
   unix_listener anvil-auth-penalty {{
     mode = 0
   }}
+}}
+"""
+# How logins are checked: any user, one password.
+PASSWORD_AUTH = """
+auth_mechanisms = plain login
+passdb {{
+  driver = static
+  args = password={password}
 }}
 """
 
@@ -108,12 +112,18 @@ def _find_dovecot() -> str | None:
 
 
 def start_dovecot(
-    binary: str, port: int, password: str, ssl: str = "ssl = no", imaps_port: int = 0
+    binary: str,
+    port: int,
+    password: str,
+    ssl: str = "ssl = no",
+    imaps_port: int = 0,
+    auth: str = PASSWORD_AUTH,
 ) -> tuple[subprocess.Popen, Path]:
     """Dovecot on `port` with any user and one password; returns it and its folder.
 
     `ssl` holds the TLS settings (tests/transport/test_tls.py), `imaps_port` the
-    port of implicit TLS (0: none).
+    port of implicit TLS (0: none), `auth` the mechanisms and passdbs (a format
+    string of `password` and `d`, the folder: tests/transport/test_oauth2_imap.py).
 
     The folder is made with tempfile, not under pytest's own temporary tree:
     its mail processes run as nobody, and pytest (each xdist worker too) keeps
@@ -126,7 +136,12 @@ def start_dovecot(
     conf = d / "dovecot.conf"
     conf.write_text(
         DOVECOT_CONF.format(
-            d=d, port=port, password=password, tag=d.name, ssl=ssl, imaps_port=imaps_port
+            d=d,
+            port=port,
+            tag=d.name,
+            ssl=ssl,
+            imaps_port=imaps_port,
+            auth=auth.format(d=d, password=password),
         )
     )
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)])

@@ -29,11 +29,13 @@ class Check:
 
 
 def secrets(config: Config) -> Iterator[Check]:
-    """Each secret's environment variable is set (and the desk's is long enough)."""
+    """Each secret's environment variable is set (and the desk's is long enough); an OAuth2
+    account's secrets were read when the config loaded, its tokens are the login's check."""
     named: list[Secret] = [config.desk.secret]
-    named += [m.imap.password for m in config.mailboxes]
-    if config.smtp is not None and config.smtp.username:
-        named.append(config.smtp.password)
+    named += [m.imap.password for m in config.mailboxes if m.imap.oauth2 is None]
+    smtp = config.smtp
+    if smtp is not None and smtp.username and smtp.oauth2 is None:
+        named.append(smtp.password)
     failed = False
     for secret in named:
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maildesk.config import calendars, loops, people, service_levels, surveys
+from maildesk.config import calendars, loops, oauth2, people, service_levels, surveys
 from maildesk.config.cautions import is_loopback
 from maildesk.config.service_levels import SlaConfig
 from maildesk.config.settings import (
@@ -30,7 +30,7 @@ from maildesk.config.settings import (
     TeamConfig,
     Trust,
 )
-from maildesk.config.toml_table import Table
+from maildesk.config.toml_table import REQUIRED, Table
 from maildesk.errors import ConfigError
 
 
@@ -122,7 +122,7 @@ def _mailboxes(root: Table) -> tuple[MailboxConfig, ...]:
     if imap is not None and tables:
         raise ConfigError("imap: give either [imap] or [[mailboxes]], not both")
     if imap is not None:
-        single = MailboxConfig("default", _imap(imap))
+        single = MailboxConfig("default", _imap(imap, "default"))
         imap.reject_unknown()
         return (single,)
     mailboxes = tuple(_mailbox(Table(t, f"mailboxes[{n}]")) for n, t in enumerate(tables))
@@ -138,21 +138,24 @@ def _mailbox(t: Table) -> MailboxConfig:
     address = t.get("address", str, None)
     if address is not None and "@" not in address:
         raise ConfigError(f"{t.key('address')}: {address!r} is not an address")
-    imap = _imap(t)
+    imap = _imap(t, name or t.get("username", str))
     mailbox = MailboxConfig(name or imap.username, imap, address, t.get("team", str, None))
     t.reject_unknown()
     return mailbox
 
 
-def _imap(t: Table) -> ImapConfig:
-    """The IMAP account keys of `[imap]` or of one `[[mailboxes]]` entry."""
+def _imap(t: Table, name: str) -> ImapConfig:
+    """The IMAP account keys of `[imap]` or of one `[[mailboxes]]` entry (called `name`)."""
     security = t.choice("security", SECURITY_MODES, "ssl")
+    auth = oauth2.auth(t)
     imap = ImapConfig(
         host=t.get("host", str),
         port=t.port(993 if security == "ssl" else 143),
         security=security,
         username=t.get("username", str),
-        password=Secret(t.key("password_env"), t.get("password_env", str)),
+        password=Secret(
+            t.key("password_env"), t.get("password_env", str, "" if auth == "oauth2" else REQUIRED)
+        ),
         folder=t.get("folder", str, "INBOX"),
         processed_folder=t.get("processed_folder", str, "Processed"),
         quarantine_folder=t.get("quarantine_folder", str, "Quarantine"),
@@ -160,6 +163,8 @@ def _imap(t: Table) -> ImapConfig:
         idle=t.get("idle", bool, True),
         timeout=t.positive("timeout", 60.0),
         trust=_trust(t, security),
+        auth=auth,
+        oauth2=oauth2.oauth2(t, auth, name),
     )
     _plaintext(t, security, imap.host)
     return imap
@@ -172,6 +177,7 @@ def _smtp(t: Table | None) -> SmtpConfig | None:
     from_address = t.get("from_address", str)
     if "@" not in from_address:
         raise ConfigError(f"{t.key('from_address')}: {from_address!r} is not an address")
+    auth = oauth2.auth(t)
     smtp = SmtpConfig(
         host=t.get("host", str),
         port=t.port({"ssl": 465, "starttls": 587, "none": 25}[security]),
@@ -181,8 +187,12 @@ def _smtp(t: Table | None) -> SmtpConfig | None:
         from_address=from_address,
         timeout=t.positive("timeout", 60.0),
         trust=_trust(t, security),
+        auth=auth,
+        oauth2=oauth2.oauth2(t, auth, "smtp"),
     )
     _plaintext(t, security, smtp.host)
+    if smtp.oauth2 is not None:
+        oauth2.check_smtp(t, smtp.username, smtp.oauth2)
     t.reject_unknown()
     return smtp
 

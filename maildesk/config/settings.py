@@ -1,10 +1,9 @@
 """The settings as frozen dataclasses, one per TOML section; loading.py fills them.
 
 Secrets are never in the file: keys ending in `_env` name environment
-variables, read when first needed (Secret.value).
+variables (`_file`, files), read when first needed (secrets.py).
 """
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -12,11 +11,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from maildesk.config.calendars import CalendarConfig
+from maildesk.config.oauth2 import OAuth2Config
+from maildesk.config.secrets import Secret
 from maildesk.config.service_levels import PRIORITIES, SlaConfig
 from maildesk.config.surveys import SurveyConfig, WebConfig
 
-__all__ = ["PRIORITIES"]  # re-exported: the priorities belong to the service levels
-from maildesk.errors import ConfigError
+__all__ = ["PRIORITIES", "Secret"]  # re-exported: they belong to the levels and the secrets
 
 ROLES = ("agent", "lead", "admin")
 ASSIGN_MODES = ("none", "round_robin", "least_open")
@@ -26,22 +26,6 @@ DEFAULT_NO_REPLY = (
     r"(?i)^(mailer-daemon|postmaster|abuse|root|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)"
     r"([+.\-_].*)?@"
 )
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret read from the environment variable `env`, named by config `key`."""
-
-    key: str
-    env: str
-
-    def value(self, required: bool = True) -> str:
-        if not self.env:
-            return ""
-        found = os.environ.get(self.env)
-        if found is None and required:
-            raise ConfigError(f"{self.key}: environment variable {self.env} is not set")
-        return found or ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +118,8 @@ class ImapConfig:
     idle: bool
     timeout: float
     trust: Trust
+    auth: str = "password"  # or "oauth2", with `oauth2` set
+    oauth2: OAuth2Config | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +144,8 @@ class SmtpConfig:
     from_address: str
     timeout: float
     trust: Trust
+    auth: str = "password"  # or "oauth2", with `oauth2` set
+    oauth2: OAuth2Config | None = None
 
 
 @dataclass(frozen=True)

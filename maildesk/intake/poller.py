@@ -79,7 +79,7 @@ def poll_mailbox(
 ) -> PollResult:
     """Fetch and process everything new; stops early (between mails) when `stop` is set."""
     result = PollResult()
-    with Inbox(mailbox.imap) as inbox:
+    with Inbox(mailbox.imap, app.clock) as inbox:
         validity = inbox.uidvalidity()
         after = 0 if mailbox.imap.processed_folder else _load_cursor(app, inbox.key, validity)
         for chunk in chunked(inbox.uids(after=after), ROUND):

@@ -13,6 +13,7 @@ import re
 import socket
 import ssl
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -27,9 +28,11 @@ from imap_tools import (
 )
 from imap_tools.errors import UnexpectedCommandStatusError
 
+from maildesk.app import utc_now
 from maildesk.config import ImapConfig
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.transport import idle, refusal, tls
+from maildesk.transport.oauth2 import sasl, tokens
 
 SERVER_ERRORS = (
     imaplib.IMAP4.error,
@@ -46,8 +49,9 @@ _T = TypeVar("_T")
 class Inbox:
     """One logged-in connection to the configured folder; use as a context manager."""
 
-    def __init__(self, config: ImapConfig) -> None:
+    def __init__(self, config: ImapConfig, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
+        self.clock = clock  # the OAuth2 tokens' expiry is judged on it
         self.box: BaseMailBox | None = None
 
     @property
@@ -89,7 +93,7 @@ class Inbox:
         """Log in as configured (login() below), then learn what the server offers."""
         box = self._open_box()
         try:
-            login(box, self.config)
+            login(box, self.config, self.clock())
         except SERVER_ERRORS as exc:
             raise TemporaryFailure(f"IMAP {self.config.host}: {exc}") from exc
         self._call(_refresh_capabilities)
@@ -219,12 +223,24 @@ class Inbox:
             raise TemporaryFailure(f"IMAP {self.config.host}: {exc}") from exc
 
 
-def login(box: BaseMailBox, c: ImapConfig) -> None:
-    """Log in as `c` says: the one place that knows how (a password, read when needed).
+def login(box: BaseMailBox, c: ImapConfig, now: datetime) -> None:
+    """Log in as `c` says: the one place that knows how (LOGIN with a password read when
+    needed, or AUTHENTICATE with an OAuth2 token good at `now`).
 
     A refusal is LoginRefused, naming the account and the fix; a server that
     says it cannot check now ([UNAVAILABLE]) is server trouble, tried again soon.
+    A cached token the server refuses before its time is forgotten and a new
+    one tried once; a new token refused is LoginRefused naming the permission.
     """
+    if c.oauth2 is not None:
+        settings, source = c.oauth2, tokens.source(c.oauth2, c.username)
+        bearer = source.bearer(now)
+        while (refused := _authenticate(box, c, settings.mechanism, bearer.value)) is not None:
+            if bearer.fresh:
+                raise tokens.refused_login(settings, "IMAP", c.username, refused)
+            source.forget(bearer)
+            bearer = source.bearer(now)
+        return
     try:
         box.login(c.username, c.password.value(), initial_folder=None)
     except MailboxLoginError as exc:
@@ -249,6 +265,18 @@ def _open(c: ImapConfig) -> BaseMailBox:
         return MailBoxUnencrypted(c.host, c.port, timeout=c.timeout)
     secure = MailBox if c.security == "ssl" else MailBoxStartTls
     return secure(c.host, c.port, timeout=c.timeout, ssl_context=tls.context(c.trust))
+
+
+def _authenticate(box: BaseMailBox, c: ImapConfig, mechanism: str, token: str) -> str | None:
+    """AUTHENTICATE XOAUTH2 or OAUTHBEARER; None when in, else the server's refusal."""
+    answer = sasl.responder(mechanism, c.username, token, c.host, c.port)
+    try:
+        box.client.authenticate(mechanism.upper(), answer)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:
+        return str(exc)
+    return None
 
 
 def _create_folder(box: BaseMailBox, folder: str) -> None:

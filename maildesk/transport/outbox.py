@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from maildesk.app import App
 from maildesk.config import OutboxConfig, SmtpConfig
-from maildesk.errors import ConfigError
+from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.mail import verp
 from maildesk.store import db
 from maildesk.store.db import transaction, unavailable_is_temporary
@@ -102,7 +102,9 @@ async def _sender(
     """One connection's share of the batch: the next mail of `queue` while there is one."""
     sent: Claimed | None = None  # accepted by the server, its row not yet marked
     try:
-        async with smtp.Connection(server) as connection:  # opened by the first mail ours
+        async with smtp.Connection(
+            server, app.clock
+        ) as connection:  # opened by the first mail ours
             for mail in queue:
                 ours = _mark_and_renew(app, sent, mail, now)
                 sent = None
@@ -178,7 +180,7 @@ async def _send_one(
     """Send one claimed mail; returns it when the server accepted it (the caller marks it)."""
     try:
         await connection.send(envelope_sender(app, mail), mail.recipients, mail.raw)
-    except ConfigError as exc:
+    except (ConfigError, TemporaryFailure) as exc:  # the server's or the token's, not the mail's
         _hold(app, mail.id, str(exc))
         raise
     except smtp.SendError as exc:
@@ -197,9 +199,10 @@ def envelope_sender(app: App, mail: Claimed) -> str:
 
 
 def _hold(app: App, row_id: int, error: str) -> None:
-    """Our configuration failed (a refused certificate or login), not the mail: note why,
-    count no attempt, and stop the drain. The rows it claimed wait out their claim (claim_seconds),
-    so a misconfigured server is tried once per drain with due mail, not once per mail.
+    """Our configuration failed (a refused certificate, login or token, a token endpoint that is
+    down), not the mail: note why, count no attempt, and stop the drain. The rows it
+    claimed wait out their claim (claim_seconds), so a misconfigured server is tried
+    once per drain with due mail, not once per mail.
     """
     with transaction(app.sessions, write=True) as session:
         session.get_one(OutboxMail, row_id).last_error = error[:2000]

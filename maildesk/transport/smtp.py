@@ -16,15 +16,20 @@ may risk a second copy, as it always did.
 """
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Literal
 
 import aiosmtplib
 from aiosmtplib.typing import Default
 
+from maildesk.app import utc_now
 from maildesk.config import SmtpConfig
+from maildesk.config.oauth2 import OAuth2Config
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.transport import refusal, tls
+from maildesk.transport.oauth2 import tokens
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +61,9 @@ class _Client(aiosmtplib.SMTP):
 class Connection:
     """Lazily opened, reopened after a break, closed with QUIT at the end of `async with`."""
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
+        self.clock = clock  # the OAuth2 tokens' expiry is judged on it
         self._client: _Client | None = None
         self._data_began = False  # by the last transaction
 
@@ -114,7 +120,7 @@ class Connection:
             return self._client
         client = await self._connect()
         try:
-            await login(client, self.config)
+            await login(client, self.config, self.clock())
         except BaseException:
             client.close()
             raise
@@ -134,6 +140,8 @@ class Connection:
         )
         try:
             await client.connect()
+            if config.oauth2 is not None:
+                await _sign_in(client, config, config.oauth2, self.clock())
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
             tls.raise_if_refused(exc, "SMTP", config.host, config.port, config.trust)
@@ -156,7 +164,7 @@ class Connection:
         if self._client is None or not self._client.is_connected:
             raise TemporaryFailure("SMTP connection is closed")
         try:
-            await login(self._client, self.config)
+            await login(self._client, self.config, self.clock())
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise TemporaryFailure(f"SMTP {self.config.host}: {exc}") from exc
 
@@ -168,11 +176,15 @@ class Connection:
         return found.version() if found is not None else None
 
 
-async def login(client: aiosmtplib.SMTP, config: SmtpConfig) -> None:
-    """Log in as `config` says: the one place that knows how (a password; nothing when
-    there is no username). A 5xx refusal is LoginRefused, naming the account and the
-    fix; a 4xx (try later) stays the server's trouble."""
+async def login(client: aiosmtplib.SMTP, config: SmtpConfig, now: datetime) -> None:
+    """Log in as `config` says: the one place that knows how (a password, or XOAUTH2 with
+    a token good at `now`; nothing when there is no username). A 5xx refusal is
+    LoginRefused, naming the account and the fix; a 4xx (try later) stays the server's
+    trouble."""
     if not config.username:
+        return
+    if config.oauth2 is not None:
+        await _sign_in(client, config, config.oauth2, now)
         return
     password = config.password.value()
     if client.last_ehlo_response is None:
@@ -188,6 +200,25 @@ async def login(client: aiosmtplib.SMTP, config: SmtpConfig) -> None:
         if exc.code < 500:
             raise
         raise refusal.login_refused("SMTP", config, f"{exc.code} {exc.message}") from exc
+
+
+async def _sign_in(
+    client: aiosmtplib.SMTP, config: SmtpConfig, settings: OAuth2Config, now: datetime
+) -> None:
+    """AUTH XOAUTH2 with the mailbox's token. A cached token the server refuses before
+    its time is forgotten and a new one tried once; a new token refused is LoginRefused
+    naming the fix."""
+    source = tokens.source(settings, config.username)
+    bearer = source.bearer(now)
+    while True:
+        try:
+            await client.auth_xoauth2(config.username, bearer.value)
+            return
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            if bearer.fresh:
+                raise tokens.refused_login(settings, "SMTP", config.username, str(exc)) from exc
+            source.forget(bearer)
+            bearer = source.bearer(now)
 
 
 def _breaks_connection(exc: Exception) -> bool:
