@@ -140,8 +140,6 @@ class Connection:
         )
         try:
             await client.connect()
-            if config.oauth2 is not None:
-                await _sign_in(client, config, config.oauth2, self.clock())
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
             tls.raise_if_refused(exc, "SMTP", config.host, config.port, config.trust)
