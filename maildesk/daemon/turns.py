@@ -1,0 +1,47 @@
+"""The daemon's own jobs run in turn, each when asked, instead of on its timer.
+
+The demo and the simulation move the injected clock, then run the job whose moment
+came (a poll after a mail is delivered, the SLA sweep after time passed): the same
+jobs `maildesk run` schedules, in an order one can follow, with no waiting.
+"""
+
+import threading
+
+from maildesk.app import App
+from maildesk.daemon import loop
+from maildesk.daemon.poll_job import MailboxIntake
+from maildesk.errors import MaildeskError
+
+
+class Turns:
+    """A host for the daemon's jobs (daemon/job.py's `Host`) that runs them on demand."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.stop = threading.Event()
+        self._asked: list[str] = []
+        intakes = [MailboxIntake(self, mailbox) for mailbox in app.config.mailboxes]
+        self.jobs = {job.id: job for job in loop.jobs(self, intakes)}
+        self.polls = [intake.job_id for intake in intakes]
+
+    def run_soon(self, job_id: str, delay: float = 0.0) -> None:
+        """A job asks for another (a poll for the drain). A delay is a backoff: trouble."""
+        if delay:
+            raise MaildeskError(f"{job_id} asked to run again in {delay:.0f} s: see the log")
+        self._asked.append(job_id)
+
+    def run(self, *job_ids: str) -> None:
+        """Run these jobs, then every job they asked for, until none is asked."""
+        queue = list(job_ids)
+        while queue:
+            self.jobs[queue.pop(0)].run()
+            queue += [job for job in self._asked if job not in queue]
+            self._asked.clear()
+
+    def poll(self) -> None:
+        """Every mailbox's poll job (each drains the outbox after it)."""
+        self.run(*self.polls)
+
+    def sweep(self) -> None:
+        """The SLA and survey sweeps at the clock's present moment."""
+        self.run("sla", "survey")
