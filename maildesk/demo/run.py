@@ -20,14 +20,14 @@ import click
 from maildesk import config as config_module
 from maildesk.app import App
 from maildesk.demo.clock import Clock
-from maildesk.demo.scene import Inbox, Missed, Scene
-from maildesk.demo.servers import SmtpCapture, free_port, start_pymap
+from maildesk.demo.scene import Missed, Scene
+from maildesk.demo.servers import Deliveries, SmtpCapture, free_port, start_pymap
 from maildesk.demo.story import STEPS, Step
 from maildesk.errors import MaildeskError
 from maildesk.store import db
 
 USER, PASSWORD = "support@demo.test", "demo-password"
-SECRET = "demo-secret-not-for-production"
+SECRET = "demo-secret-not-for-production"  # noqa: S105 - a throwaway desk on loopback
 STORY_DAYS = 8  # the clock starts this long ago, so the story ends about now
 CONFIG = """
 [desk]
@@ -97,10 +97,11 @@ def run_demo(keep: Path | None = None) -> bool:
         try:
             app = _desk(folder, imap_port, smtp_port)
             click.echo(f"embedded IMAP on 127.0.0.1:{imap_port}, SMTP on 127.0.0.1:{smtp_port}")
-            scene = Scene(app, app_clock(app), Inbox(imap_port, USER, PASSWORD), capture)
+            inbox = Deliveries(imap_port, USER, PASSWORD)
             try:
-                done = tell(scene, STEPS)
+                done = tell(Scene(app, app_clock(app), inbox, capture), STEPS)
             finally:
+                inbox.close()
                 app.close()
         finally:
             smtpd.stop()
@@ -138,7 +139,9 @@ def _folder(keep: Path | None) -> Iterator[Path]:
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         if (keep / "demo.db").exists():
-            raise MaildeskError(f"--keep {keep}: it holds a demo already (demo.db); choose another")
+            raise MaildeskError(
+                f"--keep {keep}: it holds a demo already (demo.db); choose another"
+            )
         yield keep
         return
     with tempfile.TemporaryDirectory(prefix="maildesk-demo-") as tmp:
@@ -148,7 +151,9 @@ def _folder(keep: Path | None) -> Iterator[Path]:
 def _desk(folder: Path, imap_port: int, smtp_port: int) -> App:
     """The demo's config written to `folder`, its database created, its clock set back."""
     path = folder / "maildesk.toml"
-    text = CONFIG.format(db=folder / "demo.db", imap_port=imap_port, smtp_port=smtp_port, user=USER)
+    text = CONFIG.format(
+        db=folder / "demo.db", imap_port=imap_port, smtp_port=smtp_port, user=USER
+    )
     path.write_text(text, encoding="utf-8")
     os.environ.setdefault("MAILDESK_SECRET", SECRET)
     os.environ["MAILDESK_IMAP_PASSWORD"] = PASSWORD

@@ -16,7 +16,7 @@ from maildesk.app import App
 from maildesk.daemon.turns import Turns
 from maildesk.demo.clock import Clock
 from maildesk.demo.mails import customer_mail
-from maildesk.demo.servers import SmtpCapture, append
+from maildesk.demo.servers import Deliveries, SmtpCapture
 from maildesk.errors import MaildeskError
 from maildesk.store import db
 from maildesk.store.tables import OutboxMail
@@ -44,20 +44,11 @@ class Sent:
         return part.get_content() if isinstance(part, EmailMessage) else ""
 
 
-@dataclass(frozen=True)
-class Inbox:
-    """The support mailbox on the embedded IMAP server."""
-
-    port: int
-    user: str
-    password: str
-
-
 @dataclass
 class Scene:
     app: App
     clock: Clock
-    inbox: Inbox
+    inbox: Deliveries  # into the support mailbox
     capture: SmtpCapture
     turns: Turns = field(init=False)
     numbers: dict[str, int] = field(default_factory=dict)  # a role in the story -> ticket
@@ -68,8 +59,9 @@ class Scene:
 
     def deliver(self, sender: str, subject: str, body: str, **headers: str) -> None:
         """A mail reaches the support mailbox; the daemon's poll job takes it."""
-        mail = customer_mail(sender, subject, body, self.inbox.user, self.clock(), **headers)
-        append(self.inbox.port, self.inbox.user, self.inbox.password, mail)
+        self.inbox.append(
+            customer_mail(sender, subject, body, self.inbox.user, self.clock(), **headers)
+        )
         self.turns.poll()
 
     def reply(self, sender: str, to: Sent, body: str) -> None:
@@ -95,7 +87,9 @@ class Scene:
         with db.transaction(self.app.sessions) as session:
             ids = [str(m["Message-ID"]) for m in fresh]
             query = select(OutboxMail.message_id, OutboxMail.kind)
-            kinds = dict(session.execute(query.where(OutboxMail.message_id.in_(ids))).tuples().all())
+            kinds = dict(
+                session.execute(query.where(OutboxMail.message_id.in_(ids))).tuples().all()
+            )
         found = [Sent(kinds.get(str(m["Message-ID"]), "?"), str(m["To"]), m) for m in fresh]
         self.sent += found
         return found

@@ -7,6 +7,7 @@ clock) and then checks that what it promised happened, returning the lines to pr
 or raises `Missed`. A later step relies on the earlier ones; a new step is one entry.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,9 @@ class Step:
 
 def customers_write(scene: Scene) -> list[str]:
     scene.deliver(ANN, "Checkout outage: customers cannot pay", "Every payment fails (502).")
-    scene.deliver(ZHANG, "报表导出失败", "您好，从昨天开始导出月度报表时一直提示错误，请帮忙看看。")
+    scene.deliver(
+        ZHANG, "报表导出失败", "您好，从昨天开始导出月度报表时一直提示错误，请帮忙看看。"
+    )
     for row in scene.tickets():
         role = "outage" if row["customer"] == "ann@shop.example" else "export"
         scene.numbers[role] = row["number"]
@@ -47,7 +50,7 @@ def acks_name_the_ticket(scene: Scene) -> list[str]:
         ack = one(mails, "acknowledgement", "ack", customer, tag)
         if tag not in ack.text():
             raise Missed(f"the acknowledgement to {customer} does not name ticket {tag}")
-        lines.append(_mail_line(ack, _first_words(ack)))
+        lines.append(_mail_line(ack, _paragraph(ack, tag)))
     return lines
 
 
@@ -56,26 +59,34 @@ def agent_is_notified(scene: Scene) -> list[str]:
 
 
 def agent_answers(scene: Scene) -> list[str]:
+    scene.later(minutes=5)
     scene.reply(LIN, _notice(scene, "export"), f"#priority P1\n#assign me\n\n{ANSWER}")
     answer = one(scene.new_mail(), "the answer", "agent_reply", "zhang.wei@example.cn")
     ticket = scene.ticket("export")
     if (ticket["priority"], ticket["assignee"]) != ("P1", LIN):
-        raise Missed(f"#priority P1 #assign me not applied: {ticket['priority']}, {ticket['assignee']}")
+        raise Missed(
+            f"#priority P1 #assign me not applied: {ticket['priority']}, {ticket['assignee']}"
+        )
     if ANSWER not in answer.text():
         raise Missed("the customer's mail does not carry the agent's answer")
-    return [f"Lin: #priority P1, #assign me, and an answer", _mail_line(answer, ANSWER)]
+    return [
+        "clock +5 min; Lin replies to the notification: #priority P1, #assign me, an answer",
+        _mail_line(answer, ANSWER),
+    ]
 
 
 def outage_warned(scene: Scene) -> list[str]:
-    scene.later(minutes=12)  # 75 % of the P0 first response (15 min) has passed
-    warning = one(scene.new_mail(), "the 75 % warning", "escalation", "", "SLA warning")
-    return [f"clock +12 min: {_mail_line(warning)}"]
+    scene.later(minutes=7)  # 12 min in: 75 % of the P0 first response (15 min) is used
+    mails = scene.new_mail()
+    one(mails, "the 75 % warning", "escalation", LEAD, "SLA warning (P0, first response)")
+    return ["clock +7 min, 12 min after the outage was reported", *map(_mail_line, mails)]
 
 
 def outage_escalated(scene: Scene) -> list[str]:
-    scene.later(minutes=4)  # past the 15 min target
-    breach = one(scene.new_mail(), "the breach", "escalation", LEAD, "overdue")
-    return [f"clock +16 min: {_mail_line(breach)}"]
+    scene.later(minutes=4)  # 16 min in: past the 15 min target
+    mails = scene.new_mail()
+    one(mails, "the breach", "escalation", LEAD, "SLA L1: overdue (P0, first response)")
+    return ["clock +4 min, 16 min in", *map(_mail_line, mails)]
 
 
 def agent_resolves(scene: Scene) -> list[str]:
@@ -99,7 +110,9 @@ def survey_goes_out(scene: Scene) -> list[str]:
 def customer_rates(scene: Scene) -> list[str]:
     survey = one(scene.sent, "the survey", "survey", "zhang.wei@example.cn")
     scene.reply(ZHANG, survey, "5 非常满意")
-    answers = [e["detail"] for e in scene.ticket("export")["events"] if e["kind"] == "survey_answer"]
+    answers = [
+        e["detail"] for e in scene.ticket("export")["events"] if e["kind"] == "survey_answer"
+    ]
     if answers != ["5/5: 非常满意"]:
         raise Missed(f"the rating was not taken as 5 (survey answers: {answers})")
     return ["张伟 answers the survey: 5 非常满意", *map(_mail_line, scene.new_mail())]
@@ -110,7 +123,10 @@ def tickets_close(scene: Scene) -> list[str]:
     statuses = {role: scene.ticket(role)["status"] for role in ("outage", "export")}
     if set(statuses.values()) != {"closed"}:
         raise Missed(f"the tickets did not close: {statuses}")
-    return ["clock +7 days: the survey window ends", *map(_ticket_line, map(scene.ticket, statuses))]
+    return [
+        "clock +7 days: the survey window ends",
+        *map(_ticket_line, map(scene.ticket, statuses)),
+    ]
 
 
 STEPS = (
@@ -144,6 +160,8 @@ def _mail_line(sent: Sent, text: str = "") -> str:
     return f"→ {sent.to}: {sent.subject}" + (f"\n      {text}" if text else "")
 
 
-def _first_words(sent: Sent) -> str:
-    lines = [line for line in sent.text().splitlines() if line.strip() and "#" in line]
-    return lines[0].strip() if lines else ""
+def _paragraph(sent: Sent, word: str) -> str:
+    """The first paragraph of the mail's text that holds `word`, on one line."""
+    paragraphs = re.split(r"\n\s*\n", sent.text())
+    found = next((p for p in paragraphs if word in p), "")
+    return " ".join(found.split()) if " " in found else found.replace("\n", "")
