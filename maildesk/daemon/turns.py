@@ -31,10 +31,13 @@ class Turns:
         self._asked.append(job_id)
 
     def run(self, *job_ids: str) -> None:
-        """Run these jobs, then every job they asked for, until none is asked."""
+        """Run these jobs, then every job they asked for, until none is asked. As in the
+        daemon, a job this desk has not (the drain without [smtp]) is not run."""
         queue = list(job_ids)
         while queue:
-            self.jobs[queue.pop(0)].run()
+            job = self.jobs.get(queue.pop(0))
+            if job is not None:
+                job.run()
             queue += [job for job in self._asked if job not in queue]
             self._asked.clear()
 
