@@ -37,6 +37,8 @@ from pathlib import Path
 import traffic
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
+from sim_desk import CONFIG, Desk  # noqa: E402
+
 from maildesk import config as config_module  # noqa: E402
 from maildesk.app import App  # noqa: E402
 from maildesk.daemon.turns import Turns  # noqa: E402
@@ -44,7 +46,6 @@ from maildesk.demo.clock import Clock  # noqa: E402
 from maildesk.desk.report import figures  # noqa: E402
 from maildesk.store import db  # noqa: E402
 from maildesk.views import report_html, report_text  # noqa: E402
-from sim_desk import CONFIG, Desk  # noqa: E402
 
 START = datetime(2026, 11, 1, 16, 0, tzinfo=UTC)  # Monday 2 November 2026, 00:00 in Shanghai
 SETTLE_DAYS = 9  # after the last arrival: answers, surveys (a day), the window (7 days)

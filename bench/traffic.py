@@ -33,13 +33,31 @@ class Topic:
 
 
 TOPICS = (
-    Topic(0.06, ("Outage: checkout is down", "网站宕机，无法下单"), "Nothing works since a few minutes."),
-    Topic(0.14, ("Cannot log in since this morning", "无法登录后台"), "The login page says the password is wrong."),
-    Topic(0.22, ("Export to Excel fails", "报表导出失败"), "The export stops with an error at 90 %."),
-    Topic(0.18, ("Question about my invoice", "发票抬头有误"), "The invoice shows the wrong company name."),
-    Topic(0.25, ("How do I add a second user?", "如何修改绑定手机号"), "Where do I find this setting?"),
+    Topic(
+        0.06,
+        ("Outage: checkout is down", "网站宕机，无法下单"),
+        "Nothing works since a few minutes.",
+    ),
+    Topic(
+        0.14,
+        ("Cannot log in since this morning", "无法登录后台"),
+        "The login page says the password is wrong.",
+    ),
+    Topic(
+        0.22, ("Export to Excel fails", "报表导出失败"), "The export stops with an error at 90 %."
+    ),
+    Topic(
+        0.18,
+        ("Question about my invoice", "发票抬头有误"),
+        "The invoice shows the wrong company name.",
+    ),
+    Topic(
+        0.25,
+        ("How do I add a second user?", "如何修改绑定手机号"),
+        "Where do I find this setting?",
+    ),
     Topic(0.15, ("Feature request: dark mode", "建议：增加批量导入"), "It would help us a lot."),
-)  # fmt: skip
+)
 # median minutes and spread (sigma of the log) of an agent's first answer and of the
 # work to resolve after it, by the priority the rules gave
 FIRST_ANSWER = {"P0": (7, 0.7), "P1": (15, 0.7), "P2": (60, 0.8), "P3": (120, 0.8)}
@@ -90,7 +108,7 @@ def agent_delay(rng: random.Random, now: datetime, priority: str, model: dict) -
 
 
 def rating(rng: random.Random, breached: bool) -> str:
-    """A survey answer: worse odds when a clock of the ticket breached; now and then "not solved"."""
+    """A survey answer, worse when a clock of the ticket breached; now and then "not solved"."""
     if rng.random() < NOT_SOLVED:
         return "not solved 未解决"
     return rng.choices(RATINGS, weights=BREACHED_ODDS if breached else MET_ODDS)[0]
