@@ -104,7 +104,7 @@ def survey_goes_out(scene: Scene) -> list[str]:
     scene.later(days=1)
     mails = scene.new_mail()
     one(mails, "the survey", "survey", "zhang.wei@example.cn")
-    return [f"clock +1 day: {_mail_line(s)}" for s in mails]
+    return ["clock +1 day", *map(_mail_line, mails)]
 
 
 def customer_rates(scene: Scene) -> list[str]:
