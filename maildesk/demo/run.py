@@ -11,7 +11,7 @@ afterwards; the report's page is written into the current directory. Needs the
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,24 +89,21 @@ def run_demo(keep: Path | None = None) -> bool:
     except ImportError as exc:
         raise MaildeskError("the demo needs the demo extra: pip install 'maildesk[demo]'") from exc
     with _folder(keep) as folder:
-        imap_port, smtp_port = free_port(), free_port()
-        pymap = start_pymap(imap_port, USER, PASSWORD)
-        capture = SmtpCapture()
-        smtpd = Controller(capture, hostname="127.0.0.1", port=smtp_port)
-        smtpd.start()
-        try:
-            app = _desk(folder, imap_port, smtp_port)
+        with ExitStack() as running:  # stopped in reverse order, whatever happens
+            imap_port, smtp_port = free_port(), free_port()
+            pymap = start_pymap(imap_port, USER, PASSWORD)
+            running.callback(pymap.wait, 10)
+            running.callback(pymap.terminate)
+            capture = SmtpCapture()
+            smtpd = Controller(capture, hostname="127.0.0.1", port=smtp_port)
+            smtpd.start()
+            running.callback(smtpd.stop)
+            app, clock = _desk(folder, imap_port, smtp_port)
+            running.callback(app.close)
             click.echo(f"embedded IMAP on 127.0.0.1:{imap_port}, SMTP on 127.0.0.1:{smtp_port}")
             inbox = Deliveries(imap_port, USER, PASSWORD)
-            try:
-                done = tell(Scene(app, app_clock(app), inbox, capture), STEPS)
-            finally:
-                inbox.close()
-                app.close()
-        finally:
-            smtpd.stop()
-            pymap.terminate()
-            pymap.wait(10)
+            running.callback(inbox.close)
+            done = tell(Scene(app, clock, inbox, capture), STEPS)
         if keep is not None:
             _going_on(folder)
     return done
@@ -128,12 +125,6 @@ def tell(scene: Scene, steps: tuple[Step, ...]) -> bool:
     return True
 
 
-def app_clock(app: App) -> Clock:
-    if not isinstance(app.clock, Clock):
-        raise MaildeskError("the demo's desk runs on its own clock")
-    return app.clock
-
-
 @contextmanager
 def _folder(keep: Path | None) -> Iterator[Path]:
     if keep is not None:
@@ -148,7 +139,7 @@ def _folder(keep: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def _desk(folder: Path, imap_port: int, smtp_port: int) -> App:
+def _desk(folder: Path, imap_port: int, smtp_port: int) -> tuple[App, Clock]:
     """The demo's config written to `folder`, its database created, its clock set back."""
     path = folder / "maildesk.toml"
     text = CONFIG.format(
@@ -158,9 +149,10 @@ def _desk(folder: Path, imap_port: int, smtp_port: int) -> App:
     os.environ.setdefault("MAILDESK_SECRET", SECRET)
     os.environ["MAILDESK_IMAP_PASSWORD"] = PASSWORD
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=STORY_DAYS)
-    app = App.build(config_module.load(path), clock=Clock(start))
+    clock = Clock(start)
+    app = App.build(config_module.load(path), clock=clock)
     db.upgrade(app.engine)
-    return app
+    return app, clock
 
 
 def _going_on(folder: Path) -> None:
