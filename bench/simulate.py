@@ -86,62 +86,59 @@ class Simulation:
 
     # what people do
 
-    def customer_writes(self, when: datetime) -> None:
+    def customer_writes(self) -> None:
         customer, topic = self.desk.customer(self.rng), traffic.topic(self.rng)
         number = self.desk.new_mail(customer, topic, self.clock())
         self.counts["tickets"] += 1
-        self.answer_later(number, traffic.FIRST_ANSWER)
+        self.agent_later(number, traffic.FIRST_ANSWER, self.first_answer)
 
-    def answer_later(self, number: int, model: dict) -> None:
+    def agent_later(self, number: int, model: dict, action: Callable[[int], None]) -> None:
+        """The agent's next move on the ticket, after a delay of `model` for its priority."""
         priority = self.desk.priority(number)
         moment = traffic.agent_delay(self.rng, self.clock(), priority, model)
-        action = self.first_answer if model is traffic.FIRST_ANSWER else self.resolve
         self.at(moment, lambda: action(number))
+
+    def customer_later(self, model: tuple[float, float], action: Action) -> None:
+        self.at(self.clock() + timedelta(minutes=traffic.minutes(self.rng, model)), action)
 
     def first_answer(self, number: int) -> None:
         if self.rng.random() < traffic.ASKS_BACK:
             self.desk.agent_writes(number, "#status pending\n\nCould you send a screenshot?")
             self.counts["asked back"] += 1
-            moment = self.clock() + timedelta(
-                minutes=traffic.minutes(self.rng, traffic.CUSTOMER_ANSWERS)
-            )
-            self.at(moment, lambda: self.customer_answers(number))
+            self.customer_later(traffic.CUSTOMER_ANSWERS, lambda: self.customer_answers(number))
             return
         self.desk.agent_writes(number, "Thank you, we are on it and will write when it is fixed.")
-        self.answer_later(number, traffic.RESOLVE)
+        self.agent_later(number, traffic.RESOLVE, self.resolve)
 
     def customer_answers(self, number: int) -> None:
         self.desk.customer_replies(number, "agent_reply", "Here is the screenshot you asked for.")
-        self.answer_later(number, traffic.RESOLVE)
+        self.agent_later(number, traffic.RESOLVE, self.resolve)
 
     def resolve(self, number: int) -> None:
         self.desk.agent_writes(number, "#resolve fixed, see the answer above")
-        self.counts["resolved"] += 1
+        self.counts["resolutions"] += 1
         if self.rng.random() < traffic.REOPENS:
-            moment = self.clock() + timedelta(
-                minutes=traffic.minutes(self.rng, traffic.REOPEN_AFTER)
-            )
-            self.at(moment, lambda: self.customer_reopens(number))
+            self.customer_later(traffic.REOPEN_AFTER, lambda: self.customer_reopens(number))
 
     def customer_reopens(self, number: int) -> None:
         if self.desk.status(number) != "resolved":
             return  # closed already, or the survey reopened it
         self.desk.customer_replies(number, "status_update", "Sorry, it happens again.")
         self.counts["reopened by mail"] += 1
-        self.answer_later(number, traffic.RESOLVE)
+        self.agent_later(number, traffic.RESOLVE, self.resolve)
 
     def survey_received(self, number: int) -> None:
         self.counts["surveys sent"] += 1
         if self.rng.random() < traffic.SURVEY_ANSWERED:
-            delay = timedelta(minutes=traffic.minutes(self.rng, traffic.SURVEY_DELAY))
-            self.at(self.clock() + delay, lambda: self.rates(number))
+            self.customer_later(traffic.SURVEY_DELAY, lambda: self.rates(number))
 
     def rates(self, number: int) -> None:
         answer = traffic.rating(self.rng, self.desk.breached(number))
         self.desk.customer_replies(number, "survey", answer)
         self.counts["surveys answered"] += 1
         if answer.startswith("not solved"):
-            self.answer_later(number, traffic.RESOLVE)
+            self.counts["not solved"] += 1
+            self.agent_later(number, traffic.RESOLVE, self.resolve)
 
 
 def main() -> None:
@@ -164,7 +161,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     sim = Simulation(Desk(app), clock, rng)
     for moment in traffic.arrivals(rng, START, args.days, args.scale):
-        sim.at(moment, lambda m=moment: sim.customer_writes(m))
+        sim.at(moment, sim.customer_writes)
     began = time.perf_counter()
     sim.run_until(START + timedelta(days=args.days + SETTLE_DAYS), Turns(app))
     seconds = time.perf_counter() - began
