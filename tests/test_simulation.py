@@ -20,7 +20,7 @@ def test_a_simulated_day_gives_a_report_page_whose_every_chart_has_data(tmp_path
     if browser is None:
         pytest.skip("no chromium on PATH (apt-get install chromium)")
     run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "simulate.py"), "--days", "1", "--scale", "0.6"]
+        [sys.executable, str(ROOT / "bench" / "simulate.py"), "--days", "1", "--scale", "0.4"]
         + ["--seed", "3", "--out", str(tmp_path)],
         capture_output=True,
         text=True,

@@ -15,6 +15,7 @@ from maildesk.demo.report import report_made
 from maildesk.demo.scene import Missed, Scene, Sent, one
 
 ANN, ZHANG = "Ann Lee <ann@shop.example>", "张伟 <zhang.wei@example.cn>"
+CUSTOMER = {"outage": "ann@shop.example", "export": "zhang.wei@example.cn"}  # role: address
 LIN, LEAD = "lin@demo.test", "mei@demo.test"
 ANSWER = "您好，导出失败是报表模板的问题。我们正在修复，今天之内给您答复。"
 SUMMARY = {
@@ -34,18 +35,18 @@ def customers_write(scene: Scene) -> list[str]:
     scene.deliver(
         ZHANG, "报表导出失败", "您好，从昨天开始导出月度报表时一直提示错误，请帮忙看看。"
     )
+    roles = {address: role for role, address in CUSTOMER.items()}
     for row in scene.tickets():
-        role = "outage" if row["customer"] == "ann@shop.example" else "export"
-        scene.numbers[role] = row["number"]
-    if set(scene.numbers) != {"outage", "export"}:
+        scene.numbers[roles[row["customer"]]] = row["number"]
+    if set(scene.numbers) != set(CUSTOMER):
         raise Missed(f"two tickets expected, found {scene.numbers}")
-    return [_ticket_line(scene.ticket(role)) for role in ("outage", "export")]
+    return [_ticket_line(scene.ticket(role)) for role in CUSTOMER]
 
 
 def acks_name_the_ticket(scene: Scene) -> list[str]:
     mails = scene.new_mail()
     lines = []
-    for role, customer in (("outage", "ann@shop.example"), ("export", "zhang.wei@example.cn")):
+    for role, customer in CUSTOMER.items():
         tag = f"#{scene.numbers[role]}"
         ack = one(mails, "acknowledgement", "ack", customer, tag)
         if tag not in ack.text():
@@ -55,13 +56,13 @@ def acks_name_the_ticket(scene: Scene) -> list[str]:
 
 
 def agent_is_notified(scene: Scene) -> list[str]:
-    return [_mail_line(_notice(scene, role)) for role in ("outage", "export")]
+    return [_mail_line(_notice(scene, role)) for role in CUSTOMER]
 
 
 def agent_answers(scene: Scene) -> list[str]:
     scene.later(minutes=5)
     scene.reply(LIN, _notice(scene, "export"), f"#priority P1\n#assign me\n\n{ANSWER}")
-    answer = one(scene.new_mail(), "the answer", "agent_reply", "zhang.wei@example.cn")
+    answer = one(scene.new_mail(), "the answer", "agent_reply", CUSTOMER["export"])
     ticket = scene.ticket("export")
     if (ticket["priority"], ticket["assignee"]) != ("P1", LIN):
         raise Missed(
@@ -91,7 +92,7 @@ def outage_escalated(scene: Scene) -> list[str]:
 
 def agent_resolves(scene: Scene) -> list[str]:
     lines = []
-    for role, customer in (("outage", "ann@shop.example"), ("export", "zhang.wei@example.cn")):
+    for role, customer in CUSTOMER.items():
         scene.reply(LIN, _notice(scene, role), f"#resolve {SUMMARY[role]}")
         told = one(scene.new_mail(), "the resolution", "status_update", customer)
         if scene.ticket(role)["status"] != "resolved" or SUMMARY[role] not in told.text():
@@ -103,12 +104,12 @@ def agent_resolves(scene: Scene) -> list[str]:
 def survey_goes_out(scene: Scene) -> list[str]:
     scene.later(days=1)
     mails = scene.new_mail()
-    one(mails, "the survey", "survey", "zhang.wei@example.cn")
+    one(mails, "the survey", "survey", CUSTOMER["export"])
     return ["clock +1 day", *map(_mail_line, mails)]
 
 
 def customer_rates(scene: Scene) -> list[str]:
-    survey = one(scene.sent, "the survey", "survey", "zhang.wei@example.cn")
+    survey = one(scene.sent, "the survey", "survey", CUSTOMER["export"])
     scene.reply(ZHANG, survey, "5 非常满意")
     answers = [
         e["detail"] for e in scene.ticket("export")["events"] if e["kind"] == "survey_answer"
@@ -120,7 +121,7 @@ def customer_rates(scene: Scene) -> list[str]:
 
 def tickets_close(scene: Scene) -> list[str]:
     scene.later(days=7)  # the survey window ends a week after the resolution
-    statuses = {role: scene.ticket(role)["status"] for role in ("outage", "export")}
+    statuses = {role: scene.ticket(role)["status"] for role in CUSTOMER}
     if set(statuses.values()) != {"closed"}:
         raise Missed(f"the tickets did not close: {statuses}")
     return [
