@@ -58,10 +58,13 @@ class Scene:
         self.turns = Turns(self.app)
 
     def deliver(self, sender: str, subject: str, body: str, **headers: str) -> None:
-        """A mail reaches the support mailbox; the daemon's poll job takes it."""
+        """A mail reaches the support mailbox, for the daemon's next poll."""
         self.inbox.append(
             customer_mail(sender, subject, body, self.inbox.user, self.clock(), **headers)
         )
+
+    def poll(self) -> None:
+        """The daemon's poll job takes what was delivered; its drain sends what it queued."""
         self.turns.poll()
 
     def reply(self, sender: str, to: Sent, body: str) -> None:

@@ -36,6 +36,7 @@ def customers_write(scene: Scene) -> list[str]:
         ZHANG, "报表导出失败", "您好，从昨天开始导出月度报表时一直提示错误，请帮忙看看。"
     )
     roles = {address: role for role, address in CUSTOMER.items()}
+    scene.poll()
     for row in scene.tickets():
         scene.numbers[roles[row["customer"]]] = row["number"]
     if set(scene.numbers) != set(CUSTOMER):
@@ -62,6 +63,7 @@ def agent_is_notified(scene: Scene) -> list[str]:
 def agent_answers(scene: Scene) -> list[str]:
     scene.later(minutes=5)
     scene.reply(LIN, _notice(scene, "export"), f"#priority P1\n#assign me\n\n{ANSWER}")
+    scene.poll()
     answer = one(scene.new_mail(), "the answer", "agent_reply", CUSTOMER["export"])
     ticket = scene.ticket("export")
     if (ticket["priority"], ticket["assignee"]) != ("P1", LIN):
@@ -91,10 +93,12 @@ def outage_escalated(scene: Scene) -> list[str]:
 
 
 def agent_resolves(scene: Scene) -> list[str]:
-    lines = []
-    for role, customer in CUSTOMER.items():
+    for role in CUSTOMER:
         scene.reply(LIN, _notice(scene, role), f"#resolve {SUMMARY[role]}")
-        told = one(scene.new_mail(), "the resolution", "status_update", customer)
+    scene.poll()
+    mails, lines = scene.new_mail(), []
+    for role, customer in CUSTOMER.items():
+        told = one(mails, "the resolution", "status_update", customer)
         if scene.ticket(role)["status"] != "resolved" or SUMMARY[role] not in told.text():
             raise Missed(f"ticket #{scene.numbers[role]} not resolved with its summary")
         lines.append(_mail_line(told, SUMMARY[role]))
@@ -111,6 +115,7 @@ def survey_goes_out(scene: Scene) -> list[str]:
 def customer_rates(scene: Scene) -> list[str]:
     survey = one(scene.sent, "the survey", "survey", CUSTOMER["export"])
     scene.reply(ZHANG, survey, "5 非常满意")
+    scene.poll()
     answers = [
         e["detail"] for e in scene.ticket("export")["events"] if e["kind"] == "survey_answer"
     ]
