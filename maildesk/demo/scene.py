@@ -1,5 +1,5 @@
 """What the demo's story acts on: the desk on its moved clock, the embedded servers,
-the mail that came out of them, and the people who write in.
+and the mail that came out of them.
 
 Everything reaches the desk the way it would in production: a mail is appended to
 the IMAP inbox and the daemon's poll job takes it; time passes on the clock and the
@@ -46,6 +46,8 @@ class Sent:
 
 @dataclass
 class Scene:
+    """The desk, its clock and servers, the daemon's jobs, and what the story has seen."""
+
     app: App
     clock: Clock
     inbox: Deliveries  # into the support mailbox
