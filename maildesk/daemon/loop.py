@@ -23,25 +23,12 @@ from maildesk.daemon import (
     survey_job,
     watchers,
 )
-from maildesk.daemon.job import Host, Job
+from maildesk.daemon.job import Job
 from maildesk.daemon.poll_job import MailboxIntake
 from maildesk.transport.web import WebServer
 
 log = logging.getLogger(__name__)
 SIGNAL_CHECK = 0.5  # seconds between the main thread's looks for a signal
-
-
-def jobs(host: Host, intakes: list[MailboxIntake]) -> list[Job]:
-    """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on); the
-    demo runs these same jobs in turn on its moved clock."""
-    config = host.app.config
-    found = [intake.job() for intake in intakes]
-    if config.smtp is not None:
-        found.append(outbox_job.job(host))
-    found += [sla_job.job(host), survey_job.job(host), held_job.job(host)]
-    if config.sla.digest:
-        found.append(digest_job.job(host))
-    return found
 
 
 class Daemon:
@@ -77,8 +64,19 @@ class Daemon:
             time.sleep(SIGNAL_CHECK)
         self.shutdown()
 
+    def jobs(self) -> list[Job]:
+        """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on)."""
+        config = self.app.config
+        jobs = [intake.job() for intake in self.intakes]
+        if config.smtp is not None:
+            jobs.append(outbox_job.job(self))
+        jobs += [sla_job.job(self), survey_job.job(self), held_job.job(self)]
+        if config.sla.digest:
+            jobs.append(digest_job.job(self))
+        return jobs
+
     def start(self) -> None:
-        for job in jobs(self, self.intakes):
+        for job in self.jobs():
             self.scheduler.add_job(
                 job.run,
                 "interval",
