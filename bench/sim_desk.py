@@ -14,6 +14,8 @@ from email.parser import BytesHeaderParser
 from email.policy import default
 
 import traffic
+from harness import desk_head
+from mailmime import SUPPORT
 from sqlalchemy import func, select
 
 from maildesk.app import App
@@ -23,26 +25,9 @@ from maildesk.store import db
 from maildesk.store.deadline_tables import SlaClock, Survey
 from maildesk.store.tables import Message, OutboxMail, OutboxRecipient, Ticket
 
-SUPPORT = "support@desk.example"
 AGENTS = {"lin@desk.example": "support", "wang@desk.example": "support",
           "zhao@desk.example": "support", "chen@desk.example": "billing"}  # fmt: skip
-CONFIG = (
-    """
-[desk]
-name = "Example Support"
-subject_tag = "[Ticket#{{number}}]"
-timezone = "Asia/Shanghai"
-default_locale = "en"
-secret_env = "MAILDESK_SECRET"
-
-[database]
-url = "{url}"
-"""
-    + "".join(
-        f'\n[[agents]]\nemail = "{a}"\nname = "{a.split("@")[0].title()}"\nteam = "{t}"\n'
-        for a, t in AGENTS.items()
-    )
-    + """
+TEAMS_AND_RULES = """
 [[agents]]
 email = "mei@desk.example"
 name = "Mei"
@@ -95,10 +80,18 @@ subject_regex = "(?i)(feature|建议)"
 priority = "P3"
 category = "feedback"
 """
-)
 SURNAMES = ("Lee", "Smith", "Garcia", "Kim", "Novak", "Okafor", "Rossi", "Sato")
 CHINESE = ("王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强")
 COMPANIES = 60
+
+
+def config_text(url: str) -> str:
+    """The bench desk's head without [smtp], four agents in two teams, a lead, six rules."""
+    agents = "".join(
+        f'\n[[agents]]\nemail = "{a}"\nname = "{a.split("@")[0].title()}"\nteam = "{t}"\n'
+        for a, t in AGENTS.items()
+    )
+    return desk_head(url, smtp_port=None) + agents + TEAMS_AND_RULES
 
 
 class Desk:

@@ -37,7 +37,7 @@ from pathlib import Path
 import traffic
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
-from sim_desk import CONFIG, Desk  # noqa: E402
+from sim_desk import Desk, config_text  # noqa: E402
 
 from maildesk import config as config_module  # noqa: E402
 from maildesk.app import App  # noqa: E402
@@ -152,7 +152,7 @@ def main() -> None:
     database = args.out / "desk.db"
     database.unlink(missing_ok=True)
     config = args.out / "maildesk.toml"
-    config.write_text(CONFIG.format(url=f"sqlite:///{database}"), encoding="utf-8")
+    config.write_text(config_text(f"sqlite:///{database}"), encoding="utf-8")
     os.environ.setdefault("MAILDESK_SECRET", "simulation-secret-not-for-production")
 
     clock = Clock(START)
