@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import write_config  # noqa: E402 - the bench desk
 from imap_servers import SERVERS, imap_server, imap_toml  # noqa: E402
 
-from maildesk.demo.run import customer_mail  # noqa: E402
+from maildesk.demo.mails import customer_mail  # noqa: E402
 from maildesk.demo.servers import free_port  # noqa: E402
 
 USER, PASSWORD = "support@bench.test", "bench-password"
@@ -109,7 +109,7 @@ def deliver_one_by_one(port: int, sink: AckSink, n: int) -> list[float]:
     latencies = []
     with MailBoxUnencrypted("127.0.0.1", port).login(USER, PASSWORD) as box:
         for i in range(n):
-            mail = customer_mail(f"c{i}@customer.example", f"latency probe {i}", "Hello.")
+            mail = customer_mail(f"c{i}@customer.example", f"latency probe {i}", "Hello.", USER)
             box.append(mail.as_bytes(), "INBOX", flag_set=())
             delivered = time.monotonic()
             arrived = sink.wait(mail["Message-ID"], ACK_DEADLINE)

@@ -24,7 +24,8 @@ secret_env = "MAILDESK_SECRET"
 
 [database]
 url = "{url}"
-
+"""
+_SMTP = """
 [smtp]
 host = "127.0.0.1"
 port = {smtp_port}
@@ -46,9 +47,11 @@ team = "key-accounts"
 """
 
 
-def desk_head(url: str, smtp_port: int = 2525) -> str:
-    """[desk], [database] and [smtp] of every bench desk (the SMTP port a sink, or a dummy)."""
-    return _HEAD.format(url=url, smtp_port=smtp_port, support=SUPPORT)
+def desk_head(url: str, smtp_port: int | None = 2525) -> str:
+    """[desk], [database] and [smtp] of every bench desk (the SMTP port a sink, or a dummy;
+    None: no [smtp], so the outbox keeps what is queued, as `import` without --send)."""
+    smtp = "" if smtp_port is None else _SMTP.format(smtp_port=smtp_port, support=SUPPORT)
+    return _HEAD.format(url=url) + smtp
 
 
 def write_config(work: Path, extra: str = "", smtp_port: int = 2525) -> Path:

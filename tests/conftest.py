@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,7 +28,8 @@ from imap_tools import MailBoxUnencrypted
 from maildesk import config as config_module
 from maildesk.app import App
 from maildesk.demo import servers
-from maildesk.demo.run import customer_mail
+from maildesk.demo.clock import Clock
+from maildesk.demo.mails import customer_mail
 from maildesk.demo.servers import free_port
 from maildesk.sandbox.worker import Budget, ParseWorker
 from maildesk.store import db
@@ -332,22 +333,10 @@ def any_mailbox(request: pytest.FixtureRequest) -> Mailbox:
     return box
 
 
-class Clock:
-    """Injected time: tests move it forward instead of sleeping."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    """Injected time: tests move it forward instead of sleeping."""
+    return Clock(T0)
 
 
 def config_text(

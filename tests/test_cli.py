@@ -277,21 +277,6 @@ def test_poll_once_end_to_end(mailbox, smtp_sink, tmp_path, empty_database_url):
     assert listing[0]["priority"] == "P0" and listing[0]["status"] == "open"
 
 
-def test_demo_runs_end_to_end(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "maildesk", "demo"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Acknowledgements sent (3)" in result.stdout
-    assert "[Ticket#2] 系统宕机，无法登录" in result.stdout
-    assert "[2 in: human, human]" in result.stdout, "the customer's reply joined ticket 1"
-    assert "auto_reply" in result.stdout
-
-
 def test_tickets_update_runs_the_agents_commands(offline_config, tmp_path):
     text = offline_config.read_text() + (
         '\n[[agents]]\nemail = "lin@desk.example"\nname = "Lin"\nteam = "support"\n'

@@ -188,11 +188,18 @@ def replay(state: State, ids: tuple[int, ...]) -> None:
 
 
 @cli.command()
-def demo() -> None:
-    """Embedded IMAP + SMTP on loopback, sample mails, the daemon, a summary."""
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo's database and config in this folder, to go on with the commands.",
+)
+def demo(keep: Path | None) -> None:
+    """The life of two tickets on embedded IMAP + SMTP servers: mail in, an agent's
+    answer, an SLA escalation, a survey, the report. Exits 1 if a step did not happen."""
     from maildesk.demo.run import run_demo
 
-    run_demo()
+    if not run_demo(keep):
+        raise SystemExit(1)
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -12,7 +11,7 @@ from maildesk.cli.output import print_json
 from maildesk.desk.report import figures
 from maildesk.errors import MaildeskError
 from maildesk.store import db
-from maildesk.views import report_html
+from maildesk.views import report_html, report_text
 
 DEFAULT_DAYS = 30
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -54,7 +53,8 @@ def report(
     elif html_path is not None:
         click.echo(f"report written to {html_path}")
     else:
-        _summary(data)
+        for line in report_text.lines(data):
+            click.echo(line)
 
 
 def _period(app: App, since: date | None, until: date | None) -> tuple[date, date]:
@@ -64,61 +64,3 @@ def _period(app: App, since: date | None, until: date | None) -> tuple[date, dat
     if first >= end:
         raise click.UsageError(f"--since {first} is not before --until {end}: an empty period")
     return first, end
-
-
-def _summary(data: dict[str, Any]) -> None:
-    period, tickets = data["period"], data["tickets"]
-    team = f", team {data['team']}" if data["team"] else ""
-    click.echo(
-        f"{data['desk']}: {period['since']} to {period['last_day']} ({period['zone']}){team}"
-    )
-    click.echo(f"tickets: {tickets['total']} ({_pairs(tickets['by_priority'])})")
-    for clock, times in data["times"].items():
-        click.echo(f"{clock}: {_minutes(times['overall'])}")
-        for priority, found in times["by_priority"].items():
-            if found["count"]:
-                working = " working time" if found["working_time"] else ""
-                click.echo(f"  {priority} {_minutes(found)}, target {found['target']}{working}")
-    for clock, by_priority in data["sla"].items():
-        verdicts = ", ".join(
-            f"{p} {v['met']} met {v['breached']} breached"
-            for p, v in by_priority.items()
-            if v["met"] or v["breached"]
-        )
-        click.echo(f"sla {clock}: {verdicts or 'nothing met or breached'}")
-    click.echo(f"escalations: {_pairs(data['escalations']) or 'none'}")
-    overall = data["csat"]["overall"]
-    click.echo(
-        f"csat: average {_value(overall['average_rating'])}, "
-        f"{overall['answered']} answered of {overall['asked']} asked "
-        f"({_percent(overall['response_rate'])})"
-    )
-    reopen = data["reopen"]
-    click.echo(
-        f"reopened: {reopen['reopened']} of {reopen['resolved']} resolved "
-        f"({_percent(reopen['rate'])})"
-    )
-    top = {c["category"]: c["tickets"] for c in data["top_categories"]}
-    click.echo(f"top categories: {_pairs(top) or 'none'}")
-    click.echo(f"top tags: {_pairs({t['tag']: t['tickets'] for t in data['top_tags']}) or 'none'}")
-
-
-def _pairs(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} {n}" for key, n in counts.items() if n)
-
-
-def _minutes(found: dict[str, Any]) -> str:
-    if not found["count"]:
-        return "none yet"
-    return (
-        f"{found['count']} tickets, median {found['median_minutes']} min, "
-        f"p90 {found['p90_minutes']} min"
-    )
-
-
-def _value(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
-
-
-def _percent(share: float | None) -> str:
-    return "-" if share is None else f"{share:.0%}"

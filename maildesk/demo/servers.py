@@ -58,15 +58,23 @@ def _wait_port(port: int, proc: subprocess.Popen) -> None:
     raise MaildeskError(f"the embedded IMAP server did not open port {port}")
 
 
-def append(port: int, user: str, password: str, mail: EmailMessage) -> None:
-    """Deliver `mail` into the INBOX of `user` (imaplib: imap-tools is the inbox's own)."""
-    with imaplib.IMAP4("127.0.0.1", port) as client:
-        client.login(user, password)
-        status, data = client.append(
-            "INBOX", "", imaplib.Time2Internaldate(time.time()), mail.as_bytes()
-        )
-    if status != "OK":
-        raise MaildeskError(f"the embedded IMAP server refused a sample mail: {data}")
+class Deliveries:
+    """One IMAP connection, logged in once, that puts mail into `user`'s INBOX as an MTA
+    would (imaplib: imap-tools is the inbox's own). pymap's login is a slow hash."""
+
+    def __init__(self, port: int, user: str, password: str) -> None:
+        self.user = user
+        self._client = imaplib.IMAP4("127.0.0.1", port)
+        self._client.login(user, password)
+
+    def append(self, mail: EmailMessage) -> None:
+        moment = imaplib.Time2Internaldate(time.time())
+        status, data = self._client.append("INBOX", "", moment, mail.as_bytes())
+        if status != "OK":
+            raise MaildeskError(f"the embedded IMAP server refused a mail: {data}")
+
+    def close(self) -> None:
+        self._client.logout()
 
 
 class SmtpCapture:
