@@ -30,7 +30,7 @@ def load(folder: Path) -> tuple[Index, list[tuple[str, str, str]]]:
     for number, path in enumerate(sorted((folder / "articles").glob("*.md")), start=1):
         found = files.read(path)
         labels = " ".join((*found.tags, found.category or ""))
-        entry = Entry(number, found.slug or "", found.title, found.locale, found.category, "")
+        entry = Entry(number, found.slug or "", found.title, found.locale, found.category)
         articles.append((entry, found.title, labels, found.body))
     questions = []
     for line in (folder / "questions.tsv").read_text(encoding="utf-8").splitlines():
@@ -63,10 +63,14 @@ def main() -> None:
         if args.misses and missed:
             shown = ", ".join(f"{h.entry.slug} {h.score:.3f}" for h in hits) or "none"
             print(f"  {wanted:22} {question.splitlines()[0][:40]!r:44} -> {shown}")
-    print(f"articles {len(index)}, questions {len(questions)}"
-          f" ({answerable} with an article, {unanswerable} without), min_score {args.min_score}")
-    print(f"precision@3: {found / answerable:.1%} (target >= 85 %); the right one first: "
-          f"{first / answerable:.1%}")
+    print(
+        f"articles {len(index)}, questions {len(questions)}"
+        f" ({answerable} with an article, {unanswerable} without), min_score {args.min_score}"
+    )
+    print(
+        f"precision@3: {found / answerable:.1%} (target >= 85 %); the right one first: "
+        f"{first / answerable:.1%}"
+    )
     print(f"false-suggestion rate: {wrong / unanswerable:.1%} (target <= 10 %)")
 
 

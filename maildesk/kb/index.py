@@ -35,13 +35,21 @@ class Entry:
     title: str
     locale: str
     category: str | None
-    text: str  # title, tags, category and body as one text: what the words come from
 
 
 @dataclass(frozen=True)
 class Hit:
     entry: Entry
     score: float  # cosine similarity, 0..1
+
+
+def weigh(title: str, labels: str, body: str) -> Counter[str]:
+    """An article's words, each counted with the weight of the field it is in."""
+    counts: Counter[str] = Counter()
+    for text, weight in ((title, TITLE_WEIGHT), (labels, LABEL_WEIGHT), (body, BODY_WEIGHT)):
+        for word in words(text):
+            counts[word] += weight  # type: ignore[assignment] # a Counter of floats
+    return counts
 
 
 class Index:
@@ -69,19 +77,8 @@ class Index:
     @classmethod
     def build(cls, entries: Iterable[tuple[Entry, str, str, str]]) -> "Index":
         """From (entry, title, labels, body) of each article."""
-        kept, weighted = [], []
-        for entry, title, labels, body in entries:
-            counts: Counter[str] = Counter()
-            for text, weight in (
-                (title, TITLE_WEIGHT),
-                (labels, LABEL_WEIGHT),
-                (body, BODY_WEIGHT),
-            ):
-                for word in words(text):
-                    counts[word] += weight
-            kept.append(entry)
-            weighted.append(counts)
-        return cls(kept, weighted)
+        listed = list(entries)
+        return cls([e for e, *_ in listed], [weigh(*texts) for _, *texts in listed])
 
     def __len__(self) -> int:
         return len(self.entries)

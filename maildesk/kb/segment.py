@@ -4,9 +4,10 @@ Chinese has no spaces, so each run of Han characters is cut into words by
 jieba (its dictionary and, for words it lacks, its HMM). Its precise mode is
 used: the search mode's shorter words inside longer ones (打印机 also as 打印,
 印机) counted one thing three times, and let a mail about a smoking printer
-match the article on an offline one (bench/kb_eval.py). Latin words are folded (NFKC, case) and their common
-English endings taken off, so "printers" finds "printer". Words that say
-nothing about the problem (the, please, 请问, 我们) are left out.
+match the article on an offline one (bench/kb_eval.py). Latin words are
+folded (NFKC, case) and their common English endings taken off, so
+"printers" finds "printer". Words that say nothing about the problem
+(the, please, 请问, 我们) are left out.
 
 jieba loads its dictionary (about half a second) on the first Chinese text a
 process sees, not at import.
