@@ -18,6 +18,7 @@ from maildesk.app import App, start_up
 from maildesk.daemon import (
     digest_job,
     held_job,
+    kb_job,
     outbox_job,
     sla_job,
     survey_job,
@@ -65,7 +66,8 @@ class Daemon:
         self.shutdown()
 
     def jobs(self) -> list[Job]:
-        """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on)."""
+        """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on), the
+        article files (with `[kb] dir`)."""
         config = self.app.config
         jobs = [intake.job() for intake in self.intakes]
         if config.smtp is not None:
@@ -73,7 +75,8 @@ class Daemon:
         jobs += [sla_job.job(self), survey_job.job(self), held_job.job(self)]
         if config.sla.digest:
             jobs.append(digest_job.job(self))
-        return jobs
+        articles = kb_job.job(self)
+        return jobs + ([articles] if articles is not None else [])
 
     def start(self) -> None:
         for job in self.jobs():
