@@ -149,8 +149,9 @@ def execute(
 def apply(
     session: Session, app: Desk, ticket: Ticket, changes: list[Change], actor: str, now: datetime
 ) -> None:
-    """Make the checked changes; resolution first, so a status update can quote it."""
-    for change in sorted(changes, key=lambda c: c.field != "resolution"):
+    """Make the checked changes; resolution first, so a status update can quote it, and a
+    draft last, so it takes the tags and category the same reply gave."""
+    for change in sorted(changes, key=lambda c: (c.field != "resolution", c.field == "kb_draft")):
         if change.field == "status":
             tickets.set_status(session, app, ticket, change.value, actor, now, Cause.AGENT)
         elif change.field == "assignee":
