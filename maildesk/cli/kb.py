@@ -130,17 +130,18 @@ def kb_search(state: State, query: tuple[str, ...], locale: str | None, as_json:
     with db.transaction(app.sessions) as session:
         index = app.knowledge.index(session)
     floor = app.config.kb.min_score
-    hits = [
+    found = index.search(" ".join(query), 10, 0.0, locale)
+    hits: list[dict[str, Any]] = [
         {"number": h.entry.article_id, "slug": h.entry.slug, "title": h.entry.title}
         | {"locale": h.entry.locale, "score": round(h.score, 3), "suggested": h.score >= floor}
-        for h in index.search(" ".join(query), 10, 0.0, locale)
+        for h in found
     ]
     if as_json:
         print_json(hits)
         return
     columns = ("score", "suggested", "number", "locale", "slug", "title")
     print_table(columns, ([h[c] for c in columns] for h in hits))
-    shown = sum(h["suggested"] for h in hits)
+    shown = sum(h.score >= floor for h in found)
     click.echo(f"[kb] min_score {floor}: {shown} of these would be suggested")
 
 

@@ -101,6 +101,14 @@ def _summary(data: dict[str, Any]) -> None:
     top = {c["category"]: c["tickets"] for c in data["top_categories"]}
     click.echo(f"top categories: {_pairs(top) or 'none'}")
     click.echo(f"top tags: {_pairs({t['tag']: t['tickets'] for t in data['top_tags']}) or 'none'}")
+    served, used = data["self_service"], data["articles_used"]
+    click.echo(
+        f"self-service: {served['tickets']} resolved of {served['suggested']} with suggestions "
+        f"({_percent(served['rate'])}); articles used: {used['answers']} answers, "
+        f"{used['accepted']} accepted"
+    )
+    gaps = {g["category"]: g["tickets"] for g in data["kb_gaps"]}
+    click.echo(f"categories without an article: {_pairs(gaps) or 'none'}")
 
 
 def _pairs(counts: dict[str, int]) -> str:

@@ -2,17 +2,19 @@
 suggestions in the acknowledgement, "solved" as self-service, `#kb`, `#kb publish`,
 `#answer` counted as the first response, and the articles agents are shown."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from maildesk.desk import report
 from maildesk.kb import articles, files
 from maildesk.store import db
 from maildesk.store.deadline_tables import Survey
 from maildesk.store.kb_tables import ArticleUse
 from maildesk.store.tables import Ticket
-from tests.conftest import make_mail
+from tests.conftest import T0, make_mail
 from tests.desk.test_agent_reply import answers, reply, to_agent, to_customer
 from tests.support import cycle, desk_toml, events, show
 
@@ -46,6 +48,12 @@ def desk(mailbox, smtp_sink, make_app, tmp_path: Path):
         draft = files.ArticleText("Toner", "en", "Order toner from the portal.")
         articles.add(session, draft, "cli", app.clock())
     return app
+
+
+def report_of(app) -> dict:
+    """`report --json` over the day of the tests."""
+    with db.transaction(app.sessions) as session:
+        return report.figures(session, app.desk(), T0.date(), T0.date() + timedelta(days=1))
 
 
 def uses(app) -> list[tuple[int, int, str]]:
@@ -99,6 +107,9 @@ def test_the_ack_suggests_the_article_and_solved_resolves_it_as_self_service(
     assert uses(desk) == [(1, 1, "accepted"), (1, 1, "suggested"), (2, 3, "suggested")]
     with db.transaction(desk.sessions) as session:
         assert session.scalar(select(Survey.state).where(Survey.ticket_id == 1)) == "scheduled"
+    figures = report_of(desk)
+    assert figures["self_service"] == {"tickets": 1, "suggested": 2, "rate": 0.5}
+    assert figures["articles_used"]["accepted"] == 1
 
 
 def test_solved_on_a_ticket_without_suggestions_is_an_ordinary_follow_up(desk, mailbox, smtp_sink):
@@ -152,8 +163,9 @@ def test_answer_sends_the_article_below_the_agents_text_as_the_first_response(
     desk, mailbox, smtp_sink
 ):
     mailbox.deliver(make_mail(subject="help", body="The screen flickers."))
+    mailbox.deliver(make_mail(sender="bob@customer.example", subject="server down", body="Down!"))
     cycle(desk)
-    (notice,) = to_agent(smtp_sink)
+    (notice,) = [m for m in to_agent(smtp_sink) if m["Subject"].endswith(": help")]
     smtp_sink.received.clear()
     mailbox.deliver(reply(notice, "#answer 1\n#status pending\n\nHello Ann, try this:"))
     cycle(desk)
@@ -170,3 +182,13 @@ def test_answer_sends_the_article_below_the_agents_text_as_the_first_response(
         assert session.get_one(Ticket, 1).first_response_at == desk.clock()
     assert events(desk, 1, "kb_answer") == ["article 1: The printer shows as offline"]
     assert (1, 1, "answer") in uses(desk)
+    figures = report_of(desk)
+    assert figures["articles_used"] == {
+        "answers": 1,
+        "accepted": 0,
+        "articles": [
+            {"number": 1, "slug": "the-printer-shows-as-offline"}
+            | {"title": "The printer shows as offline", "answers": 1, "accepted": 0}
+        ],
+    }
+    assert figures["kb_gaps"] == [{"category": "outage", "tickets": 1}], "hardware has one"
