@@ -10,11 +10,12 @@ makes none. Slugs are unique: a new article whose title's slug is taken gets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from maildesk.errors import ArticleError
 from maildesk.kb.files import ArticleText, slugify
+from maildesk.kb.index import cut
 from maildesk.store.db import InsertOrSkip, execute
 from maildesk.store.kb_tables import (
     Article,
@@ -23,7 +24,14 @@ from maildesk.store.kb_tables import (
     ArticleUse,
     ArticleVersion,
 )
+from maildesk.store.tables import Counter
 
+GENERATION = "kb"  # the counter of article changes, in the counters table
+_GENERATION = select(Counter.value).where(Counter.name == GENERATION)
+_START_GENERATION = InsertOrSkip(Counter.__table__, ["name"])
+_NEXT_GENERATION = (
+    update(Counter.__table__).where(Counter.name == GENERATION).values(value=Counter.value + 1)
+)
 _INSERT_USE = insert(ArticleUse.__table__)
 _LINK = InsertOrSkip(ArticleTicket.__table__, ["article_id", "ticket_id"])
 
@@ -57,6 +65,7 @@ def add(
         category=text.category,
         tags=" ".join(text.tags),
         status=text.status or ArticleStatus.DRAFT,
+        words=_words(text),
         revision=1,
         file=file,
         created_at=now,
@@ -65,6 +74,7 @@ def add(
     session.add(article)
     session.flush()
     _version(session, article, author, now)
+    changed(session)
     return article
 
 
@@ -91,6 +101,7 @@ def edit(
     for name, value in changed.items():
         setattr(article, name, value)
     if changed:
+        article.words = _words(text)
         _bump(session, article, author, now)
     return bool(changed)
 
@@ -176,12 +187,15 @@ def used_on(session: Session, ticket_id: int, kind: str) -> list[int]:
     return list(dict.fromkeys(session.scalars(query.order_by(ArticleUse.id))))
 
 
-def generation(session: Session) -> tuple[int, int]:
-    """Changes whenever an article is added or changed: (articles, sum of revisions)."""
-    count, revisions = session.execute(
-        select(func.count(), func.coalesce(func.sum(Article.revision), 0))
-    ).one()
-    return int(count), int(revisions)
+def generation(session: Session) -> int:
+    """A number that grows whenever an article is added or changed (`changed`): one row."""
+    return session.scalar(_GENERATION) or 0
+
+
+def changed(session: Session) -> None:
+    """The articles changed in this transaction: the next `generation` is another."""
+    _START_GENERATION(session, {"name": GENERATION, "value": 0})
+    execute(session, _NEXT_GENERATION)
 
 
 def _check(text: ArticleText) -> None:
@@ -204,6 +218,11 @@ def _bump(session: Session, article: Article, author: str, now: datetime) -> Non
     article.revision += 1
     article.updated_at = now
     _version(session, article, author, now)
+    changed(session)
+
+
+def _words(text: ArticleText) -> str:
+    return cut(text.title, " ".join((*text.tags, text.category or "")), text.body)
 
 
 def _version(session: Session, article: Article, author: str, now: datetime) -> None:

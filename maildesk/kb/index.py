@@ -8,9 +8,9 @@ as the cosine of the two vectors: 0 shares nothing, 1 says the same. The
 score is comparable between texts and desks, so one threshold (`[kb]
 min_score`) can say "no suggestion" rather than a wrong one.
 
-Built once per change of the articles (knowledge.py); scoring a mail against
-10 000 articles takes well under a millisecond after its words are cut
-(bench/kb_match.py).
+An article's words are cut once, when it is saved (`cut`, kept in its row),
+so building the index of 10 000 articles cuts nothing; the build itself is
+numpy over all (article, word) pairs at once (bench/kb_match.py).
 """
 
 import math
@@ -22,7 +22,7 @@ import numpy as np
 
 from maildesk.kb.segment import words
 
-TITLE_WEIGHT, LABEL_WEIGHT, BODY_WEIGHT = 3.0, 2.0, 1.0
+WEIGHTS = (3.0, 2.0, 1.0)  # title, labels (tags and category), body
 QUERY_CHARS = 4000  # of a mail's subject and text: the problem is stated at the top
 
 
@@ -43,11 +43,16 @@ class Hit:
     score: float  # cosine similarity, 0..1
 
 
-def weigh(title: str, labels: str, body: str) -> Counter[str]:
-    """An article's words, each counted with the weight of the field it is in."""
+def cut(title: str, labels: str, body: str) -> str:
+    """An article's words as its row keeps them: one line per field, words one space apart."""
+    return "\n".join(" ".join(words(text)) for text in (title, labels, body))
+
+
+def weigh(kept: str) -> Counter[str]:
+    """The words `cut` kept, each counted with the weight of the field it is in."""
     counts: Counter[str] = Counter()
-    for text, weight in ((title, TITLE_WEIGHT), (labels, LABEL_WEIGHT), (body, BODY_WEIGHT)):
-        for word in words(text):
+    for line, weight in zip(kept.split("\n"), WEIGHTS, strict=False):
+        for word in line.split():
             counts[word] += weight  # type: ignore[assignment] # a Counter of floats
     return counts
 
@@ -57,28 +62,36 @@ class Index:
 
     def __init__(self, entries: Sequence[Entry], weighted: Sequence[Counter[str]]) -> None:
         self.entries = tuple(entries)
-        documents = len(entries)
-        frequency = Counter(word for counts in weighted for word in counts)
-        self.idf = {w: math.log((documents + 1) / (n + 1)) + 1.0 for w, n in frequency.items()}
-        postings: dict[str, tuple[list[int], list[float]]] = {}
-        for number, counts in enumerate(weighted):
-            vector = {w: (1.0 + math.log(n)) * self.idf[w] for w, n in counts.items()}
-            norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-            for word, value in vector.items():
-                at, weights = postings.setdefault(word, ([], []))
-                at.append(number)
-                weights.append(value / norm)
+        vocabulary: dict[str, int] = {}
+        documents: list[int] = []
+        word_ids: list[int] = []
+        counts: list[float] = []
+        for number, found in enumerate(weighted):
+            documents += [number] * len(found)
+            word_ids += [vocabulary.setdefault(w, len(vocabulary)) for w in found]
+            counts += found.values()
+        at = np.array(documents, dtype=np.int32)
+        ids = np.array(word_ids, dtype=np.int64)
+        frequency = np.bincount(ids, minlength=len(vocabulary))
+        idf = np.log((len(self.entries) + 1) / (frequency + 1)) + 1.0
+        values = (1.0 + np.log(np.array(counts, dtype=np.float64))) * idf[ids]
+        norms = np.sqrt(np.bincount(at, weights=values * values, minlength=len(self.entries)))
+        values /= np.where(norms[at] > 0, norms[at], 1.0)
+        order = np.argsort(ids, kind="stable")
+        bounds = np.searchsorted(ids[order], np.arange(len(vocabulary) + 1))
+        self.idf = dict(zip(vocabulary, idf.tolist(), strict=True))
         self.postings = {
-            w: (np.array(at, dtype=np.int32), np.array(ws, dtype=np.float32))
-            for w, (at, ws) in postings.items()
+            word: (at[order[bounds[n] : bounds[n + 1]]], values[order[bounds[n] : bounds[n + 1]]])
+            for word, n in vocabulary.items()
         }
-        self.locales = np.array([e.locale for e in entries], dtype=object)
+        locales = [e.locale for e in self.entries]
+        self.locales = {loc: np.array([x == loc for x in locales]) for loc in set(locales)}
 
     @classmethod
     def build(cls, entries: Iterable[tuple[Entry, str, str, str]]) -> "Index":
-        """From (entry, title, labels, body) of each article."""
+        """From (entry, title, labels, body) of each article: their words cut here."""
         listed = list(entries)
-        return cls([e for e, *_ in listed], [weigh(*texts) for _, *texts in listed])
+        return cls([e for e, *_ in listed], [weigh(cut(*texts)) for _, *texts in listed])
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -90,7 +103,7 @@ class Index:
         best first; only those in `locale` when one is given."""
         counts = Counter(words(text[:QUERY_CHARS]))
         known = [w for w in counts if w in self.postings]
-        if not known:
+        if not known or (locale is not None and locale not in self.locales):
             return []
         # A word no article has is as rare as can be: it counts in the text's length,
         # so a mail about something else is not matched by the one word it shares.
@@ -101,7 +114,9 @@ class Index:
         weights = np.concatenate([self.postings[w][1] * (query[w] / norm) for w in known])
         scores = np.bincount(at, weights=weights, minlength=len(self.entries))
         if locale is not None:
-            scores[self.locales != locale] = 0.0
-        best = np.argsort(-scores, kind="stable")[:limit]
+            scores = np.where(self.locales[locale], scores, 0.0)
+        top = min(limit, len(scores))
+        best = np.argpartition(-scores, top - 1)[:top] if top else np.array([], dtype=np.int64)
+        best = best[np.argsort(-scores[best], kind="stable")]
         floor = max(min_score, 1e-9)
         return [Hit(self.entries[n], float(scores[n])) for n in best if scores[n] >= floor]

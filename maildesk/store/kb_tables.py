@@ -33,6 +33,7 @@ class Article(Base):
     category: Mapped[str | None] = mapped_column(String(64), index=True)
     tags: Mapped[str] = mapped_column(Text, nullable=False, default="")  # words, one space apart
     status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    words: Mapped[str] = mapped_column(Text, nullable=False)  # as matching cuts them (index.cut)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)  # its latest version's
     file: Mapped[str | None] = mapped_column(Text)  # the file of [kb] dir it is kept in
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

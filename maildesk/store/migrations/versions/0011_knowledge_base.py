@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(64), nullable=True),
         sa.Column("tags", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("words", sa.Text(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("file", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
