@@ -71,7 +71,7 @@ _ACK = {
     "rejected_attachments": Var("names of the files over the size limit, not kept", []),
     "suggestions": Var(
         "published articles matching the customer's words, in their language (3 at most,"
-        " none below [kb] min_score): number, slug, title, text; a reply 'solved' /"
+        " none below kb.min_score): number, slug, title, text; a reply 'solved' /"
         " '已解决' resolves the ticket",
         [_SUGGESTED],
     ),
