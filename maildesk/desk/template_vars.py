@@ -142,7 +142,7 @@ DECLARED: dict[str, Declared] = {
             due_resolution=Var("resolution due, desk time (or empty)", "2026-11-25 10:00 CST"),
             command_help=Var("one line naming the reply commands", HELP_LINE),
             articles=Var(
-                "published articles matching the mail (a new ticket's), best first: number,"
+                "published articles matching the customer's mail, best first: number,"
                 " slug, title, score (0..1); `#answer N` sends one",
                 [_ARTICLE | {"score": 0.42}],
             ),

@@ -102,9 +102,9 @@ def note_refusal(ctx: Intake, app: Desk, session: Session) -> None:
 
 
 def find_articles(ctx: Intake, app: Desk, session: Session) -> None:
-    """Sets articles: the published ones that match a new ticket's first mail, for its
-    acknowledgement and its agents (suggestions.py)."""
-    if ctx.is_new and ctx.mail_class is MailClass.HUMAN and ctx.refusal is None:
+    """Sets articles: the published ones that match a customer's mail, for the agents it
+    is told to, and a new ticket's acknowledgement (suggestions.py)."""
+    if ctx.mail_class is MailClass.HUMAN and ctx.claimed is None and not ctx.answers_desk:
         ctx.articles = suggestions.matching(session, app, ctx.ticket, ctx.mail)
 
 
@@ -120,7 +120,8 @@ def queue_ack(ctx: Intake, app: Desk, session: Session) -> None:
         extra = {"rejected_attachments": ctx.rejected} | promise.ack_promise(
             app, ctx.ticket, ctx.now
         )
-        shown = suggestions.for_customer(session, app, ctx.ticket, ctx.articles)
+        found = ctx.articles if ctx.is_new else []  # suggested once, with the ticket
+        shown = suggestions.for_customer(session, app, ctx.ticket, found)
         extra["suggestions"] = shown
         if notify.queue_ack(session, app, ctx.ticket, ctx.mail, ctx.now, extra) is not None:
             suggestions.suggested(session, ctx.ticket, shown, ctx.now)

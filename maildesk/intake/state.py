@@ -75,7 +75,7 @@ class Intake:
     follows: Ticket | None = None  # the closed ticket a new one continues
     rated: bool = False  # the mail answers the ticket's satisfaction survey
     self_served: bool = False  # the customer's "solved" to the articles suggested
-    articles: list[Hit] = field(default_factory=list)  # published ones matching a new ticket
+    articles: list[Hit] = field(default_factory=list)  # published ones matching the mail
     returns: returned.Verdict | None = None  # what a bounce's return path proves (None: unset)
 
     @property

@@ -116,10 +116,15 @@ def test_solved_on_a_ticket_without_suggestions_is_an_ordinary_follow_up(desk, m
     mailbox.deliver(make_mail(subject="canteen", body="Is the canteen open on Sunday?"))
     cycle(desk)
     (ack,) = to_customer(smtp_sink)
-    mailbox.deliver(make_mail(subject=f"Re: {ack['Subject']}", body="solved"))
+    smtp_sink.received.clear()
+    text = "Solved, it is. But now our printer is offline and prints nothing."
+    mailbox.deliver(make_mail(subject=f"Re: {ack['Subject']}", body=text))
     cycle(desk)
     assert show(desk, 1)["status"] == "open"
     assert events(desk, 1, "self_service") == []
+    (notice,) = to_agent(smtp_sink)
+    assert "1. The printer shows as offline" in notice.get_content(), "a follow-up's match"
+    assert uses(desk) == [], "suggested to the customer only in the acknowledgement"
 
 
 def test_kb_saves_a_draft_the_lead_publishes_and_answer_sends_it(desk, mailbox, smtp_sink):
