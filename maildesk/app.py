@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -15,6 +15,7 @@ from maildesk.desk.context import Desk
 from maildesk.desk.subscriptions import REACTIONS
 from maildesk.desk.templates import Templates
 from maildesk.errors import ConfigError
+from maildesk.kb.knowledge import Knowledge
 from maildesk.mail import tnef
 from maildesk.mail.subject_tag import SubjectTag
 from maildesk.sandbox.worker import Budget, ParseWorker
@@ -54,6 +55,7 @@ class App:
     parser: ParseWorker
     calendars: Mapping[str, Clockwork]  # read-only, as the desk's Protocol names it
     clock: Callable[[], datetime] = utc_now
+    knowledge: Knowledge = field(default_factory=Knowledge)  # the published articles' index
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], datetime] = utc_now) -> "App":
@@ -82,7 +84,15 @@ class App:
 
     def desk(self) -> Desk:
         """The desk for one unit of work (a transaction), with a Batch of its own."""
-        return Desk(self.config, self.templates, self.tag, self.secret, self.calendars, REACTIONS)
+        return Desk(
+            self.config,
+            self.templates,
+            self.tag,
+            self.secret,
+            self.calendars,
+            REACTIONS,
+            self.knowledge,
+        )
 
     def close(self) -> None:
         self.parser.close()

@@ -39,3 +39,9 @@ class Discard(Exception):  # noqa: N818 - a signal, not a failure
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class ArticleError(MaildeskError):
+    """An article file or value is unusable; the message names the file, the key and why."""
+
+    exit_code = 2

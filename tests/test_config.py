@@ -23,6 +23,7 @@ def test_example_config_is_valid_and_complete():
     assert mailbox.imap.port == 993
     assert config.smtp.port == 587 and config.outbox.max_attempts == 8
     assert [r.priority for r in config.rules][:2] == ["P0", "P0"]
+    assert (config.kb.dir, config.kb.min_score, config.kb.suggestions) == (None, 0.21, 3)
 
 
 def test_defaults():
@@ -296,3 +297,22 @@ def test_what_is_allowed_but_unsafe_is_a_caution(tmp_path):
         "smtp.verify = false: the certificate of smtp.example.com is not checked; anyone on the"
         " path can pose as the server and take the password",
     ]
+
+
+@pytest.mark.parametrize(
+    ("kb", "message"),
+    [
+        ({"min_score": 0}, "kb.min_score: must be above 0 and at most 1, got 0.0"),
+        ({"min_score": "high"}, "kb.min_score: must be float"),
+        ({"dir": 3}, "kb.dir: must be str"),
+        ({"threshold": 0.3}, "kb.threshold"),
+    ],
+)
+def test_kb_settings_are_checked_naming_the_key(kb, message):
+    with pytest.raises(ConfigError, match=message):
+        parse(with_(kb=kb))
+
+
+def test_kb_settings_are_read():
+    found = parse(with_(kb={"dir": "articles", "min_score": 0.3, "suggestions": 2})).kb
+    assert (found.dir, found.min_score, found.suggestions) == (Path("articles"), 0.3, 2)

@@ -325,6 +325,9 @@ def test_the_command_prints_the_json_and_text_and_refuses_an_unknown_team(desk, 
         "top_categories",
         "top_tags",
         "reopen",
+        "self_service",
+        "articles_used",
+        "kb_gaps",
     }
     assert data["period"] == {
         "since": "2026-11-23",
@@ -333,11 +336,14 @@ def test_the_command_prints_the_json_and_text_and_refuses_an_unknown_team(desk, 
         "zone": "Asia/Shanghai",
     }
     assert data["top_categories"][0]["category"] == LOGIN
+    assert data["kb_gaps"][0]["category"] == LOGIN, "no article for it: the gap to write"
+    assert data["self_service"] == {"tickets": 0, "suggested": 0, "rate": None}
 
     text = maildesk_cli("report", *PERIOD, config=config)
     assert text.returncode == 0, text.stderr
     assert "tickets: 4 (P1 2, P2 1, P3 1)" in text.stdout
     assert "reopened: 1 of 3 resolved (33%)" in text.stdout
+    assert f"categories without an article: {LOGIN} " in text.stdout
 
     unknown = maildesk_cli("report", "--team", "nobody", config=config)
     assert unknown.returncode == 1

@@ -49,6 +49,12 @@ class State:
                 db.require_current(self._app.engine)
         return self._app
 
+    def close(self) -> None:
+        """The app's connections and parse child closed, when a command built it."""
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
 
 @click.group(cls=_Group)
 @click.option(
@@ -66,6 +72,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start_up()
     ctx.obj = State(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()

@@ -221,6 +221,15 @@ class AgentMailConfig:
 
 
 @dataclass(frozen=True)
+class KbConfig:
+    """`[kb]`: the admins' article files, and the match a suggestion needs (config/kb.py)."""
+
+    dir: Path | None = None  # Markdown files with front matter, loaded like templates
+    min_score: float = 0.21  # below it, no suggestion: none is better than a wrong one
+    suggestions: int = 3  # at most, in the acknowledgement and agents' notifications
+
+
+@dataclass(frozen=True)
 class Config:
     desk: DeskConfig
     database: DatabaseConfig
@@ -238,6 +247,7 @@ class Config:
     survey: SurveyConfig = field(default_factory=SurveyConfig)
     web: WebConfig = field(default_factory=WebConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
+    kb: KbConfig = field(default_factory=KbConfig)
     path: Path | None = None
 
     def agent(self, address: str) -> AgentConfig | None:

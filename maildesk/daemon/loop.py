@@ -20,6 +20,7 @@ from maildesk.config.cautions import cautions
 from maildesk.daemon import (
     digest_job,
     held_job,
+    kb_job,
     outbox_job,
     sla_job,
     survey_job,
@@ -69,7 +70,8 @@ class Daemon:
         self.shutdown()
 
     def jobs(self) -> list[Job]:
-        """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on)."""
+        """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on), the
+        article files (with `[kb] dir`)."""
         config = self.app.config
         jobs = [intake.job() for intake in self.intakes]
         if config.smtp is not None:
@@ -77,7 +79,8 @@ class Daemon:
         jobs += [sla_job.job(self), survey_job.job(self), held_job.job(self)]
         if config.sla.digest:
             jobs.append(digest_job.job(self))
-        return jobs
+        articles = kb_job.job(self)
+        return jobs + ([articles] if articles is not None else [])
 
     def start(self) -> None:
         for caution in cautions(self.app.config):

@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from maildesk.config import Config
-from maildesk.desk import commands, follow_up, tickets
+from maildesk.desk import commands, follow_up, kb_mail, tickets
 from maildesk.desk.commands import Command, CommandError, Parsed
 from maildesk.desk.context import Desk
 from maildesk.desk.events import Cause
 from maildesk.desk.sla import react
+from maildesk.store.kb_tables import Article
 from maildesk.store.tables import Status, Ticket
 
 
@@ -26,18 +27,42 @@ class Change:
     """One checked change: what to set, and the command it came from."""
 
     field: str  # status priority team assignee resolution closed_as tags merge cc escalate
+    #             kb_draft kb_publish answer
     value: str
     command: Command
+    text: str = ""  # what the change carries: a draft's body, an article's rendered text
+
+
+@dataclass(frozen=True)
+class Executed:
+    """A reply's commands as applied, and the article `#answer` puts below its text."""
+
+    parsed: Parsed
+    answer: str = ""  # the article as the customer reads it, or ""
+    article: Article | None = None
 
 
 def plan(
-    session: Session, config: Config, ticket: Ticket, actor_email: str, given: tuple[Command, ...]
+    session: Session,
+    config: Config,
+    ticket: Ticket,
+    actor_email: str,
+    given: tuple[Command, ...],
+    body: str = "",
 ) -> list[Change]:
-    """Every change the commands make; raises CommandError on the first that cannot be made."""
+    """Every change the commands make; raises CommandError on the first that cannot be made.
+    `body` is the text below the commands (what `#kb` saves)."""
     changes = []
+    internal = any(c.name == "note" for c in given)
     for command in given:
         name, value = command.name, command.value
-        if name == "escalate":
+        if name == "kb":
+            field, value = kb_mail.check_kb(session, config, actor_email, command, body)
+            changes.append(Change(field, value, command, body.strip()))
+        elif name == "answer":
+            article = kb_mail.check_answer(session, command, internal)
+            changes.append(Change("answer", str(article.id), command))
+        elif name == "escalate":
             if not react.escalation_leads(config, ticket, actor_email):
                 raise CommandError(command.line, "no lead to escalate to", "没有可升级的负责人")
             changes.append(Change("escalate", value, command))
@@ -100,25 +125,33 @@ def _agent_email(config: Config, actor_email: str, command: Command) -> str:
 
 def execute(
     session: Session, app: Desk, ticket: Ticket, text: str, actor: str, source: str, now: datetime
-) -> Parsed:
+) -> Executed:
     """Parse, check and apply the command block of `text`; raises CommandError, changing
     nothing, when one line is wrong. `source` names where they came from (a Message-ID)."""
     parsed = commands.parse(text)
-    changes = plan(session, app.config, ticket, actor, parsed.commands)
+    changes = plan(session, app.config, ticket, actor, parsed.commands, parsed.body)
+    answer = next((c for c in changes if c.field == "answer"), None)
+    article = None if answer is None else session.get_one(Article, int(answer.value))
+    shown = (
+        ""
+        if article is None or answer is None
+        else kb_mail.answer_text(app, ticket, article, answer.command)
+    )
     if parsed.commands:
         lines = "; ".join(c.line.strip() for c in parsed.commands)
         tickets.record(session, ticket, "commands", f"{lines} (from {source})", actor, now)
     apply(session, app, ticket, changes, actor, now)
     if parsed.internal:
         tickets.record(session, ticket, "note", parsed.body.strip(), actor, now)
-    return parsed
+    return Executed(parsed, shown, article)
 
 
 def apply(
     session: Session, app: Desk, ticket: Ticket, changes: list[Change], actor: str, now: datetime
 ) -> None:
-    """Make the checked changes; resolution first, so a status update can quote it."""
-    for change in sorted(changes, key=lambda c: c.field != "resolution"):
+    """Make the checked changes; resolution first, so a status update can quote it, and a
+    draft last, so it takes the tags and category the same reply gave."""
+    for change in sorted(changes, key=lambda c: (c.field != "resolution", c.field == "kb_draft")):
         if change.field == "status":
             tickets.set_status(session, app, ticket, change.value, actor, now, Cause.AGENT)
         elif change.field == "assignee":
@@ -138,5 +171,11 @@ def apply(
         elif change.field == "merge":
             survivor = session.get_one(Ticket, int(change.value))  # plan() found it
             tickets.merge(session, app, ticket, survivor, actor, now)
+        elif change.field == "kb_draft":
+            kb_mail.save_draft(session, app, ticket, change.value, change.text, actor, now)
+        elif change.field == "kb_publish":
+            kb_mail.publish(session, ticket, int(change.value), actor, now)
+        elif change.field == "answer":
+            continue  # agent_reply.py sends the article with the answer
         else:
             tickets.set_fields(session, app, ticket, {change.field: change.value}, actor, now)

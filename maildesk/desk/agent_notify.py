@@ -52,9 +52,11 @@ def queue_notifications(
     is_new: bool,
     now: datetime,
     uncopied: Sequence[str] = (),
+    articles: Sequence[dict[str, Any]] = (),
 ) -> list[int | None]:
     """One notification per agent to tell, naming the mail's Cc's it did not copy on answers
-    (copies.py); returns the outbox row ids (None for an agent's address we do not mail)."""
+    (copies.py) and the published `articles` that match it (suggestions.py); returns the
+    outbox row ids (None for an agent's address we do not mail)."""
     agents, unrouted = recipients(app, ticket)
     if not agents:
         return []  # nobody to tell: no history read, nothing rendered
@@ -75,6 +77,7 @@ def queue_notifications(
         "due_first_response": local_time(app, ticket.first_response_due),
         "due_resolution": local_time(app, ticket.resolution_due),
         "command_help": commands.HELP_LINE,
+        "articles": list(articles),
     }
     queued = []
     for agent in agents:

@@ -8,8 +8,9 @@ changes nothing, relays nothing, and the agent gets a reply quoting the line
 and the valid forms. `#note` keeps the whole reply internal. Otherwise the
 text below the commands goes to the customer, From the support address in
 the agent's name, threaded on the customer's mail, with the files the agent
-attached; it is the first response if none came before (and any agent mail is the
-review the SLA asks of P0/P1 tickets: sla/react.py). An answer to a customer
+attached and the article `#answer` names below it (kb_mail.py); it is the
+first response if none came before (and any agent mail is the review the SLA
+asks of P0/P1 tickets: sla/react.py). An answer to a customer
 address we do not deliver to is not sent, and the agent hears why.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig
-from maildesk.desk import actions, agent_notify, commands, copies, messages, tickets
+from maildesk.desk import actions, agent_notify, commands, copies, kb_mail, messages, tickets
 from maildesk.desk.commands import CommandError
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context, unsendable
@@ -43,21 +44,27 @@ def handle(
     messages.add_incoming(session, app.batch, ticket, mail, MailClass.AGENT, raw_id, source, now)
     message_id = mail.message_id or "a mail without a Message-ID"
     try:
-        parsed = actions.execute(session, app, ticket, mail.new_text, agent.email, message_id, now)
+        executed = actions.execute(
+            session, app, ticket, mail.new_text, agent.email, message_id, now
+        )
     except CommandError as error:
         detail = f"{error.reason}: {error.line} (in {mail.message_id})"
         tickets.record(session, ticket, "command_refused", detail, agent.email, now)
         extra = {"line": error.line, "reason": error.reason, "reason_zh": error.reason_zh}
         tell_agent(session, app, ticket, agent, mail, "agent_command_error", extra, now)
         return
+    parsed = executed.parsed
     if any(c.name == "help" for c in parsed.commands):
         tell_agent(session, app, ticket, agent, mail, "command_help", {}, now)
-    answered = not parsed.internal and bool(parsed.body.strip())
+    text = "\n\n".join(part for part in (parsed.body.strip(), executed.answer) if part)
+    answered = not parsed.internal and bool(text)
     if answered:
-        why = relay(session, app, ticket, agent, parsed.body.strip(), now, mail.parts)
+        why = relay(session, app, ticket, agent, text, now, mail.parts)
         if why is not None:  # not sent, so no response: the agent hears why
             answered = False
             tell_agent(session, app, ticket, agent, mail, "answer_not_sent", {"reason": why}, now)
+        elif executed.article is not None:
+            kb_mail.answered_with(session, ticket, executed.article, agent, now)
     tickets.agent_wrote(session, app, ticket, agent, answered, now)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from maildesk.kb.index import Index
+
 
 @dataclass
 class Batch:
@@ -25,6 +27,7 @@ class Batch:
     threads: dict[int, list[str]] = field(default_factory=dict)
     ledger: list[dict[str, Any]] | None = None  # SLA ledger rows held back (ledger.batched)
     bouncing: set[str] | None = None  # the addresses our mail does not reach (bounces.py)
+    kb_index: Index | None = None  # the published articles, as this unit found them
 
     @contextmanager
     def savepoint(self, session: Session) -> Iterator[None]:

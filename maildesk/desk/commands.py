@@ -122,6 +122,20 @@ def _number(value: str) -> str:
     return str(int(digits))
 
 
+PUBLISH_WORDS = ("publish", "发布")
+
+
+def _kb(value: str) -> str:
+    """`#kb [title]` saves the answer as a draft; `#kb publish N` is "publish N"."""
+    first, _, rest = _nfkc(value).partition(" ")
+    if first.casefold() not in PUBLISH_WORDS:
+        return value
+    number = rest.strip().removeprefix("#")
+    if not re.fullmatch(r"[0-9]{1,12}", number) or int(number) == 0:
+        raise _Invalid("publish needs an article number", "发布需要文章编号")
+    return f"publish {int(number)}"
+
+
 def _tags(value: str) -> str:
     words = (w.lstrip("#").casefold() for w in re.split(r"[\s,;、]+", _nfkc(value)))
     tags = dict.fromkeys(w for w in words if w)  # ordered, without repeats
@@ -152,6 +166,8 @@ SPECS: dict[str, _Spec] = {
     "merge": _Spec(("合并",), _number, True, "<ticket number>", "<工单号>"),
     "cc": _Spec(("抄送",), _address, False, "<address>", "<邮箱地址>"),
     "escalate": _Spec(("升级",), str, True, "[reason]", "[原因]"),
+    "kb": _Spec(("知识库",), _kb, True, "[title] | publish <N>", "[标题] | 发布 <编号>"),
+    "answer": _Spec(("回复",), _text, True, "<article slug or N>", "<文章名或编号>"),
     "help": _Spec(("帮助",), _nothing, True, "(this list)", "（本列表）"),
 }
 ALIASES: dict[str, str] = {a: n for n, s in SPECS.items() for a in (n, *s.zh)}

@@ -1,5 +1,5 @@
 """The desk as one unit of work sees it: settings, templates, subject tag, secret, calendars,
-the reactions to ticket events, and the unit's own Batch.
+the reactions to ticket events, the knowledge base's index, and the unit's own Batch.
 
 `maildesk.app.App` builds one per unit of work (`App.desk`); the desk names
 only this, so it never imports the layer that builds it (the import-linter
@@ -18,6 +18,7 @@ from maildesk.desk.batch import Batch
 from maildesk.desk.calendar import Clockwork
 from maildesk.desk.events import TicketEvent
 from maildesk.desk.templates import Templates
+from maildesk.kb.knowledge import Knowledge
 from maildesk.mail.subject_tag import SubjectTag
 
 Reaction = Callable[[Session, "Desk", Any, datetime], None]
@@ -34,6 +35,7 @@ class Desk:
     secret: str
     calendars: Mapping[str, Clockwork]  # by name, from [[calendars]]
     reactions: Reactions  # by event type, in order (subscriptions.py)
+    knowledge: Knowledge = field(default_factory=Knowledge)  # the process's article index
     batch: Batch = field(default_factory=Batch)
 
     def unit(self) -> "Desk":

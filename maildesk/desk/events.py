@@ -19,6 +19,7 @@ class Cause(StrEnum):
 
     AGENT = "agent"  # a command by mail, or `tickets update`
     CUSTOMER = "customer"  # their follow-up, their survey answer
+    SELF_SERVICE = "self_service"  # the customer's "solved" to the articles suggested
     WINDOW = "window"  # the survey window ended: the standards' last step
 
 

@@ -85,7 +85,8 @@ def queue_ack(
 ) -> int | None:
     """Queue the acknowledgement of customer `mail` on `ticket`, if the gate allows."""
     name = mail.from_name if mail.from_addr == ticket.customer else ""
-    context = ticket_context(app, ticket, name) | {"rejected_attachments": []} | (extra or {})
+    nothing: dict[str, Any] = {"rejected_attachments": [], "suggestions": []}
+    context = ticket_context(app, ticket, name) | nothing | (extra or {})
     template = "ack_out_of_hours" if context.get("work_starts") else "ack"
     rendered = app.templates.render(template, ticket.locale, context)
     draft = Draft(

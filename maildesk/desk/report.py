@@ -22,6 +22,7 @@ The dict (JSON-able; every key always present, null where there is nothing to me
   {asked (sent, answered or expired), answered, average_rating, response_rate}
 - `top_categories`: [{category, tickets}], `top_tags`: [{tag, tickets}], 10 at most, most first
 - `reopen`: {resolved (ever), reopened, rate}; a reopened ticket was resolved before
+- `self_service`, `articles_used`, `kb_gaps`: the knowledge base's (kb_report.py)
 """
 
 from collections import Counter
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from maildesk.config import PRIORITIES
 from maildesk.config.service_levels import TARGET_CLOCKS
+from maildesk.desk import kb_report
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import clocks
 from maildesk.store.deadline_tables import ClockState, SlaClock, SlaEvent, Survey, SurveyState
@@ -113,6 +115,7 @@ def figures(
             "reopened": len(reopened),
             "rate": _share(len(reopened), len(ever_resolved)),
         },
+        **kb_report.figures(session, ids),
     }
 
 

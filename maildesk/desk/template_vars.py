@@ -60,10 +60,23 @@ TICKET = {
 AGENT = {
     "agent_name": Var("the agent's name (the address, for people who are not agents)", "Lin Wei")
 }
+_SUGGESTED = {
+    "number": 7,
+    "slug": "printer-offline",
+    "title": "The printer shows as offline",
+    "text": "Switch the printer off and on, then add it again under Settings > Printers.",
+}
 _ACK = {
     "response_target": Var("the first-response target in words", "2 working hours"),
     "rejected_attachments": Var("names of the files over the size limit, not kept", []),
+    "suggestions": Var(
+        "published articles matching the customer's words, in their language (3 at most,"
+        " none below kb.min_score): number, slug, title, text; a reply 'solved' /"
+        " '已解决' resolves the ticket",
+        [_SUGGESTED],
+    ),
 }
+_ARTICLE = {k: v for k, v in _SUGGESTED.items() if k != "text"}
 _DUE = "2026-11-23 14:00 CST"
 _SURVEY_URL = "https://desk.example/survey/abc"
 
@@ -128,6 +141,18 @@ DECLARED: dict[str, Declared] = {
             due_first_response=Var("first response due, desk time (or empty)", _DUE),
             due_resolution=Var("resolution due, desk time (or empty)", "2026-11-25 10:00 CST"),
             command_help=Var("one line naming the reply commands", HELP_LINE),
+            articles=Var(
+                "published articles matching the customer's mail, best first: number,"
+                " slug, title, score (0..1); `#answer N` sends one",
+                [_ARTICLE | {"score": 0.42}],
+            ),
+        ),
+    ),
+    "kb_draft": Declared(
+        "to a lead: an agent saved an answer as a draft article (#kb)",
+        _agent(
+            article=Var("the draft: number, slug, title, text", _SUGGESTED),
+            author=Var("who saved it", "lin@desk.example"),
         ),
     ),
     "agent_refused": Declared(

@@ -125,6 +125,14 @@ class Templates:
         except (JinjaError, TemplateError) as exc:
             raise TemplateError(f"{self.path(file)}: {exc}") from exc
 
+    def render_text(self, source: str, context: dict[str, Any], name: str) -> str:
+        """`source` (an article's body) rendered in the same sandbox as the templates, strict;
+        TemplateError names `name` and what failed."""
+        try:
+            return self.env.from_string(source).render(**context)
+        except JinjaError as exc:
+            raise TemplateError(f"{name}: {type(exc).__name__}: {exc}") from exc
+
     def drain(self) -> list[Problem]:
         """The problems not told yet; each is handed over once."""
         with self._lock:

@@ -1,13 +1,23 @@
 """The steps that follow once a mail is on its ticket: what it sets off.
 
-Bounces noted, survey answers kept, resolved tickets reopened, escalation
-requests heard, refusals told, the acknowledgement queued, agents notified;
-steps.py lists them in order after the steps that store the mail.
+Bounces noted, survey answers kept, a customer's "solved" to the articles
+suggested taken, resolved tickets reopened, escalation requests heard,
+refusals told, the matching articles found, the acknowledgement queued (with
+them), agents notified (naming them); steps.py lists them in order after the
+steps that store the mail.
 """
 
 from sqlalchemy.orm import Session
 
-from maildesk.desk import agent_notify, bounces, notice_cap, notify, tickets
+from maildesk.desk import (
+    agent_notify,
+    bounces,
+    notice_cap,
+    notify,
+    self_service,
+    suggestions,
+    tickets,
+)
 from maildesk.desk.context import Desk
 from maildesk.desk.events import Cause
 from maildesk.desk.sla import promise, react
@@ -46,11 +56,24 @@ def take_survey_answer(ctx: Intake, app: Desk, session: Session) -> None:
         ctx.rated = True
 
 
+def take_self_service(ctx: Intake, app: Desk, session: Session) -> None:
+    """Sets self_served: the customer's "solved" / "已解决" to the articles their
+    acknowledgement suggested resolves the ticket without an agent (self_service.py)."""
+    if (
+        ctx.is_new
+        or ctx.mail_class is not MailClass.HUMAN
+        or ctx.rated
+        or ctx.mail.from_addr != ctx.ticket.customer
+    ):
+        return
+    ctx.self_served = self_service.take(session, app, ctx.ticket, ctx.mail.new_text, ctx.now)
+
+
 def reopen_resolved(ctx: Intake, app: Desk, session: Session) -> None:
     """A customer's human follow-up reopens a resolved ticket, and ends the wait of a
     pending one (its SLA clocks run again); automatic mail never does either, nor a mail
     from an agent's address that is not proven theirs (anyone can write that From)."""
-    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN or ctx.rated or ctx.refusal:
+    if ctx.is_new or ctx.mail_class is not MailClass.HUMAN or ctx.answers_desk or ctx.refusal:
         return
     sender = ctx.mail.from_addr
     if ctx.ticket.status == Status.RESOLVED:
@@ -78,27 +101,46 @@ def note_refusal(ctx: Intake, app: Desk, session: Session) -> None:
         agent_notify.refused(session, app, ctx.ticket, agent, ctx.mail, refusal, ctx.now)
 
 
+def find_articles(ctx: Intake, app: Desk, session: Session) -> None:
+    """Sets articles: the published ones that match a customer's mail, for the agents it
+    is told to, and a new ticket's acknowledgement (suggestions.py)."""
+    if ctx.mail_class is MailClass.HUMAN and ctx.claimed is None and not ctx.answers_desk:
+        ctx.articles = suggestions.matching(session, app, ctx.ticket, ctx.mail)
+
+
 def queue_ack(ctx: Intake, app: Desk, session: Session) -> None:
-    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set).
+    """Queues the acknowledgement: human mail only, new tickets (or follow-ups if set),
+    with the articles found, each noted as suggested once the mail is queued.
 
     notify's gate may still refuse it (no-reply, bouncing, loop budget).
     """
-    if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None or ctx.rated:
+    if ctx.mail_class is not MailClass.HUMAN or ctx.refusal is not None or ctx.answers_desk:
         return
     if ctx.is_new or app.config.intake.ack_follow_ups:
         extra = {"rejected_attachments": ctx.rejected} | promise.ack_promise(
             app, ctx.ticket, ctx.now
         )
-        notify.queue_ack(session, app, ctx.ticket, ctx.mail, ctx.now, extra)
+        found = ctx.articles if ctx.is_new else []  # suggested once, with the ticket
+        shown = suggestions.for_customer(session, app, ctx.ticket, found)
+        extra["suggestions"] = shown
+        if notify.queue_ack(session, app, ctx.ticket, ctx.mail, ctx.now, extra) is not None:
+            suggestions.suggested(session, ctx.ticket, shown, ctx.now)
 
 
 def notify_agents(ctx: Intake, app: Desk, session: Session) -> None:
     """Tells the assignee (else the team, else the leads) of a customer's human mail,
     unless its sender is over their hourly cap (notice_cap.py: told in one later)."""
-    if ctx.mail_class is not MailClass.HUMAN or ctx.claimed is not None or ctx.rated:
+    if ctx.mail_class is not MailClass.HUMAN or ctx.claimed is not None or ctx.answers_desk:
         return
     agents, _unrouted = agent_notify.recipients(app, ctx.ticket)
     if notice_cap.admit(session, app, ctx.mail.from_addr, agents, ctx.ticket, ctx.now):
         agent_notify.queue_notifications(
-            session, app, ctx.ticket, ctx.mail, ctx.is_new, ctx.now, ctx.uncopied
+            session,
+            app,
+            ctx.ticket,
+            ctx.mail,
+            ctx.is_new,
+            ctx.now,
+            ctx.uncopied,
+            suggestions.for_agents(ctx.articles),
         )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from maildesk.config import AgentConfig, MailboxConfig
 from maildesk.desk import returned
 from maildesk.desk.context import Desk
+from maildesk.kb.index import Hit
 from maildesk.mail.classify import MailClass
 from maildesk.mail.message import Incoming
 from maildesk.sandbox.worker import Unparseable
@@ -73,7 +74,15 @@ class Intake:
     finished: bool = False  # a step handled the mail completely: the rest do not run
     follows: Ticket | None = None  # the closed ticket a new one continues
     rated: bool = False  # the mail answers the ticket's satisfaction survey
+    self_served: bool = False  # the customer's "solved" to the articles suggested
+    articles: list[Hit] = field(default_factory=list)  # published ones matching the mail
     returns: returned.Verdict | None = None  # what a bounce's return path proves (None: unset)
+
+    @property
+    def answers_desk(self) -> bool:
+        """The mail answers the desk's own mail (its survey, its suggestions): no question
+        for the agents, no acknowledgement, no reopening."""
+        return self.rated or self.self_served
 
 
 Step = Callable[[Intake, Desk, Session], None]

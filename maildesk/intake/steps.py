@@ -26,12 +26,14 @@ from maildesk.desk.context import Desk
 from maildesk.errors import Discard
 from maildesk.intake.reactions import (
     clear_bouncing,
+    find_articles,
     hear_escalation_request,
     note_bounce,
     note_refusal,
     notify_agents,
     queue_ack,
     reopen_resolved,
+    take_self_service,
     take_survey_answer,
 )
 from maildesk.intake.state import Intake, Step
@@ -195,9 +197,11 @@ STEPS: tuple[Step, ...] = (
     note_bounce,
     clear_bouncing,
     take_survey_answer,
+    take_self_service,
     reopen_resolved,
     hear_escalation_request,
     note_refusal,
+    find_articles,
     queue_ack,
     notify_agents,
 )

@@ -36,6 +36,7 @@ def page(figures: dict[str, Any]) -> str:
         _escalations(figures["escalations"]),
         _csat(figures["csat"]),
         _tops(figures),
+        _knowledge(figures),
     ]
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
@@ -162,5 +163,28 @@ def _tops(figures: dict[str, Any]) -> str:
         _table(
             ["resolved", "reopened", "reopen rate"],
             [[reopen["resolved"], reopen["reopened"], None if rate is None else f"{rate:.0%}"]],
+        ),
+    )
+
+
+def _knowledge(figures: dict[str, Any]) -> str:
+    served, used = figures["self_service"], figures["articles_used"]
+    rate = served["rate"]
+    return _section(
+        "Knowledge base",
+        _table(
+            ["resolved by self-service", "with suggestions", "rate", "answers", "accepted"],
+            [
+                [served["tickets"], served["suggested"], None if rate is None else f"{rate:.0%}"]
+                + [used["answers"], used["accepted"]]
+            ],
+        ),
+        _table(
+            ["article", "title", "answers", "accepted"],
+            [[a["slug"], a["title"], a["answers"], a["accepted"]] for a in used["articles"]],
+        ),
+        _table(
+            ["category without an article", "tickets"],
+            [[g["category"], g["tickets"]] for g in figures["kb_gaps"]],
         ),
     )

@@ -4,7 +4,8 @@ from typing import Any
 
 
 def lines(data: dict[str, Any]) -> list[str]:
-    """Period, volume, times against targets, SLA, escalations, CSAT, reopenings, tops."""
+    """Period, volume, times against targets, SLA, escalations, CSAT, reopenings, tops,
+    and what the knowledge base did (self-service, articles used, the gaps)."""
     period, tickets = data["period"], data["tickets"]
     team = f", team {data['team']}" if data["team"] else ""
     found = [
@@ -28,6 +29,8 @@ def lines(data: dict[str, Any]) -> list[str]:
     overall, reopen = data["csat"]["overall"], data["reopen"]
     top = {c["category"]: c["tickets"] for c in data["top_categories"]}
     tags = {t["tag"]: t["tickets"] for t in data["top_tags"]}
+    served, used = data["self_service"], data["articles_used"]
+    gaps = {g["category"]: g["tickets"] for g in data["kb_gaps"]}
     return found + [
         f"csat: average {_value(overall['average_rating'])}, "
         f"{overall['answered']} answered of {overall['asked']} asked "
@@ -36,6 +39,10 @@ def lines(data: dict[str, Any]) -> list[str]:
         f"({_percent(reopen['rate'])})",
         f"top categories: {_pairs(top) or 'none'}",
         f"top tags: {_pairs(tags) or 'none'}",
+        f"self-service: {served['tickets']} resolved of {served['suggested']} with suggestions "
+        f"({_percent(served['rate'])}); articles used: {used['answers']} answers, "
+        f"{used['accepted']} accepted",
+        f"categories without an article: {_pairs(gaps) or 'none'}",
     ]
 
 

@@ -53,6 +53,11 @@ SAME = [
         ("escalate", "Customer threatens to leave"),
     ),  # fmt: skip
     ("#help", "#帮助", ("help", "")),
+    ("#kb", "#知识库", ("kb", "")),
+    ("#kb Printer offline", "#知识库 Printer offline", ("kb", "Printer offline")),
+    ("#kb publish 7", "#知识库 发布 7", ("kb", "publish 7")),
+    ("#answer printer-offline", "#回复 printer-offline", ("answer", "printer-offline")),
+    ("#answer 7", "#回复 7", ("answer", "7")),
 ]
 
 
@@ -211,6 +216,9 @@ def test_repeats_are_kept_once_and_multi_commands_stay():
         ("#cc ann", "#cc not an address (no domain)"),
         ("#cc Ann <ann@customer.example>", "#cc not an address"),
         ("#cc a@x.example, b@x.example", "#cc not an address"),
+        ("#kb publish", "#kb publish needs an article number"),
+        ("#kb publish seven", "#kb publish needs an article number"),
+        ("#answer", "#answer needs a value"),
     ],
 )
 def test_an_invalid_line_refuses_the_whole_block(bad, reason):

@@ -266,7 +266,7 @@ def test_the_migrations_build_the_schema_the_models_describe(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from maildesk.store import deadline_tables, intake_tables  # noqa: F401 - their tables join the metadata
+    from maildesk.store import deadline_tables, intake_tables, kb_tables  # noqa: F401 - their tables join the metadata
     from maildesk.store.tables import Base
 
     db.upgrade(engine)

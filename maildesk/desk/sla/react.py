@@ -3,7 +3,8 @@ escalations agents and customers ask for.
 
 - opened: first response and resolution start (review too, for P0/P1);
 - pending pauses every clock, leaving it resumes; resolved meets resolution
-  (a workaround counts) and stops a first response nobody gave; closed stops
+  (a workaround counts) and stops a first response nobody gave, unless the
+  customer resolved it with the articles suggested (self-service meets both); closed stops
   all; reopening runs resolution again with the time it used;
 - an agent's mail meets the review; their answer to the customer meets the
   first response; a lead's mail meets the lead's answer;
@@ -25,6 +26,7 @@ from maildesk.desk.context import Desk
 from maildesk.desk.events import (
     AgentWrote,
     Assigned,
+    Cause,
     Merged,
     Opened,
     StatusChanged,
@@ -36,6 +38,7 @@ from maildesk.store.tables import Event, OutboxKind, Status, Ticket
 
 _DONE = (Status.RESOLVED, Status.CLOSED)
 ASKED = "escalation_requested"  # by the customer, and the leads were told
+SELF_SERVICE = "self-service"  # what met the clocks of a ticket its customer resolved
 
 
 def opened(session: Session, app: Desk, event: Opened, now: datetime) -> None:
@@ -54,7 +57,10 @@ def status_changed(session: Session, app: Desk, event: StatusChanged, now: datet
     elif after == Status.RESOLVED:
         if before == Status.PENDING:
             clocks.resume(session, app, ticket, now)
-        clocks.meet(session, app, ticket, "resolution", now, ticket.resolution or "")
+        if event.cause is Cause.SELF_SERVICE:  # the suggested articles were the answer
+            clocks.meet(session, app, ticket, "first_response", now, SELF_SERVICE)
+        resolved_by = SELF_SERVICE if event.cause is Cause.SELF_SERVICE else ""
+        clocks.meet(session, app, ticket, "resolution", now, ticket.resolution or resolved_by)
         clocks.meet(session, app, ticket, "review", now)
         clocks.stop(session, app, ticket, now, "resolved")  # a first response nobody gave
     elif after == Status.CLOSED:

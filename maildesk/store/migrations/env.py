@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from maildesk.store import deadline_tables, intake_tables  # noqa: F401 - their tables join the metadata
+from maildesk.store import deadline_tables, intake_tables, kb_tables  # noqa: F401 - their tables join the metadata
 from maildesk.store.tables import Base
 
 connection = context.config.attributes["connection"]
