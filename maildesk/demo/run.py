@@ -40,6 +40,9 @@ secret_env = "MAILDESK_SECRET"
 [database]
 url = "sqlite:///{db}"
 
+[kb]
+dir = "{kb_dir}"
+
 [imap]
 host = "127.0.0.1"
 port = {imap_port}
@@ -80,6 +83,34 @@ name = "reports"
 subject_regex = "(?i)(report|报表)"
 category = "reports"
 """
+
+# The knowledge base's known solutions (`[kb] dir`): the export failure has one.
+ARTICLES = {
+    "report-export-zh.md": """---
+title: 报表导出失败的解决办法
+slug: report-export-zh
+locale: zh
+category: reports
+tags: [报表, 导出, 错误]
+status: published
+---
+
+导出月度报表时提示错误，多半是报表模板已过期。请在“设置 > 报表模板”中重新选择模板，
+保存后再次导出即可。
+""",
+    "password-reset.md": """---
+title: Resetting a forgotten password
+slug: password-reset
+locale: en
+category: account
+tags: [password, login]
+status: published
+---
+
+Open the sign-in page, choose "Forgot password" and follow the link we mail you.
+The link is valid for one hour.
+""",
+}
 
 
 def run_demo(keep: Path | None = None) -> bool:
@@ -142,8 +173,12 @@ def _folder(keep: Path | None) -> Iterator[Path]:
 def _desk(folder: Path, imap_port: int, smtp_port: int) -> tuple[App, Clock]:
     """The demo's config written to `folder`, its database created, its clock set back."""
     path = folder / "maildesk.toml"
+    articles = folder / "articles"
+    articles.mkdir(exist_ok=True)
+    for name, text in ARTICLES.items():
+        (articles / name).write_text(text, encoding="utf-8")
     text = CONFIG.format(
-        db=folder / "demo.db", imap_port=imap_port, smtp_port=smtp_port, user=USER
+        db=folder / "demo.db", kb_dir=articles, imap_port=imap_port, smtp_port=smtp_port, user=USER
     )
     path.write_text(text, encoding="utf-8")
     os.environ.setdefault("MAILDESK_SECRET", SECRET)

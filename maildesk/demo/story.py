@@ -17,6 +17,7 @@ from maildesk.demo.scene import Missed, Scene, Sent, one
 ANN, ZHANG = "Ann Lee <ann@shop.example>", "张伟 <zhang.wei@example.cn>"
 CUSTOMER = {"outage": "ann@shop.example", "export": "zhang.wei@example.cn"}  # role: address
 LIN, LEAD = "lin@demo.test", "mei@demo.test"
+KNOWN_SOLUTION = "报表导出失败的解决办法"  # an article of the demo's knowledge base (run.py)
 ANSWER = "您好，导出失败是报表模板的问题。我们正在修复，今天之内给您答复。"
 SUMMARY = {
     "outage": "Restarted the payment gateway; payments go through again.",
@@ -31,6 +32,7 @@ class Step:
 
 
 def customers_write(scene: Scene) -> list[str]:
+    scene.turns.run_now("kb")  # the daemon loads `[kb] dir` at start
     scene.deliver(ANN, "Checkout outage: customers cannot pay", "Every payment fails (502).")
     scene.deliver(
         ZHANG, "报表导出失败", "您好，从昨天开始导出月度报表时一直提示错误，请帮忙看看。"
@@ -54,6 +56,17 @@ def acks_name_the_ticket(scene: Scene) -> list[str]:
             raise Missed(f"the acknowledgement to {customer} does not name ticket {tag}")
         lines.append(_mail_line(ack, _paragraph(ack, tag)))
     return lines
+
+
+def ack_suggests_the_known_solution(scene: Scene) -> list[str]:
+    """The export failure has an article in the knowledge base; the outage has none, and
+    no suggestion is better than a wrong one."""
+    acks = {role: one(scene.sent, "acknowledgement", "ack", CUSTOMER[role]) for role in CUSTOMER}
+    if KNOWN_SOLUTION not in acks["export"].text():
+        raise Missed(f"the acknowledgement to 张伟 does not suggest {KNOWN_SOLUTION!r}")
+    if "==" in acks["outage"].text():
+        raise Missed("the outage's acknowledgement suggests an article it has none for")
+    return [_mail_line(acks["export"], _paragraph(acks["export"], KNOWN_SOLUTION))]
 
 
 def agent_is_notified(scene: Scene) -> list[str]:
@@ -138,6 +151,10 @@ def tickets_close(scene: Scene) -> list[str]:
 STEPS = (
     Step("two customers write, one in English, one in Chinese", customers_write),
     Step("each acknowledgement names its ticket", acks_name_the_ticket),
+    Step(
+        "the Chinese one suggests the known solution from the knowledge base",
+        ack_suggests_the_known_solution,
+    ),
     Step("the agents' notification arrives", agent_is_notified),
     Step("the agent answers by mail, with commands; the customer gets the answer", agent_answers),
     Step("the P0 outage passes its 75 % warning", outage_warned),
