@@ -85,8 +85,10 @@ def mailbox(address: str, separator: str = "+") -> str:
     local, at, domain = address.rpartition("@")
     if not at:
         return _fold(address)
-    if separator:
-        local = local.split(separator, 1)[0] or local
+    # A leading separator is part of the name ("+team"), not a sub-address of nobody.
+    cut = local.find(separator, 1) if separator else -1
+    if cut > 0:
+        local = local[:cut]
     return f"{_fold(local)}@{a_labels(domain)}"
 
 

@@ -19,6 +19,7 @@ from maildesk import config as config_module
 from maildesk.config import Config
 from tests.conftest import (
     PASSWORD,
+    T0,
     Clock,
     ImapServer,
     Mailbox,
@@ -65,7 +66,7 @@ def oauth_session() -> Iterator[OAuth]:
         if os.environ.get("CI") == "true":
             pytest.fail("Dovecot is missing on CI: .ci/run must install dovecot-imapd")
         pytest.skip("Dovecot not installed (apt-get install dovecot-imapd)")
-    auth = AuthServer(clock=Clock())
+    auth = AuthServer(clock=Clock(T0))
     url, stop = serve(auth)
     settings = Path(tempfile.mkdtemp(prefix="maildesk-oauth-")) / "oauth2.conf.ext"
     settings.write_text(
