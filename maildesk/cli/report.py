@@ -11,7 +11,7 @@ from maildesk.cli.output import print_json
 from maildesk.desk.report import figures
 from maildesk.errors import MaildeskError
 from maildesk.store import db
-from maildesk.views import report_html, report_text
+from maildesk.views import report_text
 
 DEFAULT_DAYS = 30
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -47,6 +47,8 @@ def report(
     with db.transaction(app.sessions) as session:
         data = figures(session, app.desk(), first, end, team)
     if html_path is not None:
+        from maildesk.views import report_html  # pygal: only a page needs it
+
         html_path.write_text(report_html.page(data), encoding="utf-8")
     if as_json:
         print_json(data)

@@ -18,8 +18,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from maildesk.kb.segment import words
 
 WEIGHTS = (3.0, 2.0, 1.0)  # title, labels (tags and category), body
@@ -61,6 +59,8 @@ class Index:
     """The articles' vectors as postings: for each word, the articles and their weights."""
 
     def __init__(self, entries: Sequence[Entry], weighted: Sequence[Counter[str]]) -> None:
+        import numpy as np  # here, not at import: every command would pay for it
+
         self.entries = tuple(entries)
         vocabulary: dict[str, int] = {}
         documents: list[int] = []
@@ -101,6 +101,8 @@ class Index:
     ) -> list[Hit]:
         """The best `limit` articles for `text` scoring at least `min_score` (and above 0),
         best first; only those in `locale` when one is given."""
+        import numpy as np  # loaded by __init__ already: a lookup in sys.modules
+
         counts = Counter(words(text[:QUERY_CHARS]))
         known = [w for w in counts if w in self.postings]
         if not known or (locale is not None and locale not in self.locales):

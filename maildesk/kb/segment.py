@@ -17,8 +17,7 @@ import logging
 import re
 import unicodedata
 from functools import cache
-
-import jieba
+from types import ModuleType
 
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:['’][a-z]+)?")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -72,12 +71,15 @@ def _stem(word: str) -> str:
 
 
 def _cut(run: str) -> list[str]:
-    _tokenizer()
-    return jieba.lcut(run, HMM=True)
+    return _tokenizer().lcut(run, HMM=True)
 
 
 @cache
-def _tokenizer() -> None:
-    """jieba's dictionary, loaded once per process (jieba locks it), start-up lines quiet."""
+def _tokenizer() -> ModuleType:
+    """jieba with its dictionary, loaded once per process on the first Chinese text (jieba
+    locks it), start-up lines quiet; not at import, which every command would pay for."""
+    import jieba
+
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
+    return jieba
