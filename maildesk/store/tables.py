@@ -53,6 +53,7 @@ class OutboxKind(StrEnum):
     AGENT_REPLY = "agent_reply"
     ESCALATION = "escalation"
     SURVEY = "survey"
+    ADMIN_NOTICE = "admin_notice"  # to the admins about the desk itself (a mail that failed)
 
 
 # UIDVALIDITY and UIDs are unsigned 32-bit, above PostgreSQL's INTEGER (SQLite's is 64).

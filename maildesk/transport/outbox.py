@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from maildesk.app import App
 from maildesk.config import OutboxConfig, SmtpConfig
+from maildesk.desk import failed_mail
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.mail import verp
 from maildesk.store import db
@@ -211,17 +212,25 @@ def _hold(app: App, row_id: int, error: str) -> None:
 def _record_failure(
     app: App, row_id: int, now: datetime, error: str, permanent: bool, result: DrainResult
 ) -> None:
+    """Count the attempt; at the last one (or a 5xx) mark the row failed and tell the admins.
+
+    The row is locked first, so when two workers hold it (a claim that ran out) only
+    the one that moves it from pending to failed tells (failed_mail.py: once per failure).
+    """
     config = app.config.outbox
     with transaction(app.sessions, write=True) as session:
-        row = session.get_one(OutboxMail, row_id)
+        row = session.get_one(OutboxMail, row_id, with_for_update=True)
         row.attempts += 1
         row.last_error = error[:2000]
         if permanent or row.attempts >= config.max_attempts:
+            newly_failed = row.status == OutboxStatus.PENDING
             row.status = OutboxStatus.FAILED
             result.failed += 1
             log.error(
                 "giving up on outbox mail %s after %d attempts: %s", row_id, row.attempts, error
             )
+            if newly_failed:
+                failed_mail.tell_admins(session, app.desk(), row, now)
         else:
             row.next_attempt_at = now + backoff(config, row.attempts)
             result.deferred += 1
