@@ -41,16 +41,12 @@ def _row(mail: OutboxMail, number: int | None) -> dict[str, Any]:
 
 def counts(session: Session, now: datetime) -> dict[str, Any]:
     """Rows by status and the age of the oldest pending mail (None when none waits)."""
-    found: dict[str, int] = dict(
-        session.execute(
-            select(OutboxMail.status, func.count()).group_by(OutboxMail.status)
-        ).tuples()
+    found: dict[Any, int] = dict(
+        session.execute(select(OutboxMail.status, func.count()).group_by(OutboxMail.status)).all()
     )
     oldest = session.scalar(
         select(func.min(OutboxMail.created_at)).where(OutboxMail.status == OutboxStatus.PENDING)
     )
-    if oldest is not None and oldest.tzinfo is None:  # an aggregate skips the column's type
-        oldest = oldest.replace(tzinfo=now.tzinfo)
     return {str(status): found.get(str(status), 0) for status in OutboxStatus} | {
         "oldest_pending_at": oldest.isoformat() if oldest else None,
         "oldest_pending_seconds": round((now - oldest).total_seconds()) if oldest else None,

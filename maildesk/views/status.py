@@ -19,8 +19,8 @@ _OPEN_CLOCK = SlaClock.state.in_([ClockState.RUNNING, ClockState.PAUSED])
 
 def status(session: Session, now: datetime) -> dict[str, Any]:
     """The outbox, the tickets by status, and the SLA clocks breached (keys stable)."""
-    by_status: dict[str, int] = dict(
-        session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).tuples()
+    by_status: dict[Any, int] = dict(
+        session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
     )
     breached = SlaClock.breached_at.is_not(None)
     return {

@@ -2,7 +2,8 @@
 `outbox retry` after a fix; `outbox list` and `status` show it. Real SMTP, real database."""
 
 import asyncio
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,7 +14,10 @@ from maildesk.intake import pipeline
 from maildesk.store import db
 from maildesk.store.tables import OutboxKind, OutboxMail, OutboxStatus
 from maildesk.transport import outbox
+from maildesk.views.status import status
 from tests.conftest import make_mail
+from tests.desk.sla.desk import SLA, customer_writes, run_sweep
+from tests.support import desk_toml
 
 ADMINS = """
 [[agents]]
@@ -105,3 +109,65 @@ def test_retry_sends_a_failed_mail_again_after_the_fix_and_a_new_failure_tells_a
     code, output = run_cli(tmp_path, "outbox", "retry", "999")
     assert code == 2 and "there is no outbox mail 999" in output
     assert rows(app)[0][3:] == (OutboxStatus.SENT, 3), "a refused retry changes nothing"
+
+
+def test_outbox_list_and_status_show_the_failed_mail_its_reason_and_the_breaches(
+    make_app, smtp_sink, clock, tmp_path: Path
+):
+    app = make_app(sink=smtp_sink, extra=desk_toml() + SLA.format(keys=""))
+    refusing(smtp_sink, {"bad@customer.example"})
+    customer_writes(app, subject="Shop is down")  # #1, P0: its clocks breach within the hour
+    customer_writes(app, sender="bad@customer.example")  # #2: its acknowledgement is refused
+    drain(app)
+    clock.advance(hours=1)
+    run_sweep(app)  # the breaches and escalations are queued now, and wait
+    clock.advance(minutes=5)
+    with db.transaction(app.sessions) as session:
+        now = status(session, clock())
+    sent = sum(1 for *_, state, _ in rows(app) if state == OutboxStatus.SENT)
+    pending = sum(1 for *_, state, _ in rows(app) if state == OutboxStatus.PENDING)
+    assert pending > 0 and sent > 0
+    assert now["outbox"] == {
+        "pending": pending,
+        "sent": sent,
+        "failed": 1,
+        "oldest_pending_at": (clock() - timedelta(minutes=5)).isoformat(),
+        "oldest_pending_seconds": 300,
+    }
+    assert now["tickets"] == {"open": 2, "pending": 0, "resolved": 0, "closed": 0}
+    assert now["sla_breached"]["open"] >= 1
+    assert now["sla_breached"]["total"] == now["sla_breached"]["open"]
+
+    code, output = run_cli(tmp_path, "outbox", "list", "--failed", "--json")
+    (failed,) = json.loads(output)
+    assert code == 0 and set(failed) == LIST_KEYS
+    assert (failed["ticket"], failed["recipients"], failed["kind"]) == (
+        2,
+        ["bad@customer.example"],
+        "ack",
+    )
+    assert "5.1.1 no such user" in failed["last_error"] and failed["next_attempt_at"] is None
+    code, output = run_cli(tmp_path, "outbox", "list", "--json")
+    everything = json.loads(output)
+    assert [row["id"] for row in everything] == sorted((r[0] for r in rows(app)), reverse=True)
+    code, output = run_cli(tmp_path, "outbox", "list")
+    assert code == 0 and "5.1.1 no such user" in output and "bad@customer.example" in output
+    code, output = run_cli(tmp_path, "status", "--json")
+    assert code == 0 and set(json.loads(output)) == {"at", "outbox", "tickets", "sla_breached"}
+    code, output = run_cli(tmp_path, "status")
+    assert code == 0 and f"outbox: {pending} pending, 1 failed, {sent} sent" in output
+    assert "tickets: 2 open" in output and "breached clocks still running" in output
+
+
+LIST_KEYS = {
+    "id",
+    "kind",
+    "ticket",
+    "recipients",
+    "status",
+    "attempts",
+    "last_error",
+    "created_at",
+    "next_attempt_at",
+    "sent_at",
+}
