@@ -78,7 +78,9 @@ def status(state: State, as_json: bool) -> None:
     )
     click.echo("tickets: " + ", ".join(f"{n} {name}" for name, n in data["tickets"].items()))
     breached = data["sla_breached"]
-    click.echo(f"sla: {breached['open']} breached clocks still running ({breached['total']} ever)")
+    click.echo(
+        f"sla: {breached['open']} clocks breached and still open ({breached['total']} ever)"
+    )
 
 
 def _duration(seconds: int) -> str:
