@@ -23,10 +23,12 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
+from click.testing import CliRunner
 from imap_tools import MailBoxUnencrypted
 
 from maildesk import config as config_module
 from maildesk.app import App
+from maildesk.cli import cli
 from maildesk.demo import servers
 from maildesk.demo.clock import Clock
 from maildesk.demo.mails import customer_mail
@@ -467,6 +469,16 @@ def maildesk_cli(
         timeout=timeout,
         env=environment,
     )
+
+
+def maildesk_in_process(*args: str, config: Path) -> subprocess.CompletedProcess:
+    """The command line run in this process (click's runner): what `maildesk_cli` gives,
+    without the two seconds a new interpreter takes to import the desk."""
+    environment = {"MAILDESK_SECRET": SECRET, "MAILDESK_IMAP_PASSWORD": PASSWORD}
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], env=environment)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 # The TLS servers' fixtures, here so that every test module shares one of each.

@@ -15,6 +15,7 @@ from tests.conftest import (
     config_text,
     free_port,
     maildesk_cli,
+    maildesk_in_process,
     make_mail,
 )
 
@@ -283,12 +284,12 @@ def test_tickets_update_runs_the_agents_commands(offline_config, tmp_path):
         '\n[[teams]]\nname = "support"\nassign = "none"\n'
     )
     offline_config.write_text(text)
-    maildesk_cli("init", config=offline_config)
+    maildesk_in_process("init", config=offline_config)
     eml = tmp_path / "a.eml"
     eml.write_bytes(make_mail(subject="needs an update").as_bytes())
-    maildesk_cli("import", str(eml), config=offline_config)
+    maildesk_in_process("import", str(eml), config=offline_config)
 
-    done = maildesk_cli(
+    done = maildesk_in_process(
         "tickets",
         "update",
         "1",
@@ -302,42 +303,46 @@ def test_tickets_update_runs_the_agents_commands(offline_config, tmp_path):
         "called the customer",
         config=offline_config,
     )
-    wrong = maildesk_cli("tickets", "update", "1", "--assign", "nobody", config=offline_config)
+    wrong = maildesk_in_process(
+        "tickets", "update", "1", "--assign", "nobody", config=offline_config
+    )
 
     assert done.returncode == 0, done.stderr
     assert "ticket 1: resolved, P1, lin@desk.example" in done.stdout
     assert wrong.returncode == 1 and "no agent called 'nobody'" in wrong.stderr
     shown = json.loads(
-        maildesk_cli("tickets", "show", "1", "--json", config=offline_config).stdout
+        maildesk_in_process("tickets", "show", "1", "--json", config=offline_config).stdout
     )
     kinds = [(e["kind"], e["actor"]) for e in shown["events"]]
     assert ("note", "cli") in kinds and ("status", "cli") in kinds
-    stats = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    stats = json.loads(maildesk_in_process("stats", "--json", config=offline_config).stdout)
     assert stats["outbox_by_kind"]["status_update"] == 1, "the customer hears it is resolved"
 
 
 def test_sla_upcoming_is_a_dry_run_with_the_contract_keys(offline_config, tmp_path):
-    maildesk_cli("init", config=offline_config)
+    maildesk_in_process("init", config=offline_config)
     eml = tmp_path / "outage.eml"
     eml.write_bytes(make_mail(subject="Outage: checkout down").as_bytes())
-    assert maildesk_cli("import", str(eml), config=offline_config).returncode == 0
-    before = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    assert maildesk_in_process("import", str(eml), config=offline_config).returncode == 0
+    before = json.loads(maildesk_in_process("stats", "--json", config=offline_config).stdout)
 
-    result = maildesk_cli("sla", "upcoming", "--hours", "24", "--json", config=offline_config)
+    result = maildesk_in_process(
+        "sla", "upcoming", "--hours", "24", "--json", config=offline_config
+    )
     assert result.returncode == 0, result.stderr
     entries = json.loads(result.stdout)
     assert {"number", "priority", "clock", "level", "at", "recipients"} <= set(entries[0])
     first = [(e["level"], e["priority"]) for e in entries if e["clock"] == "first_response"]
     assert first == [("warn", "P0"), ("L1", "P0"), ("L2", "P0"), ("L3", "P0")]
-    after = json.loads(maildesk_cli("stats", "--json", config=offline_config).stdout)
+    after = json.loads(maildesk_in_process("stats", "--json", config=offline_config).stdout)
     assert after == before, "a dry run queues nothing"
-    text = maildesk_cli("sla", "upcoming", config=offline_config).stdout
+    text = maildesk_in_process("sla", "upcoming", config=offline_config).stdout
     assert any(
         line.split()[:4] == ["#1", "P0", "first_response", "warn"] for line in text.splitlines()
     )
 
     detail = json.loads(
-        maildesk_cli("tickets", "show", "1", "--json", config=offline_config).stdout
+        maildesk_in_process("tickets", "show", "1", "--json", config=offline_config).stdout
     )
     assert detail["due"]["first_response"] and detail["due"]["resolution"]
     assert (detail["pauses"], detail["levels_fired"]) == ([], [])

@@ -17,7 +17,7 @@ from maildesk.intake import pipeline
 from maildesk.mail.subject_tag import SubjectTag
 from maildesk.store import db
 from maildesk.store.tables import OutboxKind, OutboxMail, Ticket
-from tests.conftest import config_text, maildesk_cli, make_mail
+from tests.conftest import config_text, maildesk_in_process, make_mail
 
 SAMPLES = template_vars.all_samples()
 ESCAPES = [
@@ -240,19 +240,19 @@ def cli_config(tmp_path: Path, database: Path | str, admin: Path | None = None) 
 def test_check_and_list_commands(tmp_path, admin):
     config = cli_config(tmp_path, tmp_path / "desk.db", admin)
     files = len(Templates(None, "en").files())
-    clean = maildesk_cli("templates", "check", config=config)
+    clean = maildesk_in_process("templates", "check", config=config)
     assert (clean.returncode, clean.stdout) == (0, f"ok: {files} template files, no problems\n")
 
     write(admin, "zh/ack.txt.j2", "Subject: {{ tag }}\n\n{{ tag }\n")
     write(admin, "en/merged.txt.j2", "Subject: {{ tag }}\n\n{{ new_tag }} {{ oops }}\n")
-    broken = maildesk_cli("templates", "check", config=config)
+    broken = maildesk_in_process("templates", "check", config=config)
     assert broken.returncode == 1, broken.stderr
     assert broken.stdout.splitlines() == [
         f"{admin}/en/merged.txt.j2:3: unknown variable 'oops'",
         f"{admin}/zh/ack.txt.j2:3: TemplateSyntaxError: unexpected '}}'",
     ]
 
-    listed = maildesk_cli("templates", "list", config=config)
+    listed = maildesk_in_process("templates", "list", config=config)
     assert listed.returncode == 0
     header, _rule, *rows = listed.stdout.splitlines()
     assert header.split() == ["template", "en", "zh"]
@@ -265,7 +265,7 @@ def test_check_and_list_commands(tmp_path, admin):
 
 def test_vars_command_and_unknown_names(tmp_path):
     config = cli_config(tmp_path, tmp_path / "desk.db")
-    result = maildesk_cli("templates", "vars", "survey_thanks", config=config)
+    result = maildesk_in_process("templates", "vars", "survey_thanks", config=config)
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == f"survey_thanks: {template_vars.DECLARED['survey_thanks'].about}"
@@ -276,36 +276,40 @@ def test_vars_command_and_unknown_names(tmp_path):
         "page_url",
     ]
     for command in ("vars", "preview"):
-        unknown = maildesk_cli("templates", command, "sla_escalation", config=config)
+        unknown = maildesk_in_process("templates", command, "sla_escalation", config=config)
         assert unknown.returncode == 2 and "no template 'sla_escalation'" in unknown.stderr
 
 
 def test_preview_with_samples_and_with_a_real_ticket(tmp_path, empty_database_url):
     config = cli_config(tmp_path, empty_database_url)
-    sample = maildesk_cli("templates", "preview", "merged", config=config)
+    sample = maildesk_in_process("templates", "preview", "merged", config=config)
     assert sample.returncode == 0, sample.stderr
     assert sample.stdout.startswith(
         "Subject: [Ticket#1042] Now [Ticket#1040]: The printer is on fire\n\n"
     )
     assert "Dear Ann Lee," in sample.stdout and "Test Support" in sample.stdout
 
-    maildesk_cli("init", config=config)
+    maildesk_in_process("init", config=config)
     eml = tmp_path / "one.eml"
     eml.write_bytes(
         make_mail(
             sender="Zhang Wei <zw@customer.example>", subject="打印机", body="打印机坏了"
         ).as_bytes()
     )
-    assert "1 stored" in maildesk_cli("import", str(eml), config=config).stdout
-    real = maildesk_cli("templates", "preview", "status_update", "--ticket", "1", config=config)
+    assert "1 stored" in maildesk_in_process("import", str(eml), config=config).stdout
+    real = maildesk_in_process(
+        "templates", "preview", "status_update", "--ticket", "1", config=config
+    )
     assert real.returncode == 0, real.stderr
     assert real.stdout.startswith("Subject: [Ticket#1] 已解决：打印机\n\n"), "the ticket's locale"
     assert "zw@customer.example，您好" in real.stdout
-    english = maildesk_cli(
+    english = maildesk_in_process(
         "templates", "preview", "escalated", "--ticket", "1", "--locale", "en", config=config
     )
     assert english.stdout.startswith("Subject: [Ticket#1] Escalated to you (P2): 打印机\n")
-    missing = maildesk_cli("templates", "preview", "ack", "--ticket", "9", config=config)
+    missing = maildesk_in_process("templates", "preview", "ack", "--ticket", "9", config=config)
     assert missing.returncode == 1 and "ticket 9 not found" in missing.stderr
-    no_ticket = maildesk_cli("templates", "preview", "digest", "--ticket", "1", config=config)
+    no_ticket = maildesk_in_process(
+        "templates", "preview", "digest", "--ticket", "1", config=config
+    )
     assert no_ticket.returncode == 2 and "digest is not about one ticket" in no_ticket.stderr
