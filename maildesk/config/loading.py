@@ -1,8 +1,5 @@
-"""TOML file → Config, validated once at start.
-
-Every error names the offending key (`rules[2].priority: ...`) so an operator
-can fix the file without reading code.
-"""
+"""TOML file → Config, validated once at start: every error names the offending key
+(`rules[2].priority: ...`) so an operator can fix the file without reading code."""
 
 import os
 import tomllib
