@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from maildesk.config import calendars, kb, loops, oauth2, people, service_levels, surveys
 from maildesk.config.cautions import is_loopback
+from maildesk.config.retention import retention
 from maildesk.config.service_levels import SlaConfig
 from maildesk.config.settings import (
     PRIORITIES,
@@ -72,6 +73,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         web=surveys.web(root.table("web", required=False)),
         bounces=loops.bounces(root.table("bounces", required=False)),
         kb=kb.kb(root.table("kb", required=False)),
+        retention=retention(root.table("retention", required=False)),
         path=path,
     )
     root.reject_unknown()

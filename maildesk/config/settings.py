@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from maildesk.config.calendars import CalendarConfig
 from maildesk.config.oauth2 import OAuth2Config
+from maildesk.config.retention import RetentionConfig
 from maildesk.config.secrets import Secret
 from maildesk.config.service_levels import PRIORITIES, SlaConfig
 from maildesk.config.surveys import SurveyConfig, WebConfig
@@ -248,6 +249,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
     kb: KbConfig = field(default_factory=KbConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     path: Path | None = None
 
     def agent(self, address: str) -> AgentConfig | None:

@@ -22,6 +22,7 @@ from maildesk.daemon import (
     held_job,
     kb_job,
     outbox_job,
+    retention_job,
     sla_job,
     survey_job,
     threads,
@@ -71,7 +72,7 @@ class Daemon:
 
     def jobs(self) -> list[Job]:
         """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on), the
-        article files (with `[kb] dir`)."""
+        article files (with `[kb] dir`), the retention sweep (with `[retention]`)."""
         config = self.app.config
         jobs = [intake.job() for intake in self.intakes]
         if config.smtp is not None:
@@ -79,8 +80,8 @@ class Daemon:
         jobs += [sla_job.job(self), survey_job.job(self), held_job.job(self)]
         if config.sla.digest:
             jobs.append(digest_job.job(self))
-        articles = kb_job.job(self)
-        return jobs + ([articles] if articles is not None else [])
+        optional = [kb_job.job(self), retention_job.job(self)]
+        return jobs + [job for job in optional if job is not None]
 
     def start(self) -> None:
         for caution in cautions(self.app.config):

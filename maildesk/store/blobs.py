@@ -1,12 +1,18 @@
-"""Content-addressed storage of bytes (raw mails, attachments) in the database."""
+"""Content-addressed storage of bytes (raw mails, attachments) in the database.
+
+One blob may hold the bytes of several rows (the same logo on many tickets, a
+mail fetched twice): a blob is removed only once no row points at it.
+"""
 
 import hashlib
+from collections.abc import Iterable
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.orm import Session
 
 from maildesk.store.db import InsertOrSkip, execute
-from maildesk.store.tables import Blob
+from maildesk.store.intake_tables import Quarantine
+from maildesk.store.tables import Attachment, Blob, Message
 
 _BY_HASH = select(Blob.id).where(Blob.sha256 == bindparam("digest"))
 # One statement for a new blob, and two workers storing the same bytes at once
@@ -21,3 +27,18 @@ def store(session: Session, data: bytes) -> int:
     if new is not None:
         return new
     return execute(session, _BY_HASH, {"digest": digest}).scalar_one()
+
+
+def drop_unused(session: Session, ids: Iterable[int]) -> int:
+    """Delete those of the blobs `ids` that no message, attachment or quarantined mail
+    points at any more (their rows' references were just cleared); how many went."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return 0
+    used = [
+        exists().where(Message.raw_id == Blob.id),
+        exists().where(Attachment.blob_id == Blob.id),
+        exists().where(Quarantine.raw_id == Blob.id),
+    ]
+    unused = delete(Blob).where(Blob.id.in_(wanted), *(~found for found in used))
+    return execute(session, unused).rowcount

@@ -155,6 +155,9 @@ def _message(message: Message) -> dict[str, Any]:
         # The new text; when that is empty (a mail all quote, or one stored before
         # strip_quotes kept inline answers), the full text: never nothing.
         "text": message.text or message.full_text,
+        # False once `[retention]` or `contacts forget` removed the mail's raw bytes
+        # (and for the mail we send, whose bytes the outbox keeps).
+        "raw_stored": message.raw_id is not None,
         "attachments": [
             {
                 "filename": a.filename,

@@ -44,10 +44,20 @@ def sla_desk(make_app, extra: str = "", sla: str = "") -> App:
     return make_app(extra=desk_toml() + SLA.format(keys=sla) + extra)
 
 
-def customer_writes(app: App, subject: str = "printer", at: datetime | None = None, **mail) -> int:
-    """A customer's mail through intake; returns its ticket's number."""
-    raw = make_mail(subject=subject, **mail).as_bytes()
-    pipeline.process(app, raw, f"test:{next(_sources)}", now=at)
+def customer_writes(
+    app: App,
+    subject: str = "printer",
+    at: datetime | None = None,
+    attach: tuple[str, bytes] | None = None,
+    **mail,
+) -> int:
+    """A customer's mail through intake, with the file `attach` (name, bytes) if given;
+    returns its ticket's number."""
+    written = make_mail(subject=subject, **mail)
+    if attach is not None:
+        name, data = attach
+        written.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    pipeline.process(app, written.as_bytes(), f"test:{next(_sources)}", now=at)
     with db.transaction(app.sessions) as session:
         return session.scalar(select(Ticket.number).order_by(Ticket.id.desc()).limit(1))
 
