@@ -12,14 +12,14 @@ only when no other row still uses them (store/blobs.py).
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Update, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.config.retention import RetentionConfig
 from maildesk.desk import tickets
 from maildesk.desk.context import Desk
 from maildesk.store import blobs
-from maildesk.store.db import transaction
+from maildesk.store.db import transaction, update_rows
 from maildesk.store.tables import (
     Attachment,
     Message,
@@ -106,17 +106,17 @@ def _remove(
     result: RetentionResult,
 ) -> None:
     of_ticket = select(Message.id).where(Message.ticket_id == ticket.id)
-    freed: list[int] = []
+    freed: list[int | None] = []
     removed: list[str] = []
     raw_before = _cutoff(config.raw_mail_days, now)
     if raw_before is not None and ticket.updated_at <= raw_before:
         kept = Message.raw_id.is_not(None)
         freed += session.scalars(select(Message.raw_id).where(Message.id.in_(of_ticket), kept))
-        count = _update(
+        count = update_rows(
             session, update(Message).where(Message.id.in_(of_ticket), kept), raw_id=None
         )
         sent = OutboxMail.ticket_id == ticket.id, OutboxMail.status == OutboxStatus.SENT
-        _update(session, update(OutboxMail).where(*sent), raw=b"")
+        update_rows(session, update(OutboxMail).where(*sent), raw=b"")
         result.raw_mails += count
         removed.append(f"raw mail of {count} messages (kept {config.raw_mail_days} days)")
     files_before = _cutoff(config.attachment_days, now)
@@ -124,18 +124,10 @@ def _remove(
         kept = Attachment.blob_id.is_not(None)
         mine = Attachment.message_id.in_(of_ticket)
         freed += session.scalars(select(Attachment.blob_id).where(mine, kept))
-        count = _update(session, update(Attachment).where(mine, kept), blob_id=None)
+        count = update_rows(session, update(Attachment).where(mine, kept), blob_id=None)
         result.attachments += count
         removed.append(f"{count} attachments (kept {config.attachment_days} days)")
-    result.blobs += blobs.drop_unused(session, (i for i in freed if i is not None))
+    result.blobs += blobs.drop_unused(session, freed)
     result.tickets += 1
     detail = f"removed {' and '.join(removed)} after the close"
     tickets.record(session, ticket, EVENT, detail, ACTOR, now)
-
-
-def _update(session: Session, statement: Update, **values: object) -> int:
-    """Run an UPDATE of rows this session holds no objects of; how many rows it changed."""
-    done = session.execute(
-        statement.values(**values), execution_options={"synchronize_session": False}
-    )
-    return done.rowcount  # type: ignore[attr-defined]

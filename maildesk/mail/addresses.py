@@ -10,6 +10,7 @@ Counting mail per address string lets `victim+1@`, `victim+2@` and `VICTIM@`
 each have a budget of their own; `mailbox` names what they all reach.
 """
 
+import re
 import unicodedata
 
 from maildesk.mail.plaintext import is_control
@@ -103,3 +104,21 @@ def a_labels(domain: str) -> str:
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def same_address(one: str, other: str) -> bool:
+    """One address written two ways: the same local part (its case is the receiving
+    server's to fold, RFC 5321) at the same domain in any case or form (IDN)."""
+    local, at, domain = one.rpartition("@")
+    other_local, other_at, other_domain = other.rpartition("@")
+    return (
+        bool(at and other_at)
+        and local == other_local
+        and a_labels(domain) == a_labels(other_domain)
+    )
+
+
+def pattern(address: str) -> str:
+    """A regular expression finding `address` in text, its domain in any case."""
+    local, _, domain = address.rpartition("@")
+    return f"{re.escape(local)}@(?i:{re.escape(domain)})"

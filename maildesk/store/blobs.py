@@ -29,10 +29,10 @@ def store(session: Session, data: bytes) -> int:
     return execute(session, _BY_HASH, {"digest": digest}).scalar_one()
 
 
-def drop_unused(session: Session, ids: Iterable[int]) -> int:
+def drop_unused(session: Session, ids: Iterable[int | None]) -> int:
     """Delete those of the blobs `ids` that no message, attachment or quarantined mail
     points at any more (their rows' references were just cleared); how many went."""
-    wanted = sorted(set(ids))
+    wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return 0
     used = [

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Engine,
     Executable,
     Table,
+    Update,
     create_engine,
     event,
     make_url,
@@ -132,6 +133,14 @@ def execute(session: Session, statement: Executable, params: Params | None = Non
     see such writes, so use it for rows the session holds no objects of.
     """
     return session.connection().execute(statement, params)
+
+
+def update_rows(session: Session, statement: Update, **values: Any) -> int:
+    """Run an UPDATE over rows the session holds no objects of (so nothing to keep in
+    step with it); how many rows it changed."""
+    options = {"synchronize_session": False}
+    done = session.execute(statement.values(**values), execution_options=options)
+    return done.rowcount  # type: ignore[attr-defined]
 
 
 class InsertOrSkip:

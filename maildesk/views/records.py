@@ -110,14 +110,14 @@ def ticket_detail(session: Session, number: int) -> dict[str, Any] | None:
                 "first_response": _iso(ticket.first_response_due),
                 "resolution": _iso(ticket.resolution_due),
             },
-            "messages": [_message(m) for m in ticket.messages],
+            "messages": [message_row(m) for m in ticket.messages],
             "bouncing": bounces.bouncing_participants(session, ticket),
             "tags": sorted(
                 session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id))
             ),
             "resolution": ticket.resolution,
             "merged_into": _number(session, ticket.merged_into),
-            "events": [_event(e) for e in _events(session, ticket)],
+            "events": [event_row(e) for e in _events(session, ticket)],
         }
         | clocks.ticket_sla(session, ticket)
     )
@@ -135,7 +135,7 @@ def _events(session: Session, ticket: Ticket) -> list[Event]:
     )
 
 
-def _event(event: Event) -> dict[str, Any]:
+def event_row(event: Event) -> dict[str, Any]:
     return {
         "kind": event.kind,
         "detail": event.detail,
@@ -144,7 +144,7 @@ def _event(event: Event) -> dict[str, Any]:
     }
 
 
-def _message(message: Message) -> dict[str, Any]:
+def message_row(message: Message) -> dict[str, Any]:
     return {
         "direction": message.direction,
         "class": message.mail_class,

@@ -1,12 +1,13 @@
 """addresses.deliverable: which sender addresses may get automatic mail. Pure, no fixtures."""
 
+import re
 from email.utils import getaddresses, parseaddr
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maildesk.mail.addresses import deliverable, mailbox
+from maildesk.mail.addresses import deliverable, mailbox, pattern, same_address
 from maildesk.mail.plaintext import is_control
 
 GOOD = [
@@ -135,3 +136,19 @@ def test_every_sub_address_and_case_of_a_mailbox_counts_as_it(address, extension
     base = mailbox(address)
     assert mailbox(f"{local}+{extension}@{domain}") == base
     assert mailbox(address.upper()) == mailbox(address.lower())
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("ann@shop.example", "ann@SHOP.Example", True),
+        ("ann@bücher.example", "ann@xn--bcher-kva.example", True),
+        ("ann@shop.example", "Ann@shop.example", False),  # the local part is the server's
+        ("ann@shop.example", "ann@shop.example.org", False),
+        ("ann", "ann", False),
+    ],
+)
+def test_same_address_folds_the_domain_only(one, other, same):
+    assert same_address(one, other) is same
+    found = re.fullmatch(pattern(one), other) is not None
+    assert found is (same and "xn--" not in other)
