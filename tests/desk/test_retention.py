@@ -62,6 +62,7 @@ def test_only_tickets_closed_long_enough_lose_their_bytes(make_app, clock) -> No
     assert blobs_kept(app) == 3  # the logo, the raw mails of the recent and the open ticket
 
 
+@pytest.mark.parametrize("database_kind", ["sqlite"])  # the claim is the same SQL on both
 def test_a_second_run_finds_nothing_and_writes_no_event(make_app, clock) -> None:
     app = make_app(extra=desk_toml() + RETENTION)
     number = closed_ticket(app, "printer")
@@ -72,6 +73,7 @@ def test_a_second_run_finds_nothing_and_writes_no_event(make_app, clock) -> None
     assert len(events(app, number, "retention")) == 1
 
 
+@pytest.mark.parametrize("database_kind", ["sqlite"])
 def test_retention_is_off_by_default_and_its_keys_are_checked(make_app) -> None:
     app = make_app(extra=desk_toml())
     assert "retention" not in Turns(app).by_id
