@@ -36,7 +36,8 @@ def _messages(session: Session, person: Person) -> list[Message]:
 
 def export(session: Session, person: Person, now: datetime) -> dict[str, Any]:
     """The JSON of `contacts export`, as a plain dict."""
-    numbers = dict(session.execute(select(Ticket.id, Ticket.number)))
+    of_theirs = select(Ticket.id, Ticket.number).where(Ticket.id.in_(person.tickets))
+    numbers: dict[int, int] = dict(session.execute(of_theirs).tuples().all())
     contacts = session.scalars(select(Contact).where(Contact.address.in_(person.spellings)))
     tickets = session.scalars(
         select(Ticket).where(Ticket.id.in_(person.tickets)).order_by(Ticket.number)
