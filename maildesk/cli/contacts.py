@@ -55,7 +55,7 @@ def contacts_forget(state: State, address: str, by: str | None, yes: bool) -> No
             click.echo(f"maildesk: {summary}; give --yes to forget without a terminal", err=True)
             raise SystemExit(2)
         click.confirm(f"{summary}. Erase them for good?", abort=True)
-    asked_by = by or getpass.getuser()
+    asked_by = by or _os_user()
     with db.transaction(app.sessions, write=True) as session:
         erased = erasure.forget(session, person.find(session, address), asked_by, app.clock())
     click.echo(
@@ -64,6 +64,14 @@ def contacts_forget(state: State, address: str, by: str | None, yes: bool) -> No
         f"({erased.blobs} files deleted, the others are used elsewhere), "
         f"{erased.unsent} unsent mails dropped"
     )
+
+
+def _os_user() -> str:
+    """Who runs the command, for the event; a container may have no name for its uid."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "an unnamed OS user"
 
 
 @contacts.command(name="export")

@@ -116,9 +116,11 @@ def _remove(
             session, update(Message).where(Message.id.in_(of_ticket), kept), raw_id=None
         )
         sent = OutboxMail.ticket_id == ticket.id, OutboxMail.status == OutboxStatus.SENT
-        update_rows(session, update(OutboxMail).where(*sent), raw=b"")
+        kept_sent = update(OutboxMail).where(*sent, func.length(OutboxMail.raw) > 0)
+        count += update_rows(session, kept_sent, raw=b"")
         result.raw_mails += count
-        removed.append(f"raw mail of {count} messages (kept {config.raw_mail_days} days)")
+        if count:  # none when only the attachments' period came now
+            removed.append(f"raw mail of {count} messages (kept {config.raw_mail_days} days)")
     files_before = _cutoff(config.attachment_days, now)
     if files_before is not None and ticket.updated_at <= files_before:
         kept = Attachment.blob_id.is_not(None)
@@ -126,7 +128,8 @@ def _remove(
         freed += session.scalars(select(Attachment.blob_id).where(mine, kept))
         count = update_rows(session, update(Attachment).where(mine, kept), blob_id=None)
         result.attachments += count
-        removed.append(f"{count} attachments (kept {config.attachment_days} days)")
+        if count:
+            removed.append(f"{count} attachments (kept {config.attachment_days} days)")
     result.blobs += blobs.drop_unused(session, freed)
     result.tickets += 1
     detail = f"removed {' and '.join(removed)} after the close"
