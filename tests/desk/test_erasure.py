@@ -29,25 +29,19 @@ def report(app) -> dict:
         return figures(session, app.desk(), date(2026, 11, 1), date(2026, 12, 1))
 
 
-def rows_naming(app, *needles: str) -> list[tuple[str, str]]:
-    """(table, column) of every text column, and blob or outbox bytes, that hold a needle."""
+def tables_naming(app, *needles: str) -> list[str]:
+    """The tables with a text column that holds a needle; "bytes" when blobs or the
+    outbox's mails do."""
     found = []
     with db.transaction(app.sessions) as session:
         for table in Base.metadata.sorted_tables:
-            for column in table.columns:
-                if isinstance(column.type, String | Text):
-                    like = [func.lower(column).contains(n.lower()) for n in needles]
-                    if session.scalar(select(func.count()).where(or_(*like))):
-                        found.append((table.name, column.name))
-        stored = list(session.scalars(select(Blob.data))) + list(
-            session.scalars(select(OutboxMail.raw))
-        )
-    found += [
-        ("bytes", "")
-        for data in stored
-        if any(n.lower().encode() in data.lower() for n in needles)
-    ]
-    return found
+            texts = [c for c in table.columns if isinstance(c.type, String | Text)]
+            like = [func.lower(c).contains(n.lower()) for c in texts for n in needles]
+            if like and session.scalar(select(func.count()).select_from(table).where(or_(*like))):
+                found.append(table.name)
+        stored = [*session.scalars(select(Blob.data)), *session.scalars(select(OutboxMail.raw))]
+    wanted = [n.lower().encode() for n in needles]
+    return found + ["bytes" for data in stored if any(n in data.lower() for n in wanted)]
 
 
 def desk_with_ann_and_bob(make_app):
@@ -61,7 +55,7 @@ def desk_with_ann_and_bob(make_app):
 
 def test_forget_erases_her_and_keeps_the_counts_and_bob(make_app, tmp_path) -> None:
     app, hers, bob = desk_with_ann_and_bob(make_app)
-    assert rows_naming(app, "ann@shop.example", "Ann Lee")  # she is stored before
+    assert tables_naming(app, "ann@shop.example", "Ann Lee")  # she is stored before
     figures_before, bob_before = report(app), show(app, bob)
 
     done = maildesk_in_process(
@@ -76,7 +70,7 @@ def test_forget_erases_her_and_keeps_the_counts_and_bob(make_app, tmp_path) -> N
 
     assert done.returncode == 0, done.stderr
     assert "forgot ann@SHOP.example at the request of dpo@desk.example: 2 tickets" in done.stdout
-    assert rows_naming(app, "ann@shop.example", "Ann Lee", "passport") == []
+    assert tables_naming(app, "ann@shop.example", "Ann Lee", "passport") == []
     assert report(app) == figures_before
     assert show(app, bob) == bob_before
     for number in hers:
