@@ -87,7 +87,7 @@ def tickets_show(state: State, number: int, as_json: bool) -> None:
     click.echo(
         f"#{detail['number']} {detail['subject']}\n"
         f"status {detail['status']}, priority {detail['priority']}, "
-        f"customer {detail['customer']}, opened {detail['created_at']}"
+        f"customer {detail['customer'] or '(none)'}, opened {detail['created_at']}"
     )
     if detail["bouncing"]:
         click.echo(f"mail bounces: {', '.join(detail['bouncing'])}")

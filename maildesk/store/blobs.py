@@ -31,14 +31,21 @@ def store(session: Session, data: bytes) -> int:
 
 def drop_unused(session: Session, ids: Iterable[int | None]) -> int:
     """Delete those of the blobs `ids` that no message, attachment or quarantined mail
-    points at any more (their rows' references were just cleared); how many went."""
+    points at any more (their rows' references were just cleared); how many went.
+
+    A quarantined mail that was replayed is on its ticket now: its quarantine row
+    goes with the bytes, or it would keep them for ever.
+    """
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return 0
-    used = [
+    in_use = [
         exists().where(Message.raw_id == Blob.id),
         exists().where(Attachment.blob_id == Blob.id),
-        exists().where(Quarantine.raw_id == Blob.id),
     ]
-    unused = delete(Blob).where(Blob.id.in_(wanted), *(~found for found in used))
-    return execute(session, unused).rowcount
+    unused = select(Blob.id).where(Blob.id.in_(wanted), *(~used for used in in_use))
+    replayed = Quarantine.replayed_at.is_not(None), Quarantine.raw_id.in_(unused)
+    execute(session, delete(Quarantine).where(*replayed))
+    waiting = exists().where(Quarantine.raw_id == Blob.id)
+    gone = delete(Blob).where(Blob.id.in_(wanted), *(~used for used in in_use), ~waiting)
+    return execute(session, gone).rowcount

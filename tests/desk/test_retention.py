@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 
 from maildesk import config as config_module
 from maildesk.daemon.turns import Turns
+from maildesk.desk import follow_up
 from maildesk.errors import ConfigError
 from maildesk.store import db
-from maildesk.store.tables import Blob
+from maildesk.store.intake_tables import Quarantine
+from maildesk.store.tables import Blob, Message
 from tests.desk.sla.desk import agent_does, customer_writes
 from tests.support import desk_toml, events, show
 
@@ -30,6 +32,19 @@ def blobs_kept(app) -> int:
         return session.scalar(select(func.count(Blob.id)))
 
 
+def replayed_from_quarantine(app, number: int) -> None:
+    """Ticket `number`'s mail came in by `replay`: its quarantine row shares its bytes."""
+    with db.transaction(app.sessions, write=True) as session:
+        ticket = follow_up.by_number(session, number)
+        raw = session.scalar(
+            select(Message.raw_id).where(
+                Message.ticket_id == ticket.id, Message.raw_id.is_not(None)
+            )
+        )
+        now = app.clock()
+        session.add(Quarantine(raw_id=raw, reason="test", created_at=now, replayed_at=now))
+
+
 def test_only_tickets_closed_long_enough_lose_their_bytes(make_app, clock) -> None:
     app = make_app(extra=desk_toml() + RETENTION)
     old = closed_ticket(app, "old printer")
@@ -37,6 +52,7 @@ def test_only_tickets_closed_long_enough_lose_their_bytes(make_app, clock) -> No
     recent = closed_ticket(app, "recent printer")
     still_open = customer_writes(app, subject="open printer", attach=LOGO)
     before = {n: show(app, n)["events"] for n in (old, recent, still_open)}
+    replayed_from_quarantine(app, old)
     clock.advance(days=11)  # old closed 31 days ago, recent 11: past 7, not past 30
 
     Turns(app).run_now("retention")
@@ -58,8 +74,11 @@ def test_only_tickets_closed_long_enough_lose_their_bytes(make_app, clock) -> No
     only_files = "removed 1 attachments (kept 7 days) after the close"
     assert events(app, recent, "retention") == [only_files]
     assert events(app, still_open, "retention") == []
-    # The logo is the open ticket's too, so its blob stays; the old raw mail's went.
+    # The logo is the open ticket's too, so its blob stays; the old raw mail's went, and
+    # its replayed quarantine row with it.
     assert blobs_kept(app) == 3  # the logo, the raw mails of the recent and the open ticket
+    with db.transaction(app.sessions) as session:
+        assert session.scalar(select(func.count(Quarantine.id))) == 0
 
 
 @pytest.mark.parametrize("database_kind", ["sqlite"])  # the claim is the same SQL on both
