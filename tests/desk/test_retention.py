@@ -45,6 +45,7 @@ def replayed_from_quarantine(app, number: int) -> None:
         session.add(Quarantine(raw_id=raw, reason="test", created_at=now, replayed_at=now))
 
 
+@pytest.mark.parametrize("database_kind", ["sqlite"])  # the claim's SQL runs on both below
 def test_only_tickets_closed_long_enough_lose_their_bytes(make_app, clock) -> None:
     app = make_app(extra=desk_toml() + RETENTION)
     old = closed_ticket(app, "old printer")
@@ -81,7 +82,6 @@ def test_only_tickets_closed_long_enough_lose_their_bytes(make_app, clock) -> No
         assert session.scalar(select(func.count(Quarantine.id))) == 0
 
 
-@pytest.mark.parametrize("database_kind", ["sqlite"])  # the claim is the same SQL on both
 def test_a_second_run_finds_nothing_and_writes_no_event(make_app, clock) -> None:
     app = make_app(extra=desk_toml() + RETENTION)
     number = closed_ticket(app, "printer")
