@@ -1,0 +1,25 @@
+"""The time of each mailbox's last successful poll (status, /readyz, /metrics).
+
+Revision ID: 0012
+Revises: 0011
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "mailbox_polls",
+        sa.Column("mailbox", sa.String(512), primary_key=True),
+        sa.Column("polled_at", sa.DateTime(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("mailbox_polls")
