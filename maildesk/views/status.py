@@ -55,7 +55,7 @@ def polls(
     query = select(MailboxPoll.mailbox, MailboxPoll.polled_at).where(
         MailboxPoll.mailbox.in_(names)
     )
-    last: dict[str, datetime] = dict(session.execute(query).tuples().all()) if names else {}
+    last: dict[str, datetime] = dict(session.execute(query).all()) if names else {}
     found = []
     for mailbox in mailboxes:
         at = last.get(mailbox.name)
