@@ -90,7 +90,8 @@ def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
 @contextmanager
 def unit_of_work(app: App) -> Iterator[tuple[Session, Desk]]:
     """One transaction of intake and its desk; the SLA ledger rows its mails write go in
-    as one statement at its end (a row per clock step was a fifth of intake's statements)."""
+    as one statement at its end (a row per clock step was a fifth of intake's statements).
+    Its mails count in the Meter once it committed (a rollback takes them again later)."""
     with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
         desk = app.desk()
         with ledger.batched(session, desk.batch):

@@ -2,6 +2,7 @@
 /readyz as polls come and go late on the injected clock or the database is gone, and
 `status --json` naming each mailbox's last successful poll."""
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -10,7 +11,8 @@ import pytest
 
 from maildesk import config as config_module
 from maildesk.app import App
-from maildesk.daemon import listeners
+from maildesk.daemon import listeners, watchers
+from maildesk.daemon.backoff import Refusals
 from maildesk.daemon.turns import Turns
 from maildesk.transport.web import WebServer
 from tests.conftest import T0, config_text, free_port, maildesk_in_process, make_mail
@@ -111,6 +113,25 @@ def test_without_a_metrics_listener_the_monitor_is_on_the_web_listener(make_app,
     assert request(port, "GET", "/healthz") == (200, "ok\n")
     assert request(port, "GET", "/readyz") == (200, "ready\n"), "no mailbox to wait for"
     assert metrics(port)["maildesk_database_up"] == 1
+
+
+@pytest.mark.one_database("an IMAP connection's gauge; the database is incidental")
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+def test_the_idle_gauge_is_1_while_the_watcher_holds_its_connection(mailbox, make_app):
+    app = make_app(mailbox)
+    stop, woken = threading.Event(), threading.Event()
+    gauge = 'maildesk_idle_connected{mailbox="default"}'
+    noted = functools.partial(app.meter.idle_connected, "default")
+    args = (stop, app.config.mailboxes[0], woken.set, Refusals(), noted)
+    watcher = threading.Thread(target=watchers.watch, args=args)
+    watcher.start()
+    try:
+        assert woken.wait(30), "the watcher's connect wakes the poll"
+        assert metric_series(app.meter.exposition()[0])[gauge] == 1
+    finally:
+        stop.set()
+        watcher.join(30)
+    assert metric_series(app.meter.exposition()[0])[gauge] == 0
 
 
 def test_a_database_that_does_not_answer_is_not_ready_and_is_counted(tmp_path, serve):
