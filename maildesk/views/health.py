@@ -20,7 +20,7 @@ from maildesk.app import App
 from maildesk.errors import MaildeskError
 from maildesk.meter import Reading
 from maildesk.store.db import transaction, unavailable_is_temporary
-from maildesk.views.status import LATE_INTERVALS, status
+from maildesk.views.status import LATE_INTERVALS, polls, status
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Health:
         try:
             with unavailable_is_temporary(), transaction(app.sessions) as session:
                 session.execute(text("SELECT 1"))
-                found = status(session, app.clock(), app.config.mailboxes)["mailboxes"]
+                found = polls(session, app.clock(), app.config.mailboxes)
         except (SQLAlchemyError, MaildeskError) as exc:
             return False, f"database unreachable: {exc}"
         reasons = [_lateness(mailbox) for mailbox in found if mailbox["late"]]
