@@ -1,4 +1,5 @@
-"""The time of each mailbox's last successful poll (status, /readyz, /metrics).
+"""The time of each mailbox's last successful poll (status, /readyz, /metrics), and an
+index of the breached SLA clocks those count at each scrape.
 
 Revision ID: 0012
 Revises: 0011
@@ -19,7 +20,9 @@ def upgrade() -> None:
         sa.Column("mailbox", sa.String(512), primary_key=True),
         sa.Column("polled_at", sa.DateTime(), nullable=False),
     )
+    op.create_index("ix_sla_clocks_breached", "sla_clocks", ["breached_at", "state"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sla_clocks_breached", "sla_clocks")
     op.drop_table("mailbox_polls")
