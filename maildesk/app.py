@@ -18,6 +18,7 @@ from maildesk.errors import ConfigError
 from maildesk.kb.knowledge import Knowledge
 from maildesk.mail import tnef
 from maildesk.mail.subject_tag import SubjectTag
+from maildesk.meter import Meter
 from maildesk.sandbox.worker import Budget, ParseWorker
 from maildesk.store import db
 
@@ -56,6 +57,7 @@ class App:
     calendars: Mapping[str, Clockwork]  # read-only, as the desk's Protocol names it
     clock: Callable[[], datetime] = utc_now
     knowledge: Knowledge = field(default_factory=Knowledge)  # the published articles' index
+    meter: Meter = field(default_factory=Meter)  # what this process counts (/metrics)
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], datetime] = utc_now) -> "App":
@@ -65,7 +67,9 @@ class App:
                 f"{config.desk.secret.key}: the value of {config.desk.secret.env} is too short "
                 f"(at least {MIN_SECRET_LENGTH} characters)"
             )
+        meter = Meter()
         engine = db.make_engine(config.database.url, config.database.busy_timeout)
+        db.count_errors(engine, meter.database_error)
         intake = config.intake
         budget = Budget(
             intake.max_message_bytes, intake.parse_seconds, intake.parse_memory_mb * 1024 * 1024
@@ -77,9 +81,10 @@ class App:
             templates=Templates(config.desk.templates_dir, config.desk.default_locale),
             tag=SubjectTag(config.desk.subject_tag),
             secret=secret,
-            parser=ParseWorker(budget),
+            parser=ParseWorker(budget, meter.parse_killed),
             calendars=calendar.build_all(config.calendars),
             clock=clock,
+            meter=meter,
         )
 
     def desk(self) -> Desk:

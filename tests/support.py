@@ -169,6 +169,20 @@ def race(
     return outcomes["first"], outcomes["second"]
 
 
+def metric_series(exposition: bytes | str) -> dict[str, float]:
+    """Prometheus text as {'name{a="1",b="2"}': value}, the labels sorted by name."""
+    text = exposition.decode() if isinstance(exposition, bytes) else exposition
+    found = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        name, _, labels = series.partition("{")
+        pairs = sorted(labels.rstrip("}").split(",")) if labels else []
+        found[name + ("{" + ",".join(pairs) + "}" if pairs else "")] = float(value)
+    return found
+
+
 def wait_until(predicate, timeout: float = 60.0) -> None:
     """Poll `predicate` until true; for what no event announces (a row, a log record)."""
     deadline = time.monotonic() + timeout

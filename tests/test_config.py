@@ -108,6 +108,8 @@ def test_mailboxes_each_have_an_account_a_from_address_and_a_team():
             "rules[0].colour: unknown key",
         ),
         (with_(surprise={}), "surprise: unknown key"),
+        (with_(metrics={"listen": "9108"}), "metrics.listen: '9108' is not host:port"),
+        (with_(metrics={"port": 9108}), "metrics.port: unknown key"),
         (with_(imap=IMAP | {"ca_file": "/no/ca.pem"}), "imap.ca_file: no file '/no/ca.pem'"),
         (
             with_(smtp={"host": "h", "from_address": "s@x.example", "ca_file": "ca.pem"}),

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from maildesk.cli import cli
 from maildesk.store import db
-from tests.conftest import PASSWORD, maildesk_cli
+from tests.conftest import PASSWORD, free_port, maildesk_cli
 from tests.desk.test_notice_limits import ONE_AGENT
 from tests.tls_servers import imap_toml
 
@@ -185,7 +185,11 @@ def test_what_needs_no_server(tmp_path, make_app, config, monkeypatch):
     busy = socket.create_server(("127.0.0.1", 0))
     port = busy.getsockname()[1]
     own = PEOPLE.replace("boss@", "help@").replace("leads", 'address = "help@desk.example"\nleads')
-    app = make_app(extra=own + f'\n[web]\nlisten = "127.0.0.1:{port}"\n')
+    monitor = free_port()
+    listeners = (
+        f'\n[web]\nlisten = "127.0.0.1:{port}"\n[metrics]\nlisten = "127.0.0.1:{monitor}"\n'
+    )
+    app = make_app(extra=own + listeners)
     monkeypatch.delenv("MAILDESK_SECRET")
     with busy:
         code, lines = doctor(config)
@@ -200,6 +204,7 @@ def test_what_needs_no_server(tmp_path, make_app, config, monkeypatch):
     assert (
         f"warn web: 127.0.0.1:{port} is in use: by a `maildesk run` already, or by another program"
     ) in lines
+    assert f"ok   metrics: 127.0.0.1:{monitor} can be listened on" in lines
     assert "ok   smtp: " not in "\n".join(lines) and "warn smtp: no [smtp] section" in "\n".join(
         lines
     )

@@ -69,4 +69,4 @@ def checks(config_path: str | None, fix: bool, send_test: str | None) -> Iterato
     yield doctor_local.templates(config)
     yield from doctor_local.people(config)
     yield doctor_local.calendars(config)
-    yield doctor_local.web(config)
+    yield from doctor_local.web(config)

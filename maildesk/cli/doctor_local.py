@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from maildesk.app import MIN_SECRET_LENGTH
 from maildesk.config import Config, Secret
+from maildesk.config.surveys import host_port
 from maildesk.desk import calendar, template_vars
 from maildesk.desk.templates import Templates
 from maildesk.errors import MaildeskError
@@ -142,19 +143,27 @@ def calendars(config: Config) -> Check:
     return Check("calendars", OK, f"{len(built)} load: {', '.join(built)}")
 
 
-def web(config: Config) -> Check:
-    """The survey page's address can be listened on (nothing listens when none is set)."""
+def web(config: Config) -> Iterator[Check]:
+    """The survey page's address, and the monitor's when it has its own, can be listened
+    on (nothing listens when none is set)."""
     if not config.web.listen:
-        return Check("web", OK, "no [web] listen: no survey page is served")
-    host, port = config.web.host_port
+        yield Check("web", OK, "no [web] listen: no survey page is served")
+    else:
+        yield _listenable("web", config.web.listen)
+    if config.metrics.listen and config.metrics.listen != config.web.listen:
+        yield _listenable("metrics", config.metrics.listen)
+
+
+def _listenable(name: str, listen: str) -> Check:
+    host, port = host_port(listen)
     try:
         socket.create_server((host, port)).close()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return Check(
-                "web",
+                name,
                 WARN,
                 f"{host}:{port} is in use: by a `maildesk run` already, or by another program",
             )
-        return Check("web", FAIL, f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    return Check("web", OK, f"{host}:{port} can be listened on")
+        return Check(name, FAIL, f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    return Check(name, OK, f"{host}:{port} can be listened on")

@@ -64,10 +64,11 @@ def outbox_retry(state: State, row_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
 def status(state: State, as_json: bool) -> None:
-    """The outbox, tickets by status and SLA breaches, now."""
+    """The outbox, tickets by status, SLA breaches, the quarantine and each mailbox's last
+    successful poll, now."""
     app = state.app()
     with db.transaction(app.sessions) as session:
-        data = desk_status(session, app.clock())
+        data = desk_status(session, app.clock(), app.config.mailboxes)
     if as_json:
         print_json(data)
         return
@@ -81,6 +82,12 @@ def status(state: State, as_json: bool) -> None:
     click.echo(
         f"sla: {breached['open']} clocks breached and still open ({breached['total']} ever)"
     )
+    click.echo(f"quarantine: {data['quarantined']} mails waiting for a replay")
+    for mailbox in data["mailboxes"]:
+        ago = mailbox["last_poll_seconds"]
+        when = "never" if ago is None else f"{_duration(ago)} ago"
+        late = " (late)" if mailbox["late"] else ""
+        click.echo(f"mailbox {mailbox['name']}: last successful poll {when}{late}")
 
 
 def _duration(seconds: int) -> str:

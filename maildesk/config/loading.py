@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maildesk.config import calendars, kb, loops, oauth2, people, service_levels, surveys
+from maildesk.config import calendars, kb, loops, metrics, oauth2, people, service_levels, surveys
 from maildesk.config.cautions import is_loopback
 from maildesk.config.retention import retention
 from maildesk.config.service_levels import SlaConfig
@@ -74,6 +74,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         bounces=loops.bounces(root.table("bounces", required=False)),
         kb=kb.kb(root.table("kb", required=False)),
         retention=retention(root.table("retention", required=False)),
+        metrics=metrics.metrics(root.table("metrics", required=False)),
         path=path,
     )
     root.reject_unknown()

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from maildesk.config.calendars import CalendarConfig
+from maildesk.config.metrics import MetricsConfig
 from maildesk.config.oauth2 import OAuth2Config
 from maildesk.config.retention import RetentionConfig
 from maildesk.config.secrets import Secret
@@ -250,6 +251,7 @@ class Config:
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
     kb: KbConfig = field(default_factory=KbConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     path: Path | None = None
 
     def agent(self, address: str) -> AgentConfig | None:

@@ -31,8 +31,13 @@ class WebConfig:
 
     @property
     def host_port(self) -> tuple[str, int]:
-        host, _, port = (self.listen or "").rpartition(":")
-        return host, int(port)
+        return host_port(self.listen or "")
+
+
+def host_port(listen: str) -> tuple[str, int]:
+    """The host and port of a `listen` value, checked at load (Table.listen)."""
+    host, _, port = listen.rpartition(":")
+    return host, int(port)
 
 
 def survey(t: Table | None) -> SurveyConfig:
@@ -61,14 +66,10 @@ def survey(t: Table | None) -> SurveyConfig:
 
 def web(t: Table | None) -> WebConfig:
     t = t or Table({}, "web")
-    listen = t.get("listen", str, None)
+    listen = t.listen("listen")
     public_url = t.get("public_url", str, None)
-    if listen is not None:
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(f"{t.key('listen')}: {listen!r} is not host:port")
-        if public_url is None:
-            public_url = f"http://{listen}"
+    if listen is not None and public_url is None:
+        public_url = f"http://{listen}"
     if public_url is not None and not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"{t.key('public_url')}: {public_url!r} is not an http(s) URL")
     t.reject_unknown()

@@ -63,6 +63,15 @@ class Table:
             raise ConfigError(f"{self.key('port')}: {port} is not a TCP port")
         return port
 
+    def listen(self, name: str) -> str | None:
+        """A `host:port` to listen on, or None when the key is not set."""
+        value = self.get(name, str, None)
+        if value is not None:
+            host, _, port = value.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ConfigError(f"{self.key(name)}: {value!r} is not host:port")
+        return value
+
     def positive(self, name: str, default: float) -> float:
         value = self.get(name, float, default)
         if value <= 0:

@@ -4,7 +4,7 @@ daemon, and the one way a sweep over deadlines kept as data runs."""
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from maildesk.app import App
 from maildesk.desk.context import Desk
 from maildesk.errors import MaildeskError
+from maildesk.meter import Meter
 from maildesk.store.db import unavailable_is_temporary
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,16 @@ class Job:
     run: Callable[[], None]
     seconds: float
     instances: int = 1
+
+
+def timed(job: Job, meter: Meter) -> Job:
+    """The job, each run observed as maildesk_job_duration_seconds{job="<id>"}."""
+
+    def run() -> None:
+        with meter.timing(job.id):
+            job.run()
+
+    return replace(job, run=run)
 
 
 Work = Callable[[sessionmaker, Desk, datetime], object]

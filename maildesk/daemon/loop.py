@@ -1,5 +1,5 @@
-"""The daemon's loop: its jobs on one scheduler, the IDLE watchers, the web page, and
-the signals that stop it.
+"""The daemon's loop: its jobs on one scheduler, the IDLE watchers, the web listeners,
+and the signals that stop it.
 
 Deadlines live in the database, so the jobs are plain interval sweeps that a
 restart simply starts again; each job is a module of this package.
@@ -21,6 +21,7 @@ from maildesk.daemon import (
     digest_job,
     held_job,
     kb_job,
+    listeners,
     outbox_job,
     retention_job,
     sla_job,
@@ -28,9 +29,8 @@ from maildesk.daemon import (
     threads,
     watchers,
 )
-from maildesk.daemon.job import Job
+from maildesk.daemon.job import Job, timed
 from maildesk.daemon.poll_job import MailboxIntake
-from maildesk.transport.web import WebServer
 
 log = logging.getLogger(__name__)
 SIGNAL_CHECK = 0.5  # seconds between the main thread's looks for a signal
@@ -49,7 +49,7 @@ class Daemon:
         # then asked for a job would wait for ever; `shutdown` takes this first.
         self._rescheduling = threading.Lock()
         self.intakes = [MailboxIntake(self, mailbox) for mailbox in app.config.mailboxes]
-        self.web = WebServer(app) if app.config.web.listen else None
+        self.listeners = listeners.servers(app)
         self.threads: dict[str, threading.Thread] = {}  # by name, watched by threads.py
 
     def run(self) -> None:
@@ -72,7 +72,8 @@ class Daemon:
 
     def jobs(self) -> list[Job]:
         """A poll per mailbox, the drain (with SMTP), the sweeps, the digest (if on), the
-        article files (with `[kb] dir`), the retention sweep (with `[retention]`)."""
+        article files (with `[kb] dir`), the retention sweep (with `[retention]`); each
+        run timed for the metrics."""
         config = self.app.config
         jobs = [intake.job() for intake in self.intakes]
         if config.smtp is not None:
@@ -81,7 +82,8 @@ class Daemon:
         if config.sla.digest:
             jobs.append(digest_job.job(self))
         optional = [kb_job.job(self), retention_job.job(self)]
-        return jobs + [job for job in optional if job is not None]
+        jobs += [job for job in optional if job is not None]
+        return [timed(job, self.app.meter) for job in jobs]
 
     def start(self) -> None:
         for caution in cautions(self.app.config):
@@ -97,13 +99,19 @@ class Daemon:
                 coalesce=True,
             )
         self.scheduler.start()
-        if self.web is not None:
-            self.threads["survey page"] = threads.start("survey page", self.web.serve, self.stop)
-            self.web.tried.wait(10)
+        for server in self.listeners:
+            self.threads[server.name] = threads.start(server.name, server.serve, self.stop)
+            server.tried.wait(10)
         for intake in self.intakes:
             if intake.mailbox.imap.idle:
+                connected = functools.partial(self.app.meter.idle_connected, intake.mailbox.name)
                 watch = functools.partial(
-                    watchers.watch, self.stop, intake.mailbox, intake.wake, intake.refusals
+                    watchers.watch,
+                    self.stop,
+                    intake.mailbox,
+                    intake.wake,
+                    intake.refusals,
+                    connected,
                 )
                 name = f"IDLE watcher of {intake.mailbox.name}"
                 self.threads[name] = threads.start(name, watch, self.stop)
@@ -115,9 +123,9 @@ class Daemon:
         with self._rescheduling:  # from here on no job touches the scheduler
             pass
         self.scheduler.shutdown(wait=True)
-        if self.web is not None:
-            self.web.stop()
-            self.threads["survey page"].join(10)
+        for server in self.listeners:
+            server.stop()
+            self.threads[server.name].join(10)
 
     def run_soon(self, job_id: str, delay: float = 0.0) -> None:
         """Move job `job_id`'s next run to `delay` seconds from now (unless stopping)."""

@@ -22,6 +22,7 @@ def watch(
     mailbox: MailboxConfig,
     wake: Callable[[], None],
     refusals: Refusals,
+    connected: Callable[[bool], None] = lambda _held: None,
 ) -> None:
     """Hold an IDLE connection; wake the poll whenever the server says anything.
 
@@ -29,6 +30,7 @@ def watch(
     idling (lost connection, start-up) announced itself to nobody. A refused
     login or certificate is not tried again here: the poll job tries, on its
     slow schedule (`refusals`), and the watcher follows once a poll got in.
+    `connected` hears whether the IDLE connection is held (the metrics show it).
     """
     imap = mailbox.imap
     backoff = Backoff(1.0)
@@ -41,10 +43,14 @@ def watch(
                     return
                 backoff.reset()
                 log.info("watching %s with IDLE", imap.folder)
-                wake()
-                while not stop.is_set():
-                    if inbox.wait_for_news(timeout=min(imap.poll_interval, 300)):
-                        wake()
+                connected(True)
+                try:
+                    wake()
+                    while not stop.is_set():
+                        if inbox.wait_for_news(timeout=min(imap.poll_interval, 300)):
+                            wake()
+                finally:
+                    connected(False)
         except (TemporaryFailure, OSError) as exc:
             if stop.is_set():
                 return

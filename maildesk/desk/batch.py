@@ -28,6 +28,8 @@ class Batch:
     ledger: list[dict[str, Any]] | None = None  # SLA ledger rows held back (ledger.batched)
     bouncing: set[str] | None = None  # the addresses our mail does not reach (bounces.py)
     kb_index: Index | None = None  # the published articles, as this unit found them
+    # The mails it took in, (mailbox, class or "quarantined"): counted once it commits.
+    arrivals: list[tuple[str, str]] = field(default_factory=list)
 
     @contextmanager
     def savepoint(self, session: Session) -> Iterator[None]:

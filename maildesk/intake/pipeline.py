@@ -90,11 +90,17 @@ def process_batch(app: App, batch: Sequence[Pending]) -> list[Outcome]:
 @contextmanager
 def unit_of_work(app: App) -> Iterator[tuple[Session, Desk]]:
     """One transaction of intake and its desk; the SLA ledger rows its mails write go in
-    as one statement at its end (a row per clock step was a fifth of intake's statements)."""
+    as one statement at its end (a row per clock step was a fifth of intake's statements).
+    Its mails count in the Meter once it committed (a rollback takes them again later)."""
     with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
         desk = app.desk()
         with ledger.batched(session, desk.batch):
             yield session, desk
+    for mailbox, mail_class in desk.batch.arrivals:  # committed: now they count
+        if mail_class == Outcome.QUARANTINED:
+            app.meter.mail_quarantined(mailbox)
+        else:
+            app.meter.mail_in(mailbox, mail_class)
 
 
 def process_in(
@@ -116,6 +122,7 @@ def process_in(
     first, in the moment between our duplicate check and our insert, is a
     duplicate, not a fault.
     """
+    mailbox = pending.mailbox.name if pending.mailbox else ""
     try:
         with desk.batch.savepoint(session):
             parsed = pending.parsed if pending.parsed is not None else _parse(app, pending.raw)
@@ -123,6 +130,8 @@ def process_in(
             outcome = _run_steps(ctx, desk, session)
             if quarantined is not None:
                 session.get_one(Quarantine, quarantined.id).replayed_at = now
+        if outcome == Outcome.STORED:
+            desk.batch.arrivals.append((mailbox, str(ctx.mail_class)))
     except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
         raise_unless_mails_fault(exc)
         if isinstance(exc, IntegrityError) and lost_message_id_race(exc):
@@ -130,6 +139,7 @@ def process_in(
             outcome = Outcome.DUPLICATE
         else:
             outcome = _quarantine(session, pending, exc, now, quarantined)
+            desk.batch.arrivals.append((mailbox, Outcome.QUARANTINED))
     if pending.bookkeeping:
         pending.bookkeeping(session, outcome)
     return outcome

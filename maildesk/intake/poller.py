@@ -26,8 +26,8 @@ from maildesk.intake import pipeline
 from maildesk.intake.chunked import chunked
 from maildesk.intake.pipeline import Outcome, Pending
 from maildesk.store import claims
-from maildesk.store.db import execute, transaction, unavailable_is_temporary
-from maildesk.store.intake_tables import Cursor, Receipt
+from maildesk.store.db import InsertOrUpdate, execute, transaction, unavailable_is_temporary
+from maildesk.store.intake_tables import Cursor, MailboxPoll, Receipt
 from maildesk.transport.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 ROUND = 50
 ROUND_BYTES = 32 * 1024 * 1024
 _INSERT_RECEIPT = insert(Receipt.__table__)
+_UPSERT_POLL = InsertOrUpdate(MailboxPoll.__table__, ["mailbox"], ["polled_at"])
 
 
 @dataclass
@@ -77,7 +78,11 @@ def poll_once(app: App, stop: threading.Event | None = None) -> PollResult:
 def poll_mailbox(
     app: App, mailbox: MailboxConfig, stop: threading.Event | None = None
 ) -> PollResult:
-    """Fetch and process everything new; stops early (between mails) when `stop` is set."""
+    """Fetch and process everything new; stops early (between mails) when `stop` is set.
+
+    A cycle that went through, with mail or none, is noted as the mailbox's last
+    successful poll (status, /readyz, /metrics).
+    """
     result = PollResult()
     with Inbox(mailbox.imap, app.clock) as inbox:
         validity = inbox.uidvalidity()
@@ -86,7 +91,13 @@ def poll_mailbox(
             for uids in _by_size(chunk, inbox.sizes(chunk)):
                 if not _round(app, mailbox, inbox, validity, uids, result, stop):
                     return result
+    _note_poll(app, mailbox)
     return result
+
+
+def _note_poll(app: App, mailbox: MailboxConfig) -> None:
+    with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
+        _UPSERT_POLL(session, {"mailbox": mailbox.name, "polled_at": app.clock()})
 
 
 def _by_size(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:

@@ -14,7 +14,7 @@ process, its pipes and its clock are child.py.
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -46,10 +46,12 @@ class ParseWorker:
     """One child process that parses mail in order; replaced when it is killed or dies.
 
     One caller at a time (a lock keeps it so): the poll cycle, `import` or `replay`.
+    `on_kill` is told of each child killed or dead on a mail (the metrics count them).
     """
 
-    def __init__(self, budget: Budget) -> None:
+    def __init__(self, budget: Budget, on_kill: Callable[[], None] = lambda: None) -> None:
         self.budget = budget
+        self.on_kill = on_kill
         self._lock = threading.Lock()
         self._child: Child | None = None
 
@@ -121,6 +123,7 @@ class ParseWorker:
             log.warning("parser child replaced: %s", child.verdict)
             self._child = None
             if child.blamed:
+                self.on_kill()
                 key, _raw = pending.popleft()
                 self._resend(pending)
                 return key, Unparseable(child.verdict)

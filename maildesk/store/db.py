@@ -1,6 +1,6 @@
 """Engine, sessions and schema migrations (Alembic), for SQLite and PostgreSQL alike."""
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
@@ -29,7 +30,7 @@ WRITE = "maildesk_write"  # execution option: this transaction will write
 # The newest migration. Kept here so that commands check the schema without
 # loading Alembic and every migration (a fifth of start-up); a test holds it
 # equal to Alembic's head.
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 
 
 # SQLite's words for another connection holding the lock.
@@ -143,7 +144,17 @@ def update_rows(session: Session, statement: Update, **values: Any) -> int:
     return done.rowcount  # type: ignore[attr-defined]
 
 
-class InsertOrSkip:
+class _PerDialect:
+    """One statement per database kind, run on the session's."""
+
+    _statements: dict[str, Executable]
+
+    def __call__(self, session: Session, row: Mapping[str, Any]) -> CursorResult:
+        statement = self._statements[session.get_bind().dialect.name]
+        return execute(session, statement, row)
+
+
+class InsertOrSkip(_PerDialect):
     """INSERT … ON CONFLICT DO NOTHING on either database: a row another worker inserted
     first (same unique key) is no error; the statement then returns no row.
     """
@@ -154,16 +165,34 @@ class InsertOrSkip:
         key: list[str],
         returning: ColumnElement[Any] | QueryableAttribute[Any] | None = None,
     ):
-        self._statements: dict[str, Executable] = {}
+        self._statements = {}
         for dialect in (sqlite, postgresql):
             statement = dialect.insert(table).on_conflict_do_nothing(index_elements=key)
             self._statements[dialect.dialect.name] = (
                 statement if returning is None else statement.returning(returning)
             )
 
-    def __call__(self, session: Session, row: Mapping[str, Any]) -> CursorResult:
-        statement = self._statements[session.get_bind().dialect.name]
-        return execute(session, statement, row)
+
+class InsertOrUpdate(_PerDialect):
+    """INSERT … ON CONFLICT DO UPDATE on either database: the `update` columns take the
+    new values when a row of that key exists (another worker's, too)."""
+
+    def __init__(self, table: Table, key: list[str], update: list[str]):
+        self._statements = {}
+        for dialect in (sqlite, postgresql):
+            statement = dialect.insert(table)
+            changes = {name: statement.excluded[name] for name in update}
+            self._statements[dialect.dialect.name] = statement.on_conflict_do_update(
+                index_elements=key, set_=changes
+            )
+
+
+def count_errors(engine: Engine, note: Callable[[bool], None]) -> None:
+    """Call `note(transient)` for each error the database raises through `engine`."""
+
+    @event.listens_for(engine, "handle_error")
+    def _noted(context: ExceptionContext) -> None:
+        note(is_transient(context.sqlalchemy_exception or context.original_exception))
 
 
 def upgrade(engine: Engine) -> None:

@@ -1,5 +1,6 @@
 """What intake keeps of the mailboxes: a receipt per fetched mail, a cursor per
-mailbox, and the quarantine of mail that could not be processed."""
+mailbox, the time of each mailbox's last successful poll, and the quarantine of
+mail that could not be processed."""
 
 from datetime import datetime
 
@@ -28,6 +29,15 @@ class Cursor(Base):
     mailbox: Mapped[str] = mapped_column(String(512), primary_key=True)
     uidvalidity: Mapped[int] = mapped_column(UnsignedInt32, nullable=False)
     last_uid: Mapped[int] = mapped_column(UnsignedInt32, nullable=False)
+
+
+class MailboxPoll(Base):
+    """When a mailbox (by its configured name) last completed a poll cycle, mail or none:
+    in the database, so `status`, `/readyz` and `/metrics` of any worker see it."""
+
+    __tablename__ = "mailbox_polls"
+    mailbox: Mapped[str] = mapped_column(String(512), primary_key=True)
+    polled_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class Quarantine(Base):

@@ -10,18 +10,22 @@ survey replaced by a newer one of the ticket, or a ticket no longer
 resolved, takes no answer. The form posts to `web.public_url`, never to
 what the request's Host header says. Database work runs in a thread, off
 the event loop; every value put in the page is HTML-escaped.
+
+The same listener, or one of its own, serves the monitor (`/metrics`,
+`/healthz`, `/readyz`): what those say is the `Monitor`'s (views/health.py).
 """
 
 import asyncio
 import html
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from sqlalchemy.orm import Session
 
 from maildesk.app import App
+from maildesk.config.surveys import host_port
 from maildesk.desk.notify import ticket_context
 from maildesk.desk.survey import lifecycle
 from maildesk.desk.survey.answers import Answer
@@ -43,7 +47,49 @@ _NO_SCORE = (400, "Please choose a rating from 1 to 5. / 请选择 1 到 5 分�
 Page = tuple[int, str]
 
 
-def application(app: App) -> web.Application:
+class Monitor(Protocol):
+    """What the monitoring endpoints answer; each call may read the database."""
+
+    def metrics(self) -> tuple[bytes, str]:
+        """The Prometheus text and its content type."""
+        ...
+
+    def readiness(self) -> tuple[bool, str]:
+        """Whether this worker is ready, and why not (one reason a line)."""
+        ...
+
+
+def application(app: App, survey: bool = True, monitor: Monitor | None = None) -> web.Application:
+    """The survey page's routes (`survey`), the monitor's (with one), or both."""
+    site = web.Application(client_max_size=64 * 1024)
+    if survey:
+        site.add_routes(_survey_routes(app))
+    if monitor is not None:
+        site.add_routes(_monitor_routes(monitor))
+    return site
+
+
+def _monitor_routes(monitor: Monitor) -> web.RouteTableDef:
+    routes = web.RouteTableDef()
+
+    @routes.get("/metrics")
+    async def metrics(_request: web.Request) -> web.Response:
+        body, content_type = await asyncio.to_thread(monitor.metrics)
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    @routes.get("/healthz")  # alive and serving: this answer is the proof
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    @routes.get("/readyz")
+    async def readyz(_request: web.Request) -> web.Response:
+        ready, why = await asyncio.to_thread(monitor.readiness)
+        return web.Response(status=200 if ready else 503, text=why + "\n")
+
+    return routes
+
+
+def _survey_routes(app: App) -> web.RouteTableDef:
     routes = web.RouteTableDef()
 
     @routes.get("/survey/{token}")  # HEAD too (aiohttp's allow_head)
@@ -62,9 +108,7 @@ def application(app: App) -> web.Application:
         token = request.match_info["token"]
         return _response(await asyncio.to_thread(_keep, app, token, rating, text))
 
-    site = web.Application(client_max_size=64 * 1024)
-    site.add_routes(routes)
-    return site
+    return routes
 
 
 def _response(page: Page) -> web.Response:
@@ -154,12 +198,21 @@ def _page(title: str, body: str, locale: str) -> str:
 
 
 class WebServer:
-    """The page on its own event loop, served by `serve` in the thread that calls it (the
-    daemon's, which starts it again should it die); nothing runs unless `[web] listen`
-    is set."""
+    """A listener on its own event loop, served by `serve` in the thread that calls it (the
+    daemon's, which starts it again should it die): the survey page on `[web] listen`
+    by default; `listen`, `survey` and `monitor` choose another address and routes."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(
+        self,
+        app: App,
+        listen: str | None = None,
+        survey: bool = True,
+        monitor: Monitor | None = None,
+    ) -> None:
         self.app = app
+        self.listen = listen or app.config.web.listen or ""
+        self.survey = survey
+        self.monitor = monitor
         self.tried = threading.Event()  # the first try to listen is over, opened or not
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -167,13 +220,14 @@ class WebServer:
 
     def serve(self) -> None:
         """Listen and answer until `stop`; raises OSError when the port cannot be had."""
-        host, port = self.app.config.web.host_port
+        host, port = host_port(self.listen)
         loop = asyncio.new_event_loop()
-        runner = web.AppRunner(application(self.app), access_log=None)
+        site = application(self.app, self.survey, self.monitor)
+        runner = web.AppRunner(site, access_log=None)
         try:
             loop.run_until_complete(runner.setup())
             loop.run_until_complete(web.TCPSite(runner, host, port).start())
-            log.info("survey page on http://%s:%s", host, port)
+            log.info("%s on http://%s:%s", self.name, host, port)
             with self._lock:
                 if self._stopping:
                     return
@@ -186,6 +240,12 @@ class WebServer:
                 self._loop = None
             loop.run_until_complete(runner.cleanup())
             loop.close()
+
+    @property
+    def name(self) -> str:
+        """What it serves, for the log and its thread."""
+        parts = (["survey page"] if self.survey else []) + (["monitor"] if self.monitor else [])
+        return " and ".join(parts)
 
     def stop(self) -> None:
         with self._lock:

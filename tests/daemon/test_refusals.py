@@ -142,7 +142,7 @@ def test_the_web_page_that_cannot_listen_is_started_again(make_app, caplog):
     daemon = Daemon(app)
     daemon.start()
     try:
-        wait_until(lambda: logged(caplog, "survey page died; starting it again"), WAIT)
+        wait_until(lambda: logged(caplog, "survey page and monitor died; starting it again"), WAIT)
         taken.close()
 
         def answers() -> bool:

@@ -4,7 +4,7 @@ import time
 
 from maildesk.daemon.loop import Daemon
 from tests.desk.sla.desk import SLA, customer_writes
-from tests.support import desk_toml
+from tests.support import desk_toml, metric_series
 
 
 def test_the_daemon_sweeps_at_start_and_sends_the_escalations(make_app, smtp_sink, clock):
@@ -26,3 +26,7 @@ def test_the_daemon_sweeps_at_start_and_sends_the_escalations(make_app, smtp_sin
         "boss@desk.example",
         "lin@desk.example",
     ]
+    counted = metric_series(app.meter.exposition()[0])
+    assert counted['maildesk_sla_levels_fired_total{level="L1"}'] == 1
+    assert counted["maildesk_sla_breaches_total"] == 1, "the review's clock"
+    assert counted['maildesk_job_duration_seconds_count{job="sla"}'] >= 1

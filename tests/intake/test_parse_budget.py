@@ -11,6 +11,7 @@ from maildesk.store import db
 from maildesk.store.intake_tables import Quarantine
 from tests.conftest import make_mail
 from tests.mail.crafted import runaway_attack, with_winmail
+from tests.support import metric_series
 
 
 def quarantine_reasons(app) -> list[str]:
@@ -25,6 +26,9 @@ def test_runaway_attachment_over_imap_is_quarantined_and_the_queue_goes_on(mailb
     assert result.outcomes == {Outcome.QUARANTINED: 1, Outcome.STORED: 1}
     (reason,) = quarantine_reasons(app)
     assert "intake.parse_seconds = 1 s" in reason
+    counted = metric_series(app.meter.exposition()[0])
+    assert counted["maildesk_parse_kills_total"] == 1
+    assert counted['maildesk_mails_quarantined_total{mailbox="default"}'] == 1
     assert mailbox.count("Quarantine") == 1 and mailbox.count("Processed") == 1
     assert poller.poll_once(app).handled == 0, "a restart does not meet it again"
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from maildesk.config import LoopsConfig
 from maildesk.desk import loops
 from maildesk.store import db, numbers
+from maildesk.store.intake_tables import MailboxPoll
 from maildesk.store.tables import OutboxMail, OutboxRecipient
 from tests.conftest import T0, maildesk_cli
 
@@ -274,3 +275,26 @@ def test_the_migrations_build_the_schema_the_models_describe(engine):
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         differences = compare_metadata(context, Base.metadata)
     assert [d for d in differences if "alembic_version" not in str(d)] == []
+
+
+def test_0012_adds_the_mailbox_polls_and_keeps_the_cursors(engine):
+    """Upgraded from 0011, the cursors stay and a poll time goes in; downgraded, it goes."""
+    migrate(engine, "upgrade", "0011")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO cursors (mailbox, uidvalidity, last_uid) VALUES ('m', 7, 42)")
+        )
+    migrate(engine, "upgrade", "head")
+    with Session(engine) as session, session.begin():
+        assert session.execute(sa.text("SELECT * FROM cursors")).all() == [("m", 7, 42)]
+        session.add(MailboxPoll(mailbox="default", polled_at=T0))
+    with Session(engine) as session:
+        assert session.get_one(MailboxPoll, "default").polled_at == T0
+    migrate(engine, "downgrade", "0011")
+    with engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        assert "mailbox_polls" not in inspector.get_table_names()
+        assert "ix_sla_clocks_breached" not in {
+            i["name"] for i in inspector.get_indexes("sla_clocks")
+        }
+        assert connection.execute(sa.text("SELECT * FROM cursors")).all() == [("m", 7, 42)]

@@ -152,7 +152,14 @@ def test_outbox_list_and_status_show_the_failed_mail_its_reason_and_the_breaches
     code, output = run_cli(tmp_path, "outbox", "list")
     assert code == 0 and "5.1.1 no such user" in output and "bad@customer.example" in output
     code, output = run_cli(tmp_path, "status", "--json")
-    assert code == 0 and set(json.loads(output)) == {"at", "outbox", "tickets", "sla_breached"}
+    assert code == 0 and set(json.loads(output)) == {
+        "at",
+        "outbox",
+        "tickets",
+        "sla_breached",
+        "quarantined",
+        "mailboxes",
+    }
     code, output = run_cli(tmp_path, "status")
     assert code == 0 and f"outbox: {pending} pending, 1 failed, {sent} sent" in output
     assert (

@@ -13,7 +13,7 @@ warning whose breach has come meanwhile is skipped instead (it would warn of
 the past).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,9 +33,13 @@ BATCH = 250  # clocks per transaction
 class SweepResult:
     looked: int = 0
     breached: int = 0
-    fired: int = 0
     skipped: int = 0
     deferred: int = 0  # warnings waiting for working hours (sla.quiet_hours)
+    levels: dict[str, int] = field(default_factory=dict)  # fired, by level name
+
+    @property
+    def fired(self) -> int:
+        return sum(self.levels.values())
 
     def __bool__(self) -> bool:
         return bool(self.breached or self.fired or self.skipped)
@@ -102,7 +106,7 @@ def look(
                 result.deferred += 1
                 return
         row.ladder_share = level.share
-        result.fired += 1
+        result.levels[level.name] = result.levels.get(level.name, 0) + 1
         if ladder.fire(session, app, ticket, row, level, at, now):
             return  # recomputed: the new run has its own schedule
     clocks.schedule(app, ticket, row)
