@@ -77,12 +77,22 @@ def fuzz(examples: int) -> settings:
     )
 
 
-def count(database: str, sql: str) -> int:
+def count(database: str, sql: str, **params: object) -> int:
     """Read the daemon's database from outside, as an operator's script would."""
     engine = db.make_engine(database)
     try:
         with engine.connect() as connection:
-            return connection.scalar(text(sql))
+            return connection.scalar(text(sql), params)
+    finally:
+        engine.dispose()
+
+
+def rows(database: str, sql: str, **params: object) -> list[tuple]:
+    """Every row of a query on the daemon's database, read from outside like `count`."""
+    engine = db.make_engine(database)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql), params)]
     finally:
         engine.dispose()
 
