@@ -1,14 +1,15 @@
-"""What the fault tests share: `maildesk run` on a clock the test moves from outside,
-and a kill point drawn from a seeded random.
+"""What the kill rounds need: `maildesk run` on a clock the test moves from outside,
+forked per round from one interpreter, and a kill point drawn from a seeded random.
 
 The daemon is a real process, so its clock cannot be an object of the test:
-`DESK_CLOCK_DAEMON` is `maildesk run` whose App is built on a clock read from
-the file `desk-clock` beside its config (an ISO time, frozen until the test
-writes another). This hook lives here, in the tests, and nowhere in maildesk.
+`CLOCKED` runs `maildesk run` with its App built on a clock read from the file
+`desk-clock` beside its config (an ISO time, frozen until the test writes
+another). This hook lives here, in the tests, and nowhere in maildesk.
 """
 
 import os
 import random
+import select
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import PASSWORD, SECRET
-from tests.daemon.test_process import HANG, DaemonProcess
+from tests.daemon.test_process import HANG
 
 CLOCK_FILE = "desk-clock"
 # The one hook: `maildesk run` whose App reads its time from CLOCK_FILE beside the config.
@@ -37,9 +38,9 @@ def run(config):
     sys.argv = ["maildesk", "--config", config, "run"]
     main()
 """
-DESK_CLOCK_DAEMON = CLOCKED + "\nrun(sys.argv[2])  # argv: -c --config PATH run\n"
 # Forks a clocked `maildesk run` per line "start CONFIG" of its stdin, its log in
-# daemon.log beside the config; "kill PID" SIGKILLs and reaps one. A round's daemon
+# daemon.log beside the config; "kill PID" (SIGKILL) or "stop PID" (SIGTERM) ends one
+# and answers its exit code. A round's daemon
 # then starts without the two seconds of CPU that importing the desk costs.
 FORKING = (
     CLOCKED
@@ -49,10 +50,9 @@ import maildesk.daemon.loop, maildesk.intake.poller, maildesk.transport.outbox
 
 for line in sys.stdin:
     command, argument = line.split()
-    if command == "kill":
-        os.kill(int(argument), signal.SIGKILL)
-        os.waitpid(int(argument), 0)
-        print("killed", flush=True)
+    if command in ("kill", "stop"):
+        os.kill(int(argument), signal.SIGKILL if command == "kill" else signal.SIGTERM)
+        print(os.waitstatus_to_exitcode(os.waitpid(int(argument), 0)[1]), flush=True)
         continue
     pid = os.fork()
     if pid == 0:
@@ -60,15 +60,16 @@ for line in sys.stdin:
         log = os.open(Path(argument).parent / "daemon.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0), os.dup2(null, 1), os.dup2(log, 2)
+        code = 1
         try:
             run(argument)
-        except SystemExit:
-            pass
+        except SystemExit as done:
+            code = done.code or 0
         except BaseException:
             import traceback
             traceback.print_exc()
         finally:
-            os._exit(0)
+            os._exit(code)
     print(pid, flush=True)
 """
 )
@@ -93,10 +94,6 @@ class DeskClock:
         scratch = self.path.with_suffix(".new")
         scratch.write_text(self.now.isoformat())
         scratch.replace(self.path)  # a daemon reading it sees the old time or the new
-
-    def start(self, config: Path) -> DaemonProcess:
-        """`maildesk run` on this clock, its log in daemon.log beside the config."""
-        return DaemonProcess(config, DESK_CLOCK_DAEMON)
 
 
 @dataclass(frozen=True)
@@ -166,10 +163,12 @@ class Forker:
             env=env,
         )
 
-    def _ask(self, line: str) -> str:
+    def _ask(self, line: str, timeout: float = HANG) -> str:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        assert ready, f"no answer to {line!r} in {timeout} s"
         return self.proc.stdout.readline().strip()
 
     def start(self, config: Path) -> Forked:
@@ -179,9 +178,14 @@ class Forker:
 
     def kill(self, daemon: Forked) -> None:
         """SIGKILL, reaped before this returns."""
-        assert self._ask(f"kill {daemon.pid}") == "killed"
+        assert self._ask(f"kill {daemon.pid}") == "-9"
+
+    def stop(self, daemon: Forked) -> int:
+        """SIGTERM; its exit code once it stopped (it finishes the mail in hand first)."""
+        return int(self._ask(f"stop {daemon.pid}"))
 
     def close(self) -> None:
-        assert self.proc.stdin is not None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.close()
         self.proc.wait(30)
+        self.proc.stdout.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from maildesk.store import db
 from tests.conftest import T0, config_text, make_mail
-from tests.daemon.test_process import HANG, stop
+from tests.daemon.test_process import HANG
 from tests.desk.sla.desk import SLA
 from tests.faults.desk import DeskClock, Forker, KillPoint
 from tests.support import count, desk_toml, rows, wait_until
@@ -167,14 +167,14 @@ def test_sigkill_rounds_lose_nothing_and_double_only_the_mail_in_flight(
         for round_no in range(ROUNDS):
             kill_round(round_no, rng, flow, url, config, forker, mailbox, smtp_sink)
             clock.advance(minutes=ROUND_MINUTES)
+        clock.advance(hours=1)  # the last kill's claims run out; the surveys come due
+        daemon = forker.start(config)
+        try:
+            wait_until(lambda: drained(url, clock, flow, smtp_sink), HANG)
+        finally:
+            assert forker.stop(daemon) == 0
     finally:
         forker.close()
-    clock.advance(hours=1)  # the last kill's claims run out; the surveys come due
-    proc = clock.start(config)
-    try:
-        wait_until(lambda: drained(url, clock, flow, smtp_sink), HANG)
-    finally:
-        assert stop(proc) == 0
 
     entries = Counter(
         mid for (mid,) in rows(url, "SELECT message_id FROM messages WHERE direction = 'in'")
