@@ -18,12 +18,11 @@ from datetime import UTC
 from email import message_from_bytes
 from pathlib import Path
 
-from maildesk.store import db
 from tests.conftest import T0, config_text, make_mail
 from tests.daemon.test_process import HANG
 from tests.desk.sla.desk import SLA
 from tests.faults.desk import DeskClock, Forker, KillPoint
-from tests.support import count, desk_toml, rows, wait_until
+from tests.support import count, desk_toml, migrated_sqlite, rows, wait_until
 
 # The issue's full size is 300 (MAILDESK_FAULT_MAILS=300); the suite's budget takes fewer.
 MAILS = int(os.environ.get("MAILDESK_FAULT_MAILS", "120"))
@@ -96,16 +95,13 @@ class Flow:
 
 def desk(tmp_path, mailbox, smtp_sink) -> tuple[str, Path]:
     """The desk's SQLite URL and config: agents, SLA and surveys, sweeps twice a second."""
-    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    url = migrated_sqlite(tmp_path)
     text = config_text(url, mailbox.server.port, mailbox.user, smtp_sink.port)
     text = text.replace(
         "max_attempts = 5", "max_attempts = 5\nclaim_seconds = 3\ndrain_interval = 0.3"
     )
     config = tmp_path / "maildesk.toml"
     config.write_text(text + desk_toml() + SLA.format(keys="sweep_interval = 0.5") + SURVEY)
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    engine.dispose()
     return url, config
 
 
