@@ -56,6 +56,9 @@ class App:
     calendars: Mapping[str, Clockwork]  # read-only, as the desk's Protocol names it
     clock: Callable[[], datetime] = utc_now
     knowledge: Knowledge = field(default_factory=Knowledge)  # the published articles' index
+    # Outbox rows the SMTP server accepted whose mark as sent failed: the next drain marks
+    # them (transport/outbox.py), so a database that went away sends no mail twice.
+    outbox_accepted: set[int] = field(default_factory=set)
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], datetime] = utc_now) -> "App":
