@@ -126,7 +126,7 @@ class KillPoint:
         while seen() < goal:
             assert proc.poll() is None, "the daemon ended before its kill point"
             assert time.monotonic() < deadline, f"{self} not reached"
-            time.sleep(0.01)
+            time.sleep(0.02)
 
 
 class Forked:
@@ -147,7 +147,7 @@ class Forked:
         while text not in self.log.read_bytes()[self.start :].decode(errors="replace"):
             assert self.poll() is None, f"the daemon ended before {text!r}"
             assert time.monotonic() < deadline, f"no {text!r} in {self.log}"
-            time.sleep(0.01)
+            time.sleep(0.02)
 
 
 class Forker:

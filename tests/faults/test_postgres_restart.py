@@ -16,7 +16,7 @@ from tests.conftest import config_text, free_port, make_mail
 from tests.daemon.test_process import HANG, start_daemon, stop
 from tests.support import count, rows, wait_until
 
-MAILS = 200  # half before the restart, half after
+MAILS = 100  # half before the restart, half after
 WORKERS = 2
 
 
