@@ -27,7 +27,7 @@ from tests.support import count, desk_toml, migrated_sqlite, rows, wait_until
 # The issue's full size is 300 (MAILDESK_FAULT_MAILS=300); the suite's budget takes fewer.
 MAILS = int(os.environ.get("MAILDESK_FAULT_MAILS", "100"))
 ROUNDS = 10
-SEED = 22
+SEED = int(os.environ.get("MAILDESK_FAULT_SEED", "22"))  # another seed, other kill points
 AUTO_REPLIES = 1  # per round: stored, opened, never answered
 ROUND_MINUTES = 4  # the clock between rounds: P0 review and first-response ladders fire
 SURVEY = """
