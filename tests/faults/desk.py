@@ -40,8 +40,8 @@ def run(config):
 """
 # Forks a clocked `maildesk run` per line "start CONFIG" of its stdin, its log in
 # daemon.log beside the config; "kill PID" (SIGKILL) or "stop PID" (SIGTERM) ends one
-# and answers its exit code. A round's daemon
-# then starts without the two seconds of CPU that importing the desk costs.
+# and answers its exit code. A round's daemon then starts without the two seconds of
+# CPU that importing the desk costs.
 FORKING = (
     CLOCKED
     + """
@@ -56,7 +56,6 @@ for line in sys.stdin:
         continue
     pid = os.fork()
     if pid == 0:
-        os.setsid()
         log = os.open(Path(argument).parent / "daemon.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0), os.dup2(null, 1), os.dup2(log, 2)
