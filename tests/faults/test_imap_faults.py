@@ -28,8 +28,8 @@ from tests.conftest import (
     config_text,
     free_port,
     make_mail,
+    relaunch_dovecot,
     start_dovecot,
-    wait_port,
 )
 from tests.daemon.test_process import HANG, start_daemon, stop
 from tests.support import count, migrated_sqlite, rows
@@ -134,8 +134,7 @@ def test_imap_server_killed_mid_fetch_and_restarted_loses_and_doubles_nothing(tm
         try:
             assert tap.struck.wait(HANG), "no FETCH reached its nth body"
             proc.wait_for_log("poll of default failed")
-            server = subprocess.Popen([binary, "-F", "-c", str(folder / "dovecot.conf")])
-            wait_port(dovecot_port, server, "dovecot")
+            server = relaunch_dovecot(binary, folder, dovecot_port)
             smtp_sink.wait_for(MAILS, HANG)
             assert proc.poll() is None, "the daemon rode it out"
         finally:
