@@ -75,15 +75,12 @@ for line in sys.stdin:
 
 
 class DeskClock:
-    """The time every daemon started by `start` sees; `advance` moves it for them."""
+    """The time each daemon the Forker starts on this config sees; `advance` moves it."""
 
     def __init__(self, config: Path, now: datetime) -> None:
         self.path = config.parent / CLOCK_FILE
         self.now = now
         self._write()
-
-    def __call__(self) -> datetime:
-        return self.now
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
