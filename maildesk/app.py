@@ -58,6 +58,9 @@ class App:
     clock: Callable[[], datetime] = utc_now
     knowledge: Knowledge = field(default_factory=Knowledge)  # the published articles' index
     meter: Meter = field(default_factory=Meter)  # what this process counts (/metrics)
+    # Outbox rows the SMTP server accepted whose mark as sent failed: the next drain marks
+    # them (transport/outbox.py), so a database that went away sends no mail twice.
+    outbox_accepted: set[int] = field(default_factory=set)
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], datetime] = utc_now) -> "App":

@@ -157,6 +157,13 @@ def start_dovecot(
     return proc, d
 
 
+def relaunch_dovecot(binary: str, folder: Path, port: int) -> subprocess.Popen:
+    """Dovecot again on the folder (config, mail) `start_dovecot` made, after a kill."""
+    proc = subprocess.Popen([binary, "-F", "-c", str(folder / "dovecot.conf")])
+    wait_port(port, proc, "dovecot")
+    return proc
+
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[ImapServer]:
     binary = _find_dovecot()

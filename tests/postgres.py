@@ -131,6 +131,21 @@ def _make_template(cluster: PostgresCluster) -> None:
         engine.dispose()
 
 
+def restart(cluster: PostgresCluster) -> None:
+    """`pg_ctl restart -m fast`: every session is cut, the server comes back with its options.
+
+    Only for a cluster of a test's own: the suite's is shared by every test.
+    """
+    pg_ctl = find_bin("pg_ctl")
+    data, log = str(cluster.folder / "data"), str(cluster.folder / "log")
+    subprocess.run(
+        [*_run_as(), pg_ctl, "-D", data, "-l", log, "-m", "fast", "-w", "restart"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def stop(cluster: PostgresCluster) -> None:
     pg_ctl = find_bin("pg_ctl")
     subprocess.run(

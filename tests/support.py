@@ -77,12 +77,34 @@ def fuzz(examples: int) -> settings:
     )
 
 
-def count(database: str, sql: str) -> int:
+def count(database: str, sql: str, **params: object) -> int:
     """Read the daemon's database from outside, as an operator's script would."""
     engine = db.make_engine(database)
     try:
         with engine.connect() as connection:
-            return connection.scalar(text(sql))
+            return connection.scalar(text(sql), params)
+    finally:
+        engine.dispose()
+
+
+def migrated_sqlite(folder: Path) -> str:
+    """The URL of a new SQLite file in `folder` at the newest migration, as `maildesk
+    init` leaves it (without the command's start-up)."""
+    url = f"sqlite:///{folder / 'desk.db'}"
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def rows(database: str, sql: str, **params: object) -> list[tuple]:
+    """Every row of a query on the daemon's database, read from outside like `count`."""
+    engine = db.make_engine(database)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql), params)]
     finally:
         engine.dispose()
 

@@ -87,13 +87,14 @@ async def drain(app: App, now: datetime | None = None) -> DrainResult:
     now = now or app.clock()
     result, connections = DrainResult(), app.config.outbox.connections
     with unavailable_is_temporary():  # a locked or lost database: the next run sends
+        _mark_accepted(app, now)
         queue = iter(_claim_due(app, now))
         senders = (_sender(app, server, queue, now, result) for _ in range(connections))
         # Each sender ends on its own (a refused certificate stops every one at its next
-        # mail); the first failure is the drain's.
+        # mail); the first failure is the drain's (a database's too, as DatabaseUnavailable).
         failures = [e for e in await asyncio.gather(*senders, return_exceptions=True) if e]
-    if failures:
-        raise failures[0]
+        if failures:
+            raise failures[0]
     return result
 
 
@@ -112,7 +113,22 @@ async def _sender(
                 if ours:
                     sent = await _send_one(app, connection, mail, now, result)
     finally:
-        _mark_and_renew(app, sent, None, now)
+        try:
+            _mark_and_renew(app, sent, None, now)
+        except BaseException:
+            if sent is not None:  # the server has it: the next drain marks it, never resends
+                app.outbox_accepted.add(sent.id)
+            raise
+
+
+def _mark_accepted(app: App, now: datetime) -> None:
+    """Mark the mails an earlier drain of this process had sent but could not mark (the
+    database went away between the server's answer and the mark), before any claim."""
+    if app.outbox_accepted:
+        with transaction(app.sessions, write=True) as session:
+            rows = [{"row": row, "now": now} for row in sorted(app.outbox_accepted)]
+            db.execute(session, _MARK_SENT, rows)
+        app.outbox_accepted.clear()
 
 
 def _claim_due(app: App, now: datetime) -> list[Claimed]:

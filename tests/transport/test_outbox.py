@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from maildesk.config import OutboxConfig
+from maildesk.errors import DatabaseUnavailable
 from maildesk.intake import pipeline
 from maildesk.store import db
 from maildesk.store.tables import OutboxMail, OutboxRecipient, OutboxStatus
 from maildesk.transport import outbox
 from tests.conftest import make_mail
+from tests.support import write_lock
 
 
 def test_backoff_grows_and_is_capped():
@@ -214,3 +216,40 @@ def test_a_refused_mail_leaves_the_others_on_the_same_connection(make_app, smtp_
     assert busy.next_attempt_at == clock() + timedelta(seconds=60)
     assert unknown.status == OutboxStatus.FAILED and "550" in unknown.last_error
     assert {rows[f"c{n}@customer.example"].status for n in (0, 2, 4)} == {OutboxStatus.SENT}
+
+
+def test_a_mail_accepted_while_the_database_is_away_is_marked_later_not_sent_again(
+    make_app, smtp_sink, clock, database_url
+):
+    """The server took the mail, then the database went away before its row was marked
+    sent (tests/faults/test_postgres_restart.py): the worker remembers it, and its next
+    drain marks it instead of sending it again once the claim has run out."""
+    app = make_app(sink=smtp_sink, busy_timeout=0.1)
+    queue_acks(app, 1)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_outbox() -> None:  # another writer, until the test lets go
+        with write_lock(database_url, table="outbox"):
+            locked.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_the_outbox)
+    keep = smtp_sink.handle_DATA
+
+    async def lock_then_accept(server, session, envelope):
+        if not locked.is_set():  # the first mail only
+            holder.start()
+            assert locked.wait(30)
+        return await keep(server, session, envelope)
+
+    smtp_sink.handle_DATA = lock_then_accept
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            asyncio.run(outbox.drain(app))
+    finally:
+        release.set()
+        holder.join(30)
+    clock.advance(seconds=app.config.outbox.claim_seconds + 1)
+    assert asyncio.run(outbox.drain(app)).sent == 0
+    assert len(smtp_sink.messages) == 1, "not sent again"
+    assert rows_by_recipient(app)["c0@customer.example"].status == OutboxStatus.SENT
