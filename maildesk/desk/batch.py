@@ -69,6 +69,8 @@ class Batch:
     customers: dict[str, list[Ticket]] | None = None  # their latest tickets, newest first
     assignees: dict[str | None, str] = field(default_factory=dict)  # a team's last (routing)
     notices: dict[str, Count | None] | None = None  # senders' hours (notice_cap.py)
+    # The last ticket number this unit gave on SQLite, and whether it is written (held.py).
+    numbered: tuple[int, bool] | None = None
 
     @contextmanager
     def savepoint(self, session: Session) -> Iterator[None]:
@@ -77,6 +79,7 @@ class Batch:
         held = len(self.ledger) if self.ledger is not None else 0
         rows = self.held.mark() if self.held is not None else None
         notices = dict(self.notices) if self.notices is not None else None
+        numbered = self.numbered
         try:
             with session.begin_nested():
                 yield
@@ -94,4 +97,8 @@ class Batch:
             self.incoming, self.customers = None, None  # so may these
             self.assignees.clear()
             self.notices = notices  # what the batch counted, but not the mail rolled back
+            if numbered is not None:  # its number is given again, the counter written again
+                self.numbered = (numbered[0], False)
+            else:
+                self.numbered = None
             raise

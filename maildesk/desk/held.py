@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from maildesk.desk.batch import Batch, Held
+from maildesk.store import numbers
 from maildesk.store.db import InsertOrSkip, execute
 from maildesk.store.tables import Event, Message, OutboxMail, OutboxRecipient, Participant
 
@@ -39,6 +40,16 @@ def add(session: Session, batch: Batch, table: str, row: dict[str, Any]) -> None
         batch.held.rows[table].append(row)
 
 
+def ticket_number(session: Session, batch: Batch) -> int:
+    """The next ticket number; on SQLite a holding unit reads the counter once and
+    writes it with its rows (one writer holds the database till the unit commits)."""
+    if batch.held is None or numbers.uses_sequence(session):
+        return numbers.next_ticket_number(session)
+    last = batch.numbered[0] if batch.numbered else numbers.read_counter(session)
+    batch.numbered = (last + 1, False)
+    return last + 1
+
+
 def waiting(batch: Batch, table: str) -> list[dict[str, Any]]:
     """The rows of `table` held and not yet written, for a reader to count with the
     database's (none when the unit does not hold)."""
@@ -53,7 +64,7 @@ def holding(session: Session, batch: Batch) -> Iterator[None]:
         yield
         flush(session, batch)
     finally:
-        batch.held = None
+        batch.held, batch.numbered = None, None
 
 
 def flush(session: Session, batch: Batch) -> None:
@@ -61,6 +72,9 @@ def flush(session: Session, batch: Batch) -> None:
     held = batch.held
     if held is None:
         return
+    if batch.numbered is not None and not batch.numbered[1]:
+        numbers.store_counter(session, batch.numbered[0])
+        batch.numbered = (batch.numbered[0], True)
     for table, rows in held.rows.items():
         if len(rows) > held.written[table]:
             _write(session, table, held.unwritten(table))

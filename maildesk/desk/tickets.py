@@ -29,7 +29,6 @@ from maildesk.desk.rules import Classification
 from maildesk.mail.addresses import MAX_LENGTH, deliverable
 from maildesk.mail.message import Incoming
 from maildesk.mail.plaintext import one_line
-from maildesk.store import numbers
 from maildesk.store.db import InsertOrSkip, execute
 from maildesk.store.tables import (
     Message,
@@ -77,7 +76,7 @@ def open_ticket(
     """
     undeliverable = deliverable(mail.from_addr)
     values = {
-        "number": numbers.next_ticket_number(session),
+        "number": held.ticket_number(session, desk.batch),
         "subject": mail.subject or "(no subject)",
         "status": Status.OPEN,
         "priority": found.priority,
