@@ -139,10 +139,12 @@ def execute(
     )
     if parsed.commands:
         lines = "; ".join(c.line.strip() for c in parsed.commands)
-        tickets.record(session, ticket, "commands", f"{lines} (from {source})", actor, now)
+        tickets.record(
+            session, app.batch, ticket, "commands", f"{lines} (from {source})", actor, now
+        )
     apply(session, app, ticket, changes, actor, now)
     if parsed.internal:
-        tickets.record(session, ticket, "note", parsed.body.strip(), actor, now)
+        tickets.record(session, app.batch, ticket, "note", parsed.body.strip(), actor, now)
     return Executed(parsed, shown, article)
 
 
@@ -157,24 +159,24 @@ def apply(
         elif change.field == "assignee":
             tickets.assign(session, app, ticket, change.value, actor, now)
         elif change.field == "closed_as":
-            tickets.record(session, ticket, "closed_as", change.value, actor, now)
+            tickets.record(session, app.batch, ticket, "closed_as", change.value, actor, now)
         elif change.field == "resolution":
             ticket.resolution = change.value
-            tickets.record(session, ticket, "resolution", change.value, actor, now)
+            tickets.record(session, app.batch, ticket, "resolution", change.value, actor, now)
         elif change.field == "escalate":
             react.escalation_requested(session, app, ticket, actor, change.value, now)
         elif change.field == "cc":
-            tickets.copy_on_answers(session, ticket, change.value)
-            tickets.record(session, ticket, "cc", change.value, actor, now)
+            tickets.copy_on_answers(session, app.batch, ticket, change.value)
+            tickets.record(session, app.batch, ticket, "cc", change.value, actor, now)
         elif change.field == "tags":
-            tickets.tag(session, ticket, change.value.split(), actor, now)
+            tickets.tag(session, app.batch, ticket, change.value.split(), actor, now)
         elif change.field == "merge":
             survivor = session.get_one(Ticket, int(change.value))  # plan() found it
             tickets.merge(session, app, ticket, survivor, actor, now)
         elif change.field == "kb_draft":
             kb_mail.save_draft(session, app, ticket, change.value, change.text, actor, now)
         elif change.field == "kb_publish":
-            kb_mail.publish(session, ticket, int(change.value), actor, now)
+            kb_mail.publish(session, app.batch, ticket, int(change.value), actor, now)
         elif change.field == "answer":
             continue  # agent_reply.py sends the article with the answer
         else:

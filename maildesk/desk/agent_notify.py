@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig
-from maildesk.desk import commands, routing, tickets
+from maildesk.desk import commands, held, routing, tickets
+from maildesk.desk.batch import Batch
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import Draft, attachment, queue_mail, ticket_context
 from maildesk.mail import compose
@@ -53,10 +54,10 @@ def queue_notifications(
     now: datetime,
     uncopied: Sequence[str] = (),
     articles: Sequence[dict[str, Any]] = (),
-) -> list[int | None]:
+) -> list[str | None]:
     """One notification per agent to tell, naming the mail's Cc's it did not copy on answers
     (copies.py) and the published `articles` that match it (suggestions.py); returns the
-    outbox row ids (None for an agent's address we do not mail)."""
+    Message-IDs (None for an agent's address we do not mail)."""
     agents, unrouted = recipients(app, ticket)
     if not agents:
         return []  # nobody to tell: no history read, nothing rendered
@@ -72,7 +73,7 @@ def queue_notifications(
             _name(p) + (f" {NOT_ATTACHED}" if n in left_out else "")
             for n, p in enumerate(mail.parts)
         ],
-        "earlier": _earlier_tickets(session, ticket),
+        "earlier": _earlier_tickets(session, app.batch, ticket),
         "uncopied_cc": [one_line(address, MAX_LENGTH) for address in uncopied],
         "due_first_response": local_time(app, ticket.first_response_due),
         "due_resolution": local_time(app, ticket.resolution_due),
@@ -122,19 +123,26 @@ def _name(part: Part) -> str:
     return one_line(part.filename or part.content_type, NAME_LIMIT)
 
 
-def _earlier_tickets(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
-    """The customer's other tickets, newest first: the history agents should see."""
+def _earlier_tickets(session: Session, batch: Batch, ticket: Ticket) -> list[dict[str, Any]]:
+    """The customer's other tickets, newest first: the history agents should see (read
+    ahead for a batch's senders: read_ahead.py)."""
     if not ticket.customer:
         return []  # no customer address (tickets.open_ticket): no history to match
-    rows = session.execute(
-        select(Ticket.number, Ticket.subject, Ticket.status)
-        .where(Ticket.customer == ticket.customer, Ticket.id != ticket.id)
-        .order_by(Ticket.id.desc())
-        .limit(EARLIER_TICKETS)
-    ).all()
+    known = (batch.customers or {}).get(ticket.customer)
+    rows: list[tuple[int, str, str]]
+    if known is not None:
+        rows = [(t.number, t.subject, t.status) for t in known if t.id != ticket.id]
+    else:
+        query = (
+            select(Ticket.number, Ticket.subject, Ticket.status)
+            .where(Ticket.customer == ticket.customer, Ticket.id != ticket.id)
+            .order_by(Ticket.id.desc())
+            .limit(EARLIER_TICKETS)
+        )
+        rows = [(n, subject, status) for n, subject, status in session.execute(query)]
     return [
         {"number": n, "subject": one_line(subject, SUBJECT_LIMIT), "status": status}
-        for n, subject, status in rows
+        for n, subject, status in rows[:EARLIER_TICKETS]
     ]
 
 
@@ -153,19 +161,21 @@ def refused(
 ) -> None:
     """Note on the ticket why the mail is not the agent's; tell the real agent, once an hour."""
     detail = f"mail {mail.message_id} from {mail.from_addr} not applied: {reason}"
-    tickets.record(session, ticket, "agent_mail_refused", detail, mail.from_addr, now)
+    tickets.record(session, app.batch, ticket, "agent_mail_refused", detail, mail.from_addr, now)
+    since = now - NOTICE_EVERY
+    told = [e for e in held.waiting(app.batch, "events") if e["kind"] == REFUSAL_NOTICE]
+    if any(e["actor"] == agent.email and e["created_at"] > since for e in told):
+        return  # told in this batch (its events are written at its end: held.py)
     recent = session.scalar(
         select(func.count(Event.id)).where(
-            Event.kind == REFUSAL_NOTICE,
-            Event.actor == agent.email,
-            Event.created_at > now - NOTICE_EVERY,
+            Event.kind == REFUSAL_NOTICE, Event.actor == agent.email, Event.created_at > since
         )
     )
     if recent:
         return
     context = ticket_context(app, ticket) | {"reason": reason}
     mail_agent(session, app, ticket, agent, "agent_refused", context, now)
-    tickets.record(session, ticket, REFUSAL_NOTICE, reason, agent.email, now)
+    tickets.record(session, app.batch, ticket, REFUSAL_NOTICE, reason, agent.email, now)
 
 
 def mail_agent(
@@ -179,9 +189,9 @@ def mail_agent(
     answers: str | None = None,
     attachments: tuple[compose.Attachment, ...] = (),
     kind: OutboxKind = OutboxKind.AGENT_NOTIFICATION,
-) -> int | None:
+) -> str | None:
     """One mail of the desk to one agent, bound to them: answering it proves the reply theirs.
-    Returns the outbox row id, or None when the agent's address is not one we deliver to."""
+    Returns the Message-ID, or None when the agent's address is not one we deliver to."""
     personal = context | {"agent_name": agent.name}
     rendered = app.templates.render(template, app.config.desk.default_locale, personal)
     draft = Draft(

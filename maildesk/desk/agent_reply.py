@@ -49,7 +49,7 @@ def handle(
         )
     except CommandError as error:
         detail = f"{error.reason}: {error.line} (in {mail.message_id})"
-        tickets.record(session, ticket, "command_refused", detail, agent.email, now)
+        tickets.record(session, app.batch, ticket, "command_refused", detail, agent.email, now)
         extra = {"line": error.line, "reason": error.reason, "reason_zh": error.reason_zh}
         tell_agent(session, app, ticket, agent, mail, "agent_command_error", extra, now)
         return
@@ -64,7 +64,7 @@ def handle(
             answered = False
             tell_agent(session, app, ticket, agent, mail, "answer_not_sent", {"reason": why}, now)
         elif executed.article is not None:
-            kb_mail.answered_with(session, ticket, executed.article, agent, now)
+            kb_mail.answered_with(session, app.batch, ticket, executed.article, agent, now)
     tickets.agent_wrote(session, app, ticket, agent, answered, now)
 
 
@@ -103,9 +103,9 @@ def tell_agent(
     template: str,
     extra: dict[str, Any],
     now: datetime,
-) -> int | None:
+) -> str | None:
     """A reply of the desk to the agent (an error, the help), threaded on their mail; the
-    outbox row id, or None when it was not sent (agent_notify.mail_agent)."""
+    Message-ID, or None when it was not sent (agent_notify.mail_agent)."""
     context = ticket_context(app, ticket) | {"help": commands.HELP} | extra
     return agent_notify.mail_agent(
         session, app, ticket, agent, template, context, now, answers=mail.message_id

@@ -50,11 +50,18 @@ def record(
     report is trusted. `verdict` is what its return path proves (None: no return path set)."""
     sent, why = _returned(session, mail, verdict)
     if sent is None:
-        _note(session, ticket, mail, why, now)
+        _note(session, batch, ticket, mail, why, now)
         return
     failed = _bounced(sent, mail.reports)
     if not failed:
-        _note(session, ticket, mail, f"the report names no recipient of {sent.message_id}", now)
+        _note(
+            session,
+            batch,
+            ticket,
+            mail,
+            f"the report names no recipient of {sent.message_id}",
+            now,
+        )
     for address, report in failed:
         _failed(session, batch, ticket, mail, sent, address, report, verdict is not None, now)
 
@@ -87,18 +94,22 @@ def _failed(
     reason = report.reason() if report else "no delivery report"
     if report is not None and not report.permanent:
         detail = f"our mail {sent.message_id} to {address} is delayed: {reason}"
-        tickets.record(session, ticket, "delivery_delayed", detail, mail.from_addr, now)
+        tickets.record(session, batch, ticket, "delivery_delayed", detail, mail.from_addr, now)
         return
     if signed or _confirmed(session, address, sent.message_id):
         mark_bouncing(session, batch, address, reason, now)
         detail = f"{address} did not get our mail {sent.message_id}: {reason}"
     else:
         detail = f"{address} may not have got our mail {sent.message_id}: {reason}; {_UNSIGNED}"
-    tickets.record(session, ticket, "bounce", detail, mail.from_addr, now)
+    tickets.record(session, batch, ticket, "bounce", detail, mail.from_addr, now)
 
 
-def _note(session: Session, ticket: Ticket, mail: Incoming, detail: str, now: datetime) -> None:
-    tickets.record(session, ticket, "bounce", f"{detail}; nothing marked", mail.from_addr, now)
+def _note(
+    session: Session, batch: Batch, ticket: Ticket, mail: Incoming, detail: str, now: datetime
+) -> None:
+    tickets.record(
+        session, batch, ticket, "bounce", f"{detail}; nothing marked", mail.from_addr, now
+    )
 
 
 def _confirmed(session: Session, address: str, message_id: str) -> bool:
@@ -144,7 +155,7 @@ def clear(session: Session, batch: Batch, ticket: Ticket, address: str, now: dat
     session.flush()
     _bouncing(session, batch).discard(key)
     detail = f"{key} wrote again; it no longer counts as bouncing"
-    tickets.record(session, ticket, "bounce_cleared", detail, key, now)
+    tickets.record(session, batch, ticket, "bounce_cleared", detail, key, now)
 
 
 def is_bouncing(session: Session, batch: Batch, address: str) -> bool:

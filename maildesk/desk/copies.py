@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from maildesk.desk import loops, tickets
+from maildesk.desk import held, loops, tickets
 from maildesk.desk.context import Desk
 from maildesk.mail import ids
 from maildesk.mail.message import Incoming
@@ -46,20 +46,23 @@ def record(
         return ()
     if answers_customer(app.secret, ticket, mail):
         for address in mail.cc:
-            tickets.copy_on_answers(session, ticket, address)
+            tickets.copy_on_answers(session, app.batch, ticket, address)
         return ()
     for address in mail.cc:
-        tickets.add_participant(session, ticket, address, UNVERIFIED)
+        tickets.add_participant(session, app.batch, ticket, address, UNVERIFIED)
     already = set(copied(session, app, ticket))
     left = tuple(a for a in mail.cc if a not in already and _copyable(app, ticket, a))
     if left:
         detail = f"{', '.join(left)} ({WHY})"
-        tickets.record(session, ticket, NOT_COPIED, detail, mail.from_addr, now)
+        tickets.record(session, app.batch, ticket, NOT_COPIED, detail, mail.from_addr, now)
     return left
 
 
 def copied(session: Session, app: Desk, ticket: Ticket) -> tuple[str, ...]:
     """The people copied on the ticket's answers, in the order they came."""
+    waiting = held.waiting(app.batch, "participants")
+    if any(p["ticket_id"] == ticket.id and p["role"] == tickets.COPIED for p in waiting):
+        held.flush(session, app.batch)  # a copied one held back (held.py) counts too
     rows = session.scalars(
         select(Participant.address)
         .where(Participant.ticket_id == ticket.id, Participant.role == tickets.COPIED)

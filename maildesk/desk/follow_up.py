@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from maildesk.desk import tickets
+from maildesk.desk.batch import Batch
 from maildesk.mail.classify import MailClass
 from maildesk.mail.ids import ticket_number
 from maildesk.mail.message import Incoming
@@ -33,11 +34,16 @@ _BY_MESSAGE_ID = (
 
 
 def find_ticket(
-    session: Session, mail: Incoming, mail_class: MailClass, tag: SubjectTag, secret: str
+    session: Session,
+    batch: Batch,
+    mail: Incoming,
+    mail_class: MailClass,
+    tag: SubjectTag,
+    secret: str,
 ) -> Ticket | None:
     """The ticket this mail continues, or None for a new one."""
     return _by_ids(session, _candidate_ids(mail, mail_class), secret) or _by_tag(
-        session, mail, mail_class, tag
+        session, batch, mail, mail_class, tag
     )
 
 
@@ -80,7 +86,9 @@ def by_number(session: Session, number: int) -> Ticket | None:
     return session.scalars(_BY_NUMBER, {"number": number}).first()
 
 
-def _by_tag(session: Session, mail: Incoming, mail_class: MailClass, tag: SubjectTag):
+def _by_tag(
+    session: Session, batch: Batch, mail: Incoming, mail_class: MailClass, tag: SubjectTag
+) -> Ticket | None:
     subject = mail.subject
     if mail.returned is not None:
         subject = f"{subject} {mail.returned.subject}"
@@ -90,4 +98,4 @@ def _by_tag(session: Session, mail: Incoming, mail_class: MailClass, tag: Subjec
     ticket = by_number(session, number)
     if ticket is None or mail_class is not MailClass.HUMAN:
         return ticket
-    return ticket if tickets.is_participant(session, ticket, mail.from_addr) else None
+    return ticket if tickets.is_participant(session, batch, ticket, mail.from_addr) else None

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig, Config
 from maildesk.desk import agent_notify, routing, tickets
+from maildesk.desk.batch import Batch
 from maildesk.desk.commands import Command, CommandError
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import ticket_context
@@ -94,7 +95,8 @@ def save_draft(
     )
     article = articles.add(session, text, actor, now, unique_slug=True)
     articles.link(session, article, ticket.id)
-    tickets.record(session, ticket, KB_DRAFT, f"article {article.id}: {article.title}", actor, now)
+    detail = f"article {article.id}: {article.title}"
+    tickets.record(session, app.batch, ticket, KB_DRAFT, detail, actor, now)
     context = ticket_context(app, ticket) | {"article": _listed(article), "author": actor}
     for lead in routing.leads(app.config, ticket.team):
         if lead.email != actor:
@@ -102,22 +104,27 @@ def save_draft(
     return article
 
 
-def publish(session: Session, ticket: Ticket, article_id: int, actor: str, now: datetime) -> None:
+def publish(
+    session: Session, batch: Batch, ticket: Ticket, article_id: int, actor: str, now: datetime
+) -> None:
     article = session.get_one(Article, article_id)  # check_kb found it
     articles.publish(session, article, actor, now)
-    tickets.record(
-        session, ticket, "kb_published", f"article {article.id}: {article.title}", actor, now
-    )
+    detail = f"article {article.id}: {article.title}"
+    tickets.record(session, batch, ticket, "kb_published", detail, actor, now)
 
 
 def answered_with(
-    session: Session, ticket: Ticket, article: Article, agent: AgentConfig, now: datetime
+    session: Session,
+    batch: Batch,
+    ticket: Ticket,
+    article: Article,
+    agent: AgentConfig,
+    now: datetime,
 ) -> None:
     """The article went to the customer as the agent's answer."""
     articles.use(session, (article.id,), ticket.id, UseKind.ANSWER, agent.email, now)
-    tickets.record(
-        session, ticket, "kb_answer", f"article {article.id}: {article.title}", agent.email, now
-    )
+    detail = f"article {article.id}: {article.title}"
+    tickets.record(session, batch, ticket, "kb_answer", detail, agent.email, now)
 
 
 def may_publish(config: Config, address: str) -> bool:

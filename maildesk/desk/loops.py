@@ -16,7 +16,7 @@ agent replies are people writing, and staff notices (agent notifications,
 escalations) go to configured addresses and must never be silenced.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -152,9 +152,15 @@ _RECENT = select(
 
 
 def count_recent(
-    session: Session, config: LoopsConfig, address: str, ticket_id: int, now: datetime
+    session: Session,
+    config: LoopsConfig,
+    address: str,
+    ticket_id: int,
+    now: datetime,
+    held: Sequence[Mapping[str, Any]] = (),
 ) -> Recent:
-    """Count budgeted outbox rows to the mailbox of `address`, its domain, and on the ticket.
+    """Count budgeted outbox rows to the mailbox of `address`, its domain, and on the ticket:
+    in the database and `held` (outbox rows with their "recipients" not yet written, held.py).
 
     Any status counts: a failed send was still an attempt.
     """
@@ -169,4 +175,31 @@ def count_recent(
         "hour_ago": now - TICKET_WINDOW,
     }
     by_mailbox, by_domain, by_ticket = execute(session, _RECENT, params).one()
-    return Recent(to_address=by_mailbox, on_ticket=by_ticket, to_domain=by_domain)
+    waiting = _held(held, found, ticket_id, now)
+    return Recent(
+        to_address=min(by_mailbox + waiting.to_address, config.max_per_address_per_day),
+        on_ticket=by_ticket + waiting.on_ticket,
+        to_domain=min(by_domain + waiting.to_domain, config.max_per_domain_per_day),
+    )
+
+
+def _held(held: Sequence[Mapping[str, Any]], found: str, ticket_id: int, now: datetime) -> Recent:
+    """What the `held` outbox rows add to count_recent's counts, by the same rules."""
+    budgeted = [
+        r
+        for row in held
+        for r in row["recipients"]
+        if r["budget_at"] is not None and r["budget_at"] > now - ADDRESS_WINDOW
+    ]
+    on_ticket = sum(
+        row["ticket_id"] == ticket_id
+        and row["kind"] in BUDGETED_KINDS
+        and row["created_at"] > now - TICKET_WINDOW
+        for row in held
+    )
+    domain = found.rpartition("@")[2]
+    return Recent(
+        to_address=sum(r["mailbox"] == found for r in budgeted),
+        on_ticket=on_ticket,
+        to_domain=sum(r["domain"] == domain for r in budgeted),
+    )

@@ -1,7 +1,9 @@
 """A ticket's mails, in and out, and the files they carry: stored as rows, with Core.
 
 Storing a mail changes no ticket state but its `updated_at`; the writer of a
-person's mail takes part in the ticket (their Cc's: copies.py).
+person's mail takes part in the ticket (their Cc's: copies.py). An incoming mail is
+written at once (the unique index of its Message-ID decides between workers,
+pipeline.py), the mail we send held with the batch's rows (held.py).
 """
 
 from datetime import datetime
@@ -9,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from maildesk.desk import threads
+from maildesk.desk import held, threads
 from maildesk.desk.batch import Batch
 from maildesk.desk.tickets import add_participant
 from maildesk.mail.classify import MailClass
@@ -55,18 +57,21 @@ def add_incoming(
     # inserted_primary_key is typed Optional, yet a one-row insert always has one.
     stored = execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]  # type: ignore[index]
     if mail_class is MailClass.HUMAN:
-        add_participant(session, ticket, mail.from_addr, "writer")
+        add_participant(session, batch, ticket, mail.from_addr, "writer")
     ticket.updated_at = now
     if mail.message_id:
         threads.note(batch, ticket, mail.message_id)
+        if batch.incoming is not None:  # a copy later in the batch is its duplicate
+            batch.incoming[mail.message_id] = True
     return stored
 
 
-def add_outgoing(session: Session, ticket: Ticket, now: datetime, **fields: str) -> int:
-    """Store a mail we send on its ticket (so replies to it thread); returns its row id."""
+def add_outgoing(
+    session: Session, batch: Batch, ticket: Ticket, now: datetime, **fields: str
+) -> None:
+    """Store a mail we send on its ticket (so replies to it thread)."""
     row = {"ticket_id": ticket.id, "direction": Direction.OUT, "created_at": now} | fields
-    # inserted_primary_key is typed Optional, yet a one-row insert always has one.
-    return execute(session, _INSERT_MESSAGE, row).inserted_primary_key[0]  # type: ignore[index]
+    held.add(session, batch, "messages", row)
 
 
 def add_attachment(session: Session, message: int, part: Part, blob_id: int | None) -> None:

@@ -12,10 +12,13 @@ more from <sender> since <time>", on the last held ticket. A restart loses
 nothing, and a sender still writing then starts a new hour. 0: no cap.
 
 Counting is one statement on the sender's row (an upsert that returns the
-count); only a held notice costs two more.
+count); only a held notice costs two more. Intake's batch reads its senders'
+rows at once (`read_counts`), counts in memory and writes them at its end
+(`counting`): a statement per batch, not per mail.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import ModuleType
 
@@ -25,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.config import AgentConfig
 from maildesk.desk import agent_notify, tickets
+from maildesk.desk.batch import Batch, Count
 from maildesk.desk.context import Desk
 from maildesk.desk.notify import ticket_context
 from maildesk.mail.addresses import MAX_LENGTH
@@ -44,6 +48,26 @@ _WHEN = SenderNotices.window_start.type
 _HELD_COLUMNS = (_T.c.held, _T.c.held_since, _T.c.due_at, _T.c.held_to, _T.c.held_tickets)
 
 
+def read_counts(session: Session, batch: Batch, senders: Sequence[str]) -> None:
+    """The hours of these senders, read for a batch of their mails (locked, so a worker
+    beside it counts after it); `counting` writes them at the batch's end."""
+    keys = sorted({_key(sender) for sender in senders})
+    batch.notices = dict.fromkeys(keys)
+    if keys:
+        for sender, start, counted in execute(session, _READ, {"senders": keys}):
+            batch.notices[sender] = (start, counted, False)
+
+
+@contextmanager
+def counting(session: Session, batch: Batch) -> Iterator[None]:
+    """Write the hours counted in memory (`read_counts`) at the end of the block."""
+    try:
+        yield
+        _write_counts(session, batch)
+    finally:
+        batch.notices = None
+
+
 def admit(
     session: Session,
     app: Desk,
@@ -57,11 +81,16 @@ def admit(
     cap = app.config.agent_mail.max_notices_per_sender_per_hour
     if cap == 0 or not recipients:
         return True
-    key = sender.strip().lower()[:MAX_LENGTH]
-    params = {"sender": key, "now": now, "hour_ago": now - WINDOW}
-    counted, window_start = execute(session, _COUNT[_dialect(session)], params).one()
+    key = _key(sender)
+    counts = app.batch.notices
+    if counts is not None and key in counts:
+        counted, window_start = _count_in(counts, key, now)
+    else:
+        params = {"sender": key, "now": now, "hour_ago": now - WINDOW}
+        counted, window_start = execute(session, _COUNT[_dialect(session)], params).one()
     if counted <= cap:
         return True
+    _write_counts(session, app.batch)  # the held notice goes on the sender's row
     row = execute(session, select(*_HELD_COLUMNS).where(_T.c.sender == key)).one()
     due = row.due_at or window_start + WINDOW
     held = {
@@ -77,7 +106,7 @@ def admit(
         f"agents not told one by one: over {_KEY} = {cap}; "
         f"told in one at {agent_notify.local_time(app, due)}"
     )
-    tickets.record(session, ticket, HELD, detail, "maildesk", now)
+    tickets.record(session, app.batch, ticket, HELD, detail, "maildesk", now)
     return False
 
 
@@ -112,9 +141,48 @@ def _tell(session: Session, app: Desk, row: SenderNotices, ticket: Ticket, now: 
         if agent is not None:  # still one of ours
             agent_notify.mail_agent(session, app, ticket, agent, "held_notices", context, now)
     detail = f"{row.held} held notices from {row.sender} told in one"
-    tickets.record(session, ticket, "notices_folded", detail, "maildesk", now)
+    tickets.record(session, app.batch, ticket, "notices_folded", detail, "maildesk", now)
     row.held, row.held_since, row.due_at = 0, None, None
     row.held_to, row.held_tickets, row.ticket_id = "", "", None
+
+
+def _key(sender: str) -> str:
+    return sender.strip().lower()[:MAX_LENGTH]
+
+
+def _count_in(counts: dict[str, Count | None], key: str, now: datetime) -> tuple[int, datetime]:
+    """`_COUNT` in memory: the count of the sender's hour and its start."""
+    known = counts[key]
+    over = known is None or known[0] <= now - WINDOW
+    start, counted = (now, 1) if known is None or over else (known[0], known[1] + 1)
+    counts[key] = (start, counted, True)
+    return counted, start
+
+
+def _write_counts(session: Session, batch: Batch) -> None:
+    counts = batch.notices or {}
+    changed = {key: count for key, count in counts.items() if count is not None and count[2]}
+    if changed:
+        rows = [
+            {"sender": key, "start": start, "counted": counted}
+            for key, (start, counted, _changed) in changed.items()
+        ]
+        execute(session, _STORE[_dialect(session)], rows)
+        counts.update({key: (start, n, False) for key, (start, n, _c) in changed.items()})
+
+
+def _store(dialect: ModuleType) -> Executable:
+    """The hours counted in memory, as they are now."""
+    insert = dialect.insert(_T).values(
+        sender=bindparam("sender"),
+        window_start=bindparam("start", type_=_WHEN),
+        counted=bindparam("counted"),
+        held=0,
+        held_to="",
+        held_tickets="",
+    )
+    counted = {"window_start": insert.excluded.window_start, "counted": insert.excluded.counted}
+    return insert.on_conflict_do_update(index_elements=[_T.c.sender], set_=counted)
 
 
 def _count(dialect: ModuleType) -> Executable:
@@ -138,6 +206,13 @@ def _count(dialect: ModuleType) -> Executable:
 
 
 _COUNT = {d.dialect.name: _count(d) for d in (sqlite, postgresql)}
+_STORE = {d.dialect.name: _store(d) for d in (sqlite, postgresql)}
+_READ = (
+    select(_T.c.sender, _T.c.window_start, _T.c.counted)
+    .where(_T.c.sender.in_(bindparam("senders", expanding=True)))
+    .order_by(_T.c.sender)
+    .with_for_update()
+)
 
 
 def _dialect(session: Session) -> str:

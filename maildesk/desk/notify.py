@@ -16,10 +16,10 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from maildesk.desk import bounces, loops, messages, threads, tickets
+from maildesk.desk import bounces, held, loops, messages, threads, tickets
+from maildesk.desk.batch import Batch
 from maildesk.desk.context import Desk
 from maildesk.mail import compose
 from maildesk.mail.addresses import MAX_LENGTH
@@ -28,17 +28,12 @@ from maildesk.mail.ids import make_message_id
 from maildesk.mail.message import Incoming, Part
 from maildesk.mail.plaintext import NAME_LIMIT, SUBJECT_LIMIT, one_line
 from maildesk.mail.quotes import REPLY_MARKER
-from maildesk.store.db import execute
 from maildesk.store.tables import (
     OutboxKind,
-    OutboxMail,
-    OutboxRecipient,
     OutboxStatus,
     Ticket,
 )
 
-_INSERT_OUTBOX = insert(OutboxMail.__table__)
-_INSERT_RECIPIENT = insert(OutboxRecipient.__table__)
 SUPPRESSED = "auto_reply_suppressed"
 NOT_SENT = "mail_not_sent"
 
@@ -82,7 +77,7 @@ def queue_ack(
     mail: Incoming,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> int | None:
+) -> str | None:
     """Queue the acknowledgement of customer `mail` on `ticket`, if the gate allows."""
     name = mail.from_name if mail.from_addr == ticket.customer else ""
     nothing: dict[str, Any] = {"rejected_attachments": [], "suggestions": []}
@@ -103,19 +98,20 @@ def queue_ack(
 
 def queue_automatic(
     session: Session, app: Desk, ticket: Ticket, draft: Draft, now: datetime
-) -> int | None:
+) -> str | None:
     """The one gate for automatic mail to customers: queued, or stored as an event why not.
 
     It checks `draft.to`, which is the envelope the outbox sends to.
     """
     address = draft.to[0] if draft.to else ""
-    recent = loops.count_recent(session, app.config.loops, address, ticket.id, now)
+    held_mail = held.waiting(app.batch, "outbox")
+    recent = loops.count_recent(session, app.config.loops, address, ticket.id, now, held_mail)
     bouncing = any(bounces.is_bouncing(session, app.batch, to) for to in draft.to)
     own = any(loops.is_own(app.config, to) for to in draft.to)
     why = loops.refusal(app.config.loops, draft.to, bouncing, recent, own)
     if why is not None:
         detail = f"{draft.kind} not sent: {why}"
-        tickets.record(session, ticket, SUPPRESSED, detail, "maildesk", now)
+        tickets.record(session, app.batch, ticket, SUPPRESSED, detail, "maildesk", now)
         return None
     return queue_mail(session, app, ticket, draft, now)
 
@@ -146,8 +142,8 @@ def ticket_context(app: Desk, ticket: Ticket, customer: str = "") -> dict[str, A
 
 def queue_mail(
     session: Session, app: Desk, ticket: Ticket, draft: Draft, now: datetime
-) -> int | None:
-    """Compose, store as an outgoing Message, and queue one mail; returns the outbox row id,
+) -> str | None:
+    """Compose, store as an outgoing Message, and queue one mail; returns its Message-ID,
     or None when an address of `to` is not one we deliver to (`unsendable` says why).
 
     Automatic mail to customers comes through `queue_automatic`; this is
@@ -155,9 +151,10 @@ def queue_mail(
     """
     why = unsendable(draft)
     if why is not None:
-        tickets.record(session, ticket, NOT_SENT, f"{draft.kind} not sent: {why}", "maildesk", now)
+        detail = f"{draft.kind} not sent: {why}"
+        tickets.record(session, app.batch, ticket, NOT_SENT, detail, "maildesk", now)
         return None
-    draft = _deliverable_cc(session, ticket, draft, now)
+    draft = _deliverable_cc(session, app.batch, ticket, draft, now)
     sender = app.config.sender_for(ticket.mailbox)
     domain = sender.rpartition("@")[2]
     message_id = make_message_id(app.secret, ticket.number, domain, draft.bound_to)
@@ -166,6 +163,7 @@ def queue_mail(
     threads.note(app.batch, ticket, message_id)
     messages.add_outgoing(
         session,
+        app.batch,
         ticket,
         now,
         mail_class=MailClass.AUTO_REPLY if draft.auto_submitted else MailClass.HUMAN,
@@ -179,9 +177,9 @@ def queue_mail(
         full_text=draft.text,
         source=f"outbox:{draft.kind}",
     )
-    row_id = _enqueue(session, app, ticket, draft, sender, message_id, raw, now)
+    _enqueue(session, app, ticket, draft, sender, message_id, raw, now)
     _tell_admins(session, app, ticket, now)
-    return row_id
+    return message_id
 
 
 def unsendable(draft: Draft) -> str | None:
@@ -191,7 +189,9 @@ def unsendable(draft: Draft) -> str | None:
     return next(filter(None, map(loops.undeliverable, draft.to)), None)
 
 
-def _deliverable_cc(session: Session, ticket: Ticket, draft: Draft, now: datetime) -> Draft:
+def _deliverable_cc(
+    session: Session, batch: Batch, ticket: Ticket, draft: Draft, now: datetime
+) -> Draft:
     """`draft` without the Cc addresses we do not deliver to, each noted on the ticket:
     the answer still reaches the customer."""
     kept = []
@@ -200,7 +200,9 @@ def _deliverable_cc(session: Session, ticket: Ticket, draft: Draft, now: datetim
         if why is None:
             kept.append(address)
         else:
-            tickets.record(session, ticket, "cc_left_out", f"{draft.kind}: {why}", "maildesk", now)
+            tickets.record(
+                session, batch, ticket, "cc_left_out", f"{draft.kind}: {why}", "maildesk", now
+            )
     return replace(draft, cc=tuple(kept))
 
 
@@ -230,8 +232,8 @@ def _enqueue(
     message_id: str,
     raw: bytes,
     now: datetime,
-) -> int:
-    """The outbox row the send job picks up, its envelope as a list; returns its id."""
+) -> None:
+    """The outbox row the send job picks up, its envelope as a list (held.py)."""
     row = {
         "kind": draft.kind,
         "ticket_id": ticket.id,
@@ -242,12 +244,9 @@ def _enqueue(
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
+        "recipients": loops.envelope(app.config.loops, draft.kind, (*draft.to, *draft.cc), now),
     }
-    # inserted_primary_key is typed Optional, yet a one-row insert always has one.
-    row_id = execute(session, _INSERT_OUTBOX, row).inserted_primary_key[0]  # type: ignore[index]
-    envelope = loops.envelope(app.config.loops, draft.kind, (*draft.to, *draft.cc), now)
-    execute(session, _INSERT_RECIPIENT, [row | {"outbox_id": row_id} for row in envelope])
-    return row_id
+    held.add(session, app.batch, "outbox", row)
 
 
 def _compose(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig, Config, MailboxConfig
+from maildesk.desk.context import Desk
 from maildesk.mail.message import Incoming
 from maildesk.store.tables import Status, Ticket
 
@@ -31,8 +32,11 @@ def team_for(
     return config.desk.default_team
 
 
-def pick_assignee(session: Session, config: Config, team: str | None) -> AgentConfig | None:
-    """The member of `team` who gets its next ticket; None when the team assigns by hand."""
+def pick_assignee(session: Session, desk: Desk, team: str | None) -> AgentConfig | None:
+    """The member of `team` who gets its next ticket; None when the team assigns by hand.
+    Round robin asks the database once per unit of work and team (the Batch keeps who
+    got the last; tickets.py forgets it when a ticket changes hands or teams)."""
+    config = desk.config
     settings, members = config.team(team), config.members(team)
     if settings is None or settings.assign == "none" or not members:
         return None
@@ -46,14 +50,20 @@ def pick_assignee(session: Session, config: Config, team: str | None) -> AgentCo
             ).all()
         )
         return min(members, key=lambda agent: counts.get(agent.email, 0))
-    last = session.scalar(
-        select(Ticket.assignee)
-        .where(Ticket.team == team, Ticket.assignee.in_(emails))
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    )
+    assignees = desk.batch.assignees
+    if team in assignees:
+        last: str | None = assignees[team]
+    else:
+        last = session.scalar(
+            select(Ticket.assignee)
+            .where(Ticket.team == team, Ticket.assignee.in_(emails))
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
     after = emails.index(last) + 1 if last in emails else 0
-    return members[after % len(members)]
+    chosen = members[after % len(members)]
+    assignees[team] = chosen.email
+    return chosen
 
 
 def leads(config: Config, team: str | None) -> tuple[AgentConfig, ...]:

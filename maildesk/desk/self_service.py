@@ -48,7 +48,7 @@ def take(session: Session, app: Desk, ticket: Ticket, text: str, now: datetime) 
         return False
     articles.use(session, suggested, ticket.id, UseKind.ACCEPTED, ticket.customer, now)
     detail = "articles " + ", ".join(map(str, suggested))
-    tickets.record(session, ticket, SELF_SERVICE, detail, ticket.customer, now)
+    tickets.record(session, app.batch, ticket, SELF_SERVICE, detail, ticket.customer, now)
     tickets.set_status(
         session, app, ticket, Status.RESOLVED, ticket.customer, now, Cause.SELF_SERVICE
     )

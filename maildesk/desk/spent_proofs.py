@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from maildesk.store.db import InsertOrSkip
 from maildesk.store.tables import SpentProof
 
-_SPEND = InsertOrSkip(SpentProof.__table__, ["proof", "text_sha256"], returning=SpentProof.proof)
+_SPEND = InsertOrSkip(SpentProof.__table__, ["proof", "text_sha256"], returning=[SpentProof.proof])
 
 
 def fingerprint(text: str) -> str:

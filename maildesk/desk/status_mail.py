@@ -53,7 +53,7 @@ def _queue(
     template: str,
     extra: dict[str, str | int],
     now: datetime,
-) -> int | None:
+) -> str | None:
     context = ticket_context(app, ticket) | {"summary": ticket.resolution or ""} | extra
     rendered = app.templates.render(template, ticket.locale, context)
     draft = Draft(

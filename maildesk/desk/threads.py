@@ -12,6 +12,8 @@ pseudo id.
 
 Read per mail, or once for a whole batch (`known`, the SLA sweep: held on
 the unit's Batch), kept current as the batch queues its own mails (`note`).
+A unit that holds its rows back (held.py) keeps each thread it reads: the
+mails it queues on it are not in the database yet.
 """
 
 from collections.abc import Iterator
@@ -78,7 +80,10 @@ def _ids(session: Session, batch: Batch, ticket: Ticket) -> list[str]:
     known = batch.threads.get(ticket.id)
     if known is not None:
         return list(known)
-    return list(execute(session, _THREAD_IDS, {"ticket": ticket.id}).scalars())
+    found = list(execute(session, _THREAD_IDS, {"ticket": ticket.id}).scalars())
+    if batch.held is not None:  # what it queues on the ticket joins it here (`note`)
+        batch.threads[ticket.id] = list(found)
+    return found
 
 
 @contextmanager

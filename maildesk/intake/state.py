@@ -63,6 +63,7 @@ class Intake:
     now: datetime
     mailbox: MailboxConfig | None = None  # the one it came in by; None for import
     parsed: Incoming | Unparseable | None = None  # by prefetch, ahead of the steps
+    raw_stored: int | None = None  # the raw bytes' blob, stored with the batch's
     mail_class: MailClass = MailClass.HUMAN
     found: Ticket | None = None  # the ticket the mail continues (find_ticket, a proof)
     is_new: bool = False

@@ -15,6 +15,7 @@ from maildesk.desk import (
     agent_reply,
     copies,
     follow_up,
+    held,
     messages,
     proof,
     returned,
@@ -47,8 +48,10 @@ from maildesk.store.tables import Direction, Message, Status, Ticket
 
 
 def store_raw(ctx: Intake, app: Desk, session: Session) -> None:
-    """Sets raw_id: the raw bytes, stored before anything can go wrong with them."""
-    ctx.raw_id = blobs.store(session, ctx.raw)
+    """Sets raw_id: the raw bytes, stored before anything can go wrong with them (a
+    batch stores all of its mails' at once: pipeline.py)."""
+    stored = ctx.raw_stored
+    ctx.raw_id = stored if stored is not None else blobs.store(session, ctx.raw)
 
 
 def parse_mail(ctx: Intake, app: Desk, session: Session) -> None:
@@ -78,8 +81,12 @@ _STORED_BY_BYTES = (
 
 
 def skip_duplicate(ctx: Intake, app: Desk, session: Session) -> None:
-    """Raises Discard when this Message-ID (or, lacking one, these bytes) was stored."""
-    if ctx.mail.message_id:
+    """Raises Discard when this Message-ID (or, lacking one, these bytes) was stored; the
+    batch read whether its mails' ids were (read_ahead.py), and notes those it stores."""
+    incoming = app.batch.incoming or {}
+    if ctx.mail.message_id in incoming:
+        found = incoming[ctx.mail.message_id] or None
+    elif ctx.mail.message_id:
         found = execute(session, _STORED_BY_ID, {"key": ctx.mail.message_id}).scalar()
     else:
         found = execute(session, _STORED_BY_BYTES, {"key": ctx.raw_id}).scalar()
@@ -101,6 +108,7 @@ def recognise_agent(ctx: Intake, app: Desk, session: Session) -> None:
     agent = ctx.claimed = app.config.agent(ctx.mail.from_addr)
     if agent is None or ctx.mail_class is not MailClass.HUMAN:
         return
+    held.flush(session, app.batch)  # the proof and the reply read what the batch sent
     verdict = proof.check(session, app.config.agent_mail, app.secret, agent, ctx.mail, ctx.now)
     if verdict.refusal is None:
         ctx.agent, ctx.found = agent, verdict.ticket
@@ -122,10 +130,13 @@ def find_ticket(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets found when the mail continues a ticket (headers, then tag with sender check);
     for a bounce, returns: what its return path proves, and the ticket of the mail it names."""
     if ctx.mail_class is MailClass.BOUNCE:
+        held.flush(session, app.batch)  # the mail it returns may be the batch's
         ctx.returns = returned.by_return_path(session, app, ctx.mail)
     sent = ctx.returns.sent if ctx.returns else None
     found = session.get(Ticket, sent.ticket_id) if sent and sent.ticket_id else None
-    found = found or follow_up.find_ticket(session, ctx.mail, ctx.mail_class, app.tag, app.secret)
+    found = found or follow_up.find_ticket(
+        session, app.batch, ctx.mail, ctx.mail_class, app.tag, app.secret
+    )
     ctx.found = follow_up.surviving(session, found) if found is not None else None
     closed = ctx.found is not None and ctx.found.status == Status.CLOSED
     if closed and ctx.mail_class is MailClass.HUMAN:  # a person writes again: a new ticket
@@ -145,7 +156,7 @@ def open_ticket(ctx: Intake, app: Desk, session: Session) -> None:
     text = f"{ctx.mail.subject}\n{ctx.mail.text}"
     locale = detect_locale(text, app.config.desk.default_locale)
     mailbox = ctx.mailbox.name if ctx.mailbox else None
-    agent = None if automatic else routing.pick_assignee(session, app.config, found.team)
+    agent = None if automatic else routing.pick_assignee(session, app, found.team)
     ctx.ticket = tickets.open_ticket(
         session,
         app,
@@ -180,7 +191,9 @@ def store_attachments(ctx: Intake, app: Desk, session: Session) -> None:
         messages.add_attachment(session, ctx.stored, part, kept)
     if ctx.rejected:
         names, sender = ", ".join(ctx.rejected), ctx.mail.from_addr
-        tickets.record(session, ctx.ticket, "attachment_rejected", names, sender, ctx.now)
+        tickets.record(
+            session, app.batch, ctx.ticket, "attachment_rejected", names, sender, ctx.now
+        )
 
 
 STEPS: tuple[Step, ...] = (

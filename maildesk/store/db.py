@@ -163,14 +163,19 @@ class InsertOrSkip(_PerDialect):
         self,
         table: Table,
         key: list[str],
-        returning: ColumnElement[Any] | QueryableAttribute[Any] | None = None,
+        returning: Sequence[ColumnElement[Any] | QueryableAttribute[Any]] = (),
     ):
         self._statements = {}
         for dialect in (sqlite, postgresql):
             statement = dialect.insert(table).on_conflict_do_nothing(index_elements=key)
             self._statements[dialect.dialect.name] = (
-                statement if returning is None else statement.returning(returning)
+                statement.returning(*returning) if returning else statement
             )
+
+    def __call__(self, session: Session, rows: Params) -> CursorResult:
+        """Insert one row, or several in one statement (each may be skipped)."""
+        statement = self._statements[session.get_bind().dialect.name]
+        return execute(session, statement, rows)
 
 
 class InsertOrUpdate(_PerDialect):

@@ -4,11 +4,14 @@ A count is deterministic (unlike a time), so it belongs in the suite: a batch
 of new customer mails and a batch of their follow-ups run through the
 pipeline with agents, teams, routing and the standards' SLA configured, and
 every statement the engine sends is counted (savepoints included). The
-budgets are what intake needs today (23.2 and 12.1 with an acknowledgement
-and an agent's notification each; 26 and 13 before the clocks went in as one
-statement and tickets were read in one); issue #20 aims at 8 per new ticket
-and 6 per follow-up, which needs the rows of a batch's mails held back and
-written together.
+budgets are what intake needs today, 7.85 and 5.55 with an acknowledgement
+and an agent's notification each (issue #20 asked for 8 and 6): a batch's
+events, participants, outgoing mail and outbox rows are held and written a
+statement per table (desk/held.py), its raw bytes stored in one, and what
+each mail would ask (duplicates, the senders' tickets and notice counts, the
+round-robin assignee, the ticket counter) read once (intake/read_ahead.py).
+It was 23.2 and 12.1 before, 26 and 13 before the clocks went in as one
+statement and tickets were read in one.
 """
 
 from collections.abc import Iterator
@@ -22,8 +25,9 @@ from maildesk.intake.pipeline import Outcome, Pending
 from tests.conftest import make_mail
 from tests.support import desk_toml
 
-NEW_TICKET_BUDGET = 23.5
-FOLLOW_UP_BUDGET = 12.5
+# New ticket, follow-up. PostgreSQL's ticket numbers come from a sequence, a statement
+# each (store/numbers.py: SQLite's counter row is read and written once per batch).
+BUDGETS = {"sqlite": (8.0, 6.0), "postgresql": (9.0, 6.0)}
 MAILS = 20
 
 
@@ -65,5 +69,6 @@ def test_statements_per_mail_stay_within_budget(make_app, smtp_sink) -> None:
     with counted(app) as continued:
         assert pipeline.process_batch(app, follow_ups) == [Outcome.STORED] * MAILS
     per_new, per_follow_up = len(opened) / MAILS, len(continued) / MAILS
-    assert per_new <= NEW_TICKET_BUDGET, f"{per_new:.1f} statements per new ticket"
-    assert per_follow_up <= FOLLOW_UP_BUDGET, f"{per_follow_up:.1f} per follow-up"
+    new_ticket_budget, follow_up_budget = BUDGETS[app.engine.dialect.name]
+    assert per_new <= new_ticket_budget, f"{per_new:.2f} statements per new ticket"
+    assert per_follow_up <= follow_up_budget, f"{per_follow_up:.2f} per follow-up"

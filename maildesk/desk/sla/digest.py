@@ -37,7 +37,7 @@ from maildesk.store.tables import (
 
 _OPEN = (Status.OPEN, Status.PENDING)
 _LAST = datetime.max.replace(tzinfo=UTC)  # no due time: listed last
-_CLAIM = InsertOrSkip(DigestSent.__table__, ["agent", "day"], returning=DigestSent.agent)
+_CLAIM = InsertOrSkip(DigestSent.__table__, ["agent", "day"], returning=[DigestSent.agent])
 
 
 def send_digests(sessions: sessionmaker[Session], app: Desk, now: datetime) -> int:

@@ -114,7 +114,7 @@ def _act(session: Session, app: Desk, ticket: Ticket, level: Level, now: datetim
         return False
     tickets.set_fields(session, app, ticket, values, ACTOR, now, f"level {level.name}")
     if "team" in values:
-        agent = routing.pick_assignee(session, app.config, level.reassign_team)
+        agent = routing.pick_assignee(session, app, level.reassign_team)
         tickets.assign(session, app, ticket, agent.email if agent else None, ACTOR, now)
     return True
 

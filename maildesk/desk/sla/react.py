@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config import AgentConfig, Config
-from maildesk.desk import agent_notify, notice_cap, routing, tickets
+from maildesk.desk import agent_notify, held, notice_cap, routing, tickets
 from maildesk.desk.context import Desk
 from maildesk.desk.events import (
     AgentWrote,
@@ -106,8 +106,13 @@ def customer_asked(
     asked = select(Event.id).where(
         Event.ticket_id == ticket.id, Event.kind == ASKED, Event.created_at > now - window
     )
-    if session.scalar(asked.limit(1)) is not None:
-        tickets.record(session, ticket, "escalation_request_repeated", reason, actor, now)
+    held_back = [e for e in held.waiting(app.batch, "events") if e["kind"] == ASKED]
+    if any(e["ticket_id"] == ticket.id and e["created_at"] > now - window for e in held_back) or (
+        session.scalar(asked.limit(1)) is not None
+    ):
+        tickets.record(
+            session, app.batch, ticket, "escalation_request_repeated", reason, actor, now
+        )
         return 0
     leads = escalation_leads(app.config, ticket, actor)
     if not notice_cap.admit(session, app, actor, leads, ticket, now):
@@ -125,7 +130,7 @@ def escalation_requested(
     event: str = "escalated",
 ) -> int:
     """Mail the leads (not the one asking) and start their answer clock; returns how many."""
-    tickets.record(session, ticket, event, reason or "by hand", actor, now)
+    tickets.record(session, app.batch, ticket, event, reason or "by hand", actor, now)
     context = ticket_context(app, ticket) | {"actor": actor, "reason": reason}
     leads = escalation_leads(app.config, ticket, actor)
     for lead in leads:

@@ -91,7 +91,7 @@ def record(
     survey.state, survey.answered_at = SurveyState.ANSWERED, now
     score = f"{survey.rating}/5" if survey.rating else "no score"
     detail = f"{score}{'' if answer.solved else ', not solved'}: {answer.comment}".rstrip(": ")
-    tickets.record(session, ticket, "survey_answer", detail, ticket.customer, now)
+    tickets.record(session, app.batch, ticket, "survey_answer", detail, ticket.customer, now)
     if not answer.solved:
         tickets.reopen(session, app, ticket, ticket.customer, now)
         survey.due_at = None

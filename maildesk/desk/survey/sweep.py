@@ -101,7 +101,7 @@ def _why_not(session: Session, app: Desk, survey: Survey, now: datetime) -> str 
 
 def _send(
     session: Session, app: Desk, ticket: Ticket, survey: Survey, now: datetime
-) -> int | None:
+) -> str | None:
     session.flush()  # the survey's id goes into its links
     context = ticket_context(app, ticket) | {
         "rating_links": [
