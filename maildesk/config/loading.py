@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maildesk.config import calendars, kb, loops, oauth2, people, service_levels, surveys
+from maildesk.config import calendars, kb, logs, loops, oauth2, people, service_levels, surveys
 from maildesk.config.cautions import is_loopback
 from maildesk.config.service_levels import SlaConfig
 from maildesk.config.settings import (
@@ -72,6 +72,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         web=surveys.web(root.table("web", required=False)),
         bounces=loops.bounces(root.table("bounces", required=False)),
         kb=kb.kb(root.table("kb", required=False)),
+        log=logs.log(root.table("log", required=False)),
         path=path,
     )
     root.reject_unknown()

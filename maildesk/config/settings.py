@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from maildesk.config.calendars import CalendarConfig
+from maildesk.config.logs import LogConfig
 from maildesk.config.oauth2 import OAuth2Config
 from maildesk.config.secrets import Secret
 from maildesk.config.service_levels import PRIORITIES, SlaConfig
@@ -248,6 +249,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     bounces: BouncesConfig = field(default_factory=BouncesConfig)
     kb: KbConfig = field(default_factory=KbConfig)
+    log: LogConfig = field(default_factory=LogConfig)
     path: Path | None = None
 
     def agent(self, address: str) -> AgentConfig | None:
