@@ -13,6 +13,7 @@ read-ahead rolls back with each mail's savepoint.
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from maildesk.config import MailboxConfig
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import ledger
 from maildesk.errors import Discard, TemporaryFailure
+from maildesk.intake import journal
 from maildesk.intake.state import Intake
 from maildesk.intake.steps import STEPS
 from maildesk.mail.message import Incoming
@@ -59,6 +61,7 @@ class Pending:
     parsed: Incoming | Unparseable | None = None
     bookkeeping: Bookkeeping | None = None
     mailbox: MailboxConfig | None = None
+    uid: int | None = None  # on the IMAP server, for the log
 
 
 def process(
@@ -116,6 +119,7 @@ def process_in(
     first, in the moment between our duplicate check and our insert, is a
     duplicate, not a fault.
     """
+    started, ctx = time.perf_counter(), None
     try:
         with desk.batch.savepoint(session):
             parsed = pending.parsed if pending.parsed is not None else _parse(app, pending.raw)
@@ -126,12 +130,14 @@ def process_in(
     except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
         raise_unless_mails_fault(exc)
         if isinstance(exc, IntegrityError) and lost_message_id_race(exc):
-            log.info("discarded mail from %s: another worker stored it first", pending.source)
+            log.debug("discarded mail from %s: another worker stored it first", pending.source)
             outcome = Outcome.DUPLICATE
         else:
             outcome = _quarantine(session, pending, exc, now, quarantined)
     if pending.bookkeeping:
         pending.bookkeeping(session, outcome)
+    mailbox = pending.mailbox.name if pending.mailbox else None
+    journal.mail_in(ctx, outcome, mailbox, pending.uid, started)
     return outcome
 
 
@@ -188,6 +194,6 @@ def _run_steps(ctx: Intake, app: Desk, session: Session) -> Outcome:
             if ctx.finished:
                 break
     except Discard as discard:
-        log.info("discarded mail from %s: %s", ctx.source, discard.reason)
+        log.debug("discarded mail from %s: %s", ctx.source, discard.reason)
         return Outcome.DUPLICATE
     return Outcome.STORED
