@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maildesk.mail.addresses import deliverable, mailbox
+from maildesk.mail.addresses import deliverable, mailbox, masked
 from maildesk.mail.plaintext import is_control
 
 GOOD = [
@@ -135,3 +135,19 @@ def test_every_sub_address_and_case_of_a_mailbox_counts_as_it(address, extension
     base = mailbox(address)
     assert mailbox(f"{local}+{extension}@{domain}") == base
     assert mailbox(address.upper()) == mailbox(address.lower())
+
+
+@pytest.mark.parametrize(
+    ("reply", "logged"),
+    [
+        (
+            "550 5.1.1 <ann.lee+x@Shop.example>: no such user",
+            "550 5.1.1 <…@Shop.example>: no such user",
+        ),
+        ("{'a@b.example': (450, 'busy')}", "{'…@b.example': (450, 'busy')}"),
+        ("recipients bo@x.example, 张伟@例子.cn", "recipients …@x.example, …@例子.cn"),
+        ("421 4.7.0 try again later", "421 4.7.0 try again later"),
+    ],
+)
+def test_masked_keeps_only_the_domains_of_addresses_in_a_text(reply, logged):
+    assert masked(reply) == logged
