@@ -58,7 +58,7 @@ def drain(app, now: datetime | None = None) -> outbox.DrainResult:
 
 def run_cli(tmp_path: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "maildesk.toml"), *args])
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout  # the answer; the log is on stderr
 
 
 def test_a_refused_mail_is_told_to_each_admin_once_and_a_failed_notice_tells_nobody(
