@@ -5,7 +5,6 @@ could not be reached (EX_TEMPFAIL, try again later).
 """
 
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,10 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from maildesk import config as config_module
+from maildesk import logs
 from maildesk.app import App, start_up
 from maildesk.cli.output import print_json, print_table
-from maildesk.config import MailboxConfig
+from maildesk.config import Config, MailboxConfig
 from maildesk.errors import MaildeskError
 from maildesk.intake import pipeline, poller, prefetch, sources
 from maildesk.store import db
@@ -38,13 +38,20 @@ class _Group(click.Group):
 
 
 class State:
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(self, config_path: str | None, verbose: int = 0) -> None:
         self.config_path = config_path
+        self.verbose = verbose
         self._app: App | None = None
+
+    def config(self) -> Config:
+        """The config file read, and the log set as its `[log]` says."""
+        config = config_module.load(config_module.resolve_path(self.config_path))
+        logs.follow(config.log, self.verbose)
+        return config
 
     def app(self, require_schema: bool = True) -> App:
         if self._app is None:
-            self._app = App.build(config_module.load(config_module.resolve_path(self.config_path)))
+            self._app = App.build(self.config())
             if require_schema:
                 db.require_current(self._app.engine)
         return self._app
@@ -68,10 +75,9 @@ class State:
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """maildesk: an email-driven support ticketing daemon."""
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.with_resource(logs.to_stderr(verbose))
     start_up()
-    ctx.obj = State(config_path)
+    ctx.obj = State(config_path, verbose)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -90,7 +96,6 @@ def run(state: State) -> None:
     """Run the daemon: intake (IDLE or poll), outbox, scheduled sweeps."""
     from maildesk.daemon.loop import Daemon
 
-    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     Daemon(state.app()).run()
 
 

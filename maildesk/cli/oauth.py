@@ -2,7 +2,6 @@
 
 import click
 
-from maildesk import config as config_module
 from maildesk.cli.main import State, cli
 from maildesk.transport.oauth2 import login as oauth_login
 
@@ -18,7 +17,7 @@ def oauth() -> None:
 def login(state: State, name: str) -> None:
     """Run the device code flow once (prints the URL and the code) and keep the refresh
     token in the token_file of MAILBOX's oauth2 table ("smtp" for [smtp])."""
-    config = config_module.load(config_module.resolve_path(state.config_path))
+    config = state.config()
     table = oauth_login.table_of(config, name)
     oauth_login.device_login(table, click.echo)
     click.echo(f"signed in: refresh token kept in {table.token_file}")

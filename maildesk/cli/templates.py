@@ -2,7 +2,6 @@
 
 import click
 
-from maildesk import config as config_module
 from maildesk.cli.main import State, cli
 from maildesk.cli.output import print_table
 from maildesk.desk import follow_up, template_vars
@@ -19,7 +18,7 @@ def templates() -> None:
 
 def _templates(state: State) -> Templates:
     """The config's templates alone: list and check need no secret and no database."""
-    config = config_module.load(config_module.resolve_path(state.config_path))
+    config = state.config()
     return Templates(config.desk.templates_dir, config.desk.default_locale)
 
 

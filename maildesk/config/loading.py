@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maildesk.config import calendars, kb, loops, metrics, oauth2, people, service_levels, surveys
+from maildesk.config import (
+    calendars,
+    kb,
+    logs,
+    loops,
+    metrics,
+    oauth2,
+    people,
+    service_levels,
+    surveys,
+)
 from maildesk.config.cautions import is_loopback
 from maildesk.config.retention import retention
 from maildesk.config.service_levels import SlaConfig
@@ -75,6 +85,7 @@ def parse(data: dict[str, Any], path: Path | None = None) -> Config:
         kb=kb.kb(root.table("kb", required=False)),
         retention=retention(root.table("retention", required=False)),
         metrics=metrics.metrics(root.table("metrics", required=False)),
+        log=logs.log(root.table("log", required=False)),
         path=path,
     )
     root.reject_unknown()

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from maildesk.config.calendars import CalendarConfig
+from maildesk.config.logs import LogConfig
 from maildesk.config.metrics import MetricsConfig
 from maildesk.config.oauth2 import OAuth2Config
 from maildesk.config.retention import RetentionConfig
@@ -252,6 +253,7 @@ class Config:
     kb: KbConfig = field(default_factory=KbConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
     path: Path | None = None
 
     def agent(self, address: str) -> AgentConfig | None:

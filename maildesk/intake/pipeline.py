@@ -13,6 +13,7 @@ read-ahead rolls back with each mail's savepoint.
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -28,7 +29,7 @@ from maildesk.desk import held, notice_cap
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import ledger
 from maildesk.errors import Discard, TemporaryFailure
-from maildesk.intake import read_ahead
+from maildesk.intake import journal, read_ahead
 from maildesk.intake.state import Intake
 from maildesk.intake.steps import STEPS
 from maildesk.mail.message import Incoming
@@ -61,6 +62,7 @@ class Pending:
     parsed: Incoming | Unparseable | None = None
     bookkeeping: Bookkeeping | None = None
     mailbox: MailboxConfig | None = None
+    uid: int | None = None  # on the IMAP server, for the log
 
 
 def process(
@@ -149,6 +151,7 @@ def process_in(
     duplicate, not a fault.
     """
     mailbox = pending.mailbox.name if pending.mailbox else ""
+    started, ctx = time.perf_counter(), None
     try:
         with desk.batch.savepoint(session):
             parsed = pending.parsed if pending.parsed is not None else _parse(app, pending.raw)
@@ -161,13 +164,14 @@ def process_in(
     except Exception as exc:  # noqa: BLE001 - one mail must never stop the queue
         raise_unless_mails_fault(exc)
         if isinstance(exc, IntegrityError) and lost_message_id_race(exc):
-            log.info("discarded mail from %s: another worker stored it first", pending.source)
+            log.debug("discarded mail from %s: another worker stored it first", pending.source)
             outcome = Outcome.DUPLICATE
         else:
             outcome = _quarantine(session, pending, exc, now, quarantined)
             desk.batch.arrivals.append((mailbox, Outcome.QUARANTINED))
     if pending.bookkeeping:
         pending.bookkeeping(session, outcome)
+    journal.mail_in(ctx, outcome, mailbox or None, pending.uid, started)
     return outcome
 
 
@@ -224,6 +228,6 @@ def _run_steps(ctx: Intake, app: Desk, session: Session) -> Outcome:
             if ctx.finished:
                 break
     except Discard as discard:
-        log.info("discarded mail from %s: %s", ctx.source, discard.reason)
+        log.debug("discarded mail from %s: %s", ctx.source, discard.reason)
         return Outcome.DUPLICATE
     return Outcome.STORED

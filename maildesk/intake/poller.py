@@ -146,7 +146,7 @@ def _round(
                     break
                 source = f"{source_prefix(mailbox)}{validity}:{uid}"
                 receipt = receipt_writer(inbox.key, validity, uid)
-                pending = Pending(fetched[uid], source, parsed, receipt, mailbox)
+                pending = Pending(fetched[uid], source, parsed, receipt, mailbox, uid)
                 outcome = pipeline.process_in(session, app, desk, pending, app.clock())
                 result.count(outcome)
                 _note_done(mailbox, done, uid, outcome)

@@ -8,6 +8,7 @@ second address means the parser did not find exactly one address.
 
 Counting mail per address string lets `victim+1@`, `victim+2@` and `VICTIM@`
 each have a budget of their own; `mailbox` names what they all reach.
+`masked` keeps only the domains of the addresses in a text, for the log.
 """
 
 import re
@@ -20,6 +21,8 @@ MAX_LOCAL = 64
 _ATEXT = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~"
 )
+# An address inside free text (a server's reply): its local part, then its domain.
+_ADDRESS_IN_TEXT = re.compile(r"[^\s<>()\[\]{},;:'\"]+@([\w.-]+)")
 _LDH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 
 
@@ -122,3 +125,9 @@ def pattern(address: str) -> str:
     """A regular expression finding `address` in text, its domain in any case."""
     local, _, domain = address.rpartition("@")
     return f"{re.escape(local)}@(?i:{re.escape(domain)})"
+
+
+def masked(text: str) -> str:
+    """`text` with every address cut to its domain (`…@shop.example`): what a log at INFO
+    and above may show of a customer (an SMTP reply often names the recipient)."""
+    return _ADDRESS_IN_TEXT.sub(lambda found: f"…@{found.group(1)}", text)

@@ -26,6 +26,7 @@ from maildesk.config import OutboxConfig, SmtpConfig
 from maildesk.desk import failed_mail
 from maildesk.errors import ConfigError, TemporaryFailure
 from maildesk.mail import verp
+from maildesk.mail.addresses import masked
 from maildesk.store import db
 from maildesk.store.db import transaction, unavailable_is_temporary
 from maildesk.store.tables import OutboxMail, OutboxStatus
@@ -71,6 +72,9 @@ class Claimed:
     recipients: list[str]
     raw: bytes
     until: datetime
+    kind: str
+    domains: str  # of the recipients, for the log: never their addresses
+    attempt: int  # this send's number, counting the attempts before
 
 
 async def drain(app: App, now: datetime | None = None) -> DrainResult:
@@ -161,9 +165,15 @@ def _claim_due(app: App, now: datetime) -> list[Claimed]:
             .options(selectinload(OutboxMail.recipients))
             .order_by(OutboxMail.id)
         ).all()
-        return [
-            Claimed(r.id, r.sender, [x.address for x in r.recipients], r.raw, until) for r in rows
-        ]
+        return [_claimed(row, until) for row in rows]
+
+
+def _claimed(row: OutboxMail, until: datetime) -> Claimed:
+    addresses = [x.address for x in row.recipients]
+    domains = ",".join(sorted({x.domain for x in row.recipients}))
+    return Claimed(
+        row.id, row.sender, addresses, row.raw, until, row.kind, domains, row.attempts + 1
+    )
 
 
 def _mark_and_renew(app: App, sent: Claimed | None, mail: Claimed | None, now: datetime) -> bool:
@@ -201,10 +211,28 @@ async def _send_one(
         _hold(app, mail.id, str(exc))
         raise
     except smtp.SendError as exc:
-        _record_failure(app, mail.id, now, exc.reason, exc.permanent, result)
+        _record_failure(app, mail, now, exc.reason, exc.permanent, result)
         return None
     result.sent += 1
+    _log_mail_out(mail, "sent", mail.attempt)
     return mail
+
+
+def _log_mail_out(mail: Claimed, result: str, attempt: int, error: str | None = None) -> None:
+    """The one log line of each delivery attempt (`event="mail_out"`, the README's "Logs");
+    the server's reply keeps only the domains of the addresses it names."""
+    fields = {
+        "event": "mail_out",
+        "outbox_id": mail.id,
+        "kind": mail.kind,
+        "domain": mail.domains,
+        "result": result,
+        "attempt": attempt,
+    }
+    if error is not None:
+        fields["error"] = masked(error)
+    level = {"sent": logging.INFO, "deferred": logging.WARNING}.get(result, logging.ERROR)
+    log.log(level, "mail out", extra=fields)
 
 
 def envelope_sender(app: App, mail: Claimed) -> str:
@@ -226,7 +254,7 @@ def _hold(app: App, row_id: int, error: str) -> None:
 
 
 def _record_failure(
-    app: App, row_id: int, now: datetime, error: str, permanent: bool, result: DrainResult
+    app: App, mail: Claimed, now: datetime, error: str, permanent: bool, result: DrainResult
 ) -> None:
     """Count the attempt; at the last one (or a 5xx) mark the row failed and tell the admins.
 
@@ -235,19 +263,17 @@ def _record_failure(
     """
     config = app.config.outbox
     with transaction(app.sessions, write=True) as session:
-        row = session.get_one(OutboxMail, row_id, with_for_update=True)
+        row = session.get_one(OutboxMail, mail.id, with_for_update=True)
         row.attempts += 1
         row.last_error = error[:2000]
         if permanent or row.attempts >= config.max_attempts:
             newly_failed = row.status == OutboxStatus.PENDING
             row.status = OutboxStatus.FAILED
             result.failed += 1
-            log.error(
-                "giving up on outbox mail %s after %d attempts: %s", row_id, row.attempts, error
-            )
+            _log_mail_out(mail, "failed", row.attempts, error)
             if newly_failed:
                 failed_mail.tell_admins(session, app.desk(), row, now)
         else:
             row.next_attempt_at = now + backoff(config, row.attempts)
             result.deferred += 1
-            log.warning("outbox mail %s deferred (attempt %d): %s", row_id, row.attempts, error)
+            _log_mail_out(mail, "deferred", row.attempts, error)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maildesk.mail.addresses import deliverable, mailbox, pattern, same_address
+from maildesk.mail.addresses import deliverable, mailbox, masked, pattern, same_address
 from maildesk.mail.plaintext import is_control
 
 GOOD = [
@@ -152,3 +152,19 @@ def test_same_address_folds_the_domain_only(one, other, same):
     assert same_address(one, other) is same
     found = re.fullmatch(pattern(one), other) is not None
     assert found is (same and "xn--" not in other)
+
+
+@pytest.mark.parametrize(
+    ("reply", "logged"),
+    [
+        (
+            "550 5.1.1 <ann.lee+x@Shop.example>: no such user",
+            "550 5.1.1 <…@Shop.example>: no such user",
+        ),
+        ("{'a@b.example': (450, 'busy')}", "{'…@b.example': (450, 'busy')}"),
+        ("recipients bo@x.example, 张伟@例子.cn", "recipients …@x.example, …@例子.cn"),
+        ("421 4.7.0 try again later", "421 4.7.0 try again later"),
+    ],
+)
+def test_masked_keeps_only_the_domains_of_addresses_in_a_text(reply, logged):
+    assert masked(reply) == logged

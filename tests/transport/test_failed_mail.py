@@ -58,7 +58,8 @@ def drain(app, now: datetime | None = None) -> outbox.DrainResult:
 
 def run_cli(tmp_path: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "maildesk.toml"), *args])
-    return result.exit_code, result.output
+    # What it says: its answer on stdout, or its error on stderr, never its log (stderr).
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.stderr
 
 
 def test_a_refused_mail_is_told_to_each_admin_once_and_a_failed_notice_tells_nobody(
