@@ -6,7 +6,10 @@ One way to break a mail (truncate, flip, insert, drop a line, CRLF) for hypothes
 
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+
+from imap_tools import BaseMailBox
+from imap_tools.errors import MailboxAppendError
 
 from tests.conftest import CORPUS
 
@@ -44,3 +47,16 @@ def seeded_mutations(count: int, seed: int) -> Iterator[bytes]:
         own_id = b"Message-ID: <fuzz-%d@fuzz.example>\n" % n
         raw = _MESSAGE_ID.sub(b"", rng.choice(SEEDS), count=1)
         yield mutate(own_id + raw, rng)
+
+
+def append_each(box: BaseMailBox, raws: Iterable[bytes]) -> tuple[int, int]:
+    """APPEND each mail to INBOX; (appended, refused). A mutation the server will not take
+    (an empty mail, NUL bytes) is counted, not raised: it never reached us."""
+    appended = refused = 0
+    for raw in raws:
+        try:
+            box.append(raw, "INBOX", flag_set=())
+            appended += 1
+        except MailboxAppendError:
+            refused += 1
+    return appended, refused
