@@ -91,7 +91,7 @@ def test_the_daemon_keeps_running_on_a_full_disk_and_takes_the_mail_once_space_i
     mailbox.deliver(make_mail(subject="while the disk is full"))
     daemon = DaemonProcess(tmp_path / "maildesk.toml")
     try:
-        daemon.wait_for_log("database or disk is full")
+        daemon.wait_for_log("failed (database unavailable: database or disk is full); next try")
         assert daemon.poll() is None, "still running"
         assert mailbox.count("INBOX") == 1, "the mail waits on the server"
         disk.free()
@@ -99,6 +99,7 @@ def test_the_daemon_keeps_running_on_a_full_disk_and_takes_the_mail_once_space_i
     finally:
         code = stop(daemon)
     assert code == 0
+    assert "raised an exception" not in "".join(daemon.lines), "a poll job's failure unhandled"
     assert smtp_sink.messages[0]["Subject"] == "[Ticket#1] while the disk is full"
     assert mailbox.count("Processed") == 1 and quarantined(database_url) == 0
 
