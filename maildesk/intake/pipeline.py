@@ -4,10 +4,11 @@
 rolls its savepoint back and the raw bytes are quarantined instead, so one bad
 mail never blocks the rest.
 An error that is nobody's fault (a locked, lost or full database, a full
-disk, a parser that does not start) is not the mail's: it leaves as TemporaryFailure, the whole
-transaction rolls back, the mails stay where they are and are taken again on
-the next cycle. Mails run in batches of one transaction (`process_batch`:
-`poll`, `run`, `import`); `replay` uses `process`, one mail per transaction.
+disk, a parser that does not start) is not the mail's: it leaves as
+TemporaryFailure, the whole transaction rolls back, the mails stay where they
+are and are taken again on the next cycle. Mails run in batches of one
+transaction (`process_batch`: `poll`, `run`, `import`); `replay` uses
+`process`, one mail per transaction.
 A transaction is one unit of work: one desk (`App.desk`) with its Batch, whose
 read-ahead rolls back with each mail's savepoint.
 """

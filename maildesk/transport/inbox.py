@@ -184,10 +184,10 @@ class Inbox:
         cut by bytes, and a flooding sender's mail put apart, before fetching."""
         found = {}
         for item in self._uid_fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM)])"):
-            if isinstance(item, tuple) and (uid := _UID.search(item[0])):
-                size, from_field = _SIZE.search(item[0]), item[1].partition(b":")[2]
-                sender = parseaddr(from_field.decode("latin-1"))
-                found[int(uid[1])] = (int(size[1]) if size else 0, sender[1].lower())
+            line, field = item if isinstance(item, tuple) else (item or b"", b"")
+            if uid := _UID.search(line):
+                size, sender = _SIZE.search(line), field.partition(b":")[2].decode("latin-1")
+                found[int(uid[1])] = (int(size[1]) if size else 0, parseaddr(sender)[1].lower())
         return found
 
     def _uid_fetch(self, uids: list[int], items: str) -> list[Any]:
