@@ -29,6 +29,10 @@ class DatabaseUnavailable(TemporaryFailure):
     """The database is locked, busy or gone for now; the mail in hand is not at fault."""
 
 
+class DiskFull(TemporaryFailure):
+    """A file could not be written for want of space; freeing some lets the mail in."""
+
+
 class TemplateError(MaildeskError):
     """A template is missing, does not parse, or fails to render."""
 

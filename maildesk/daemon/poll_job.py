@@ -49,7 +49,9 @@ class MailboxIntake:
             self.host.run_soon(self.job_id, left)
             return
         try:
-            result = poller.poll_mailbox(self.host.app, self.mailbox, self.host.stop)
+            result = poller.poll_mailbox(
+                self.host.app, self.mailbox, self.host.stop, self._drain_soon
+            )
         except TemporaryFailure as exc:
             delay = self.backoff.failed()
             log.warning("poll of %s failed (%s); next try in %.0f s", name, exc, delay)
@@ -67,4 +69,7 @@ class MailboxIntake:
         self.refusals.accepted()
         if result.handled:
             log.info("poll of %s: %s", name, result.outcomes)
-            self.host.run_soon("drain")
+
+    def _drain_soon(self) -> None:
+        """After each round's commit: what it queued goes out now, not after the poll."""
+        self.host.run_soon("drain")

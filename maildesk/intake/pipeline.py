@@ -3,15 +3,17 @@
 `Discard` from a step stops on purpose (a duplicate); an error the mail causes
 rolls its savepoint back and the raw bytes are quarantined instead, so one bad
 mail never blocks the rest.
-An error that is nobody's fault (a locked or lost database, a parser that
-does not start) is not the mail's: it leaves as TemporaryFailure, the whole
-transaction rolls back, the mails stay where they are and are taken again on
-the next cycle. Mails run in batches of one transaction (`process_batch`:
-`poll`, `run`, `import`); `replay` uses `process`, one mail per transaction.
+An error that is nobody's fault (a locked, lost or full database, a full
+disk, a parser that does not start) is not the mail's: it leaves as
+TemporaryFailure, the whole transaction rolls back, the mails stay where they
+are and are taken again on the next cycle. Mails run in batches of one
+transaction (`process_batch`: `poll`, `run`, `import`); `replay` uses
+`process`, one mail per transaction.
 A transaction is one unit of work: one desk (`App.desk`) with its Batch, whose
 read-ahead rolls back with each mail's savepoint.
 """
 
+import errno
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +30,7 @@ from maildesk.config import MailboxConfig
 from maildesk.desk import held, notice_cap
 from maildesk.desk.context import Desk
 from maildesk.desk.sla import ledger
-from maildesk.errors import Discard, TemporaryFailure
+from maildesk.errors import Discard, DiskFull, TemporaryFailure
 from maildesk.intake import journal, read_ahead
 from maildesk.intake.state import Intake
 from maildesk.intake.steps import STEPS
@@ -40,6 +42,7 @@ from maildesk.store.intake_tables import Quarantine
 from maildesk.store.tables import INCOMING_MESSAGE_ID
 
 log = logging.getLogger(__name__)
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 class Outcome(StrEnum):
@@ -176,9 +179,12 @@ def process_in(
 
 
 def raise_unless_mails_fault(exc: Exception) -> None:
-    """Re-raise what is nobody's fault: the mail waits for the next cycle."""
+    """Re-raise what is nobody's fault: the mail waits for the next cycle. A file system
+    out of space (or quota) is one such fault, whatever wrote to it."""
     if isinstance(exc, TemporaryFailure) or is_transient(exc):
         raise exc
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        raise DiskFull(f"disk full: {exc}") from exc
 
 
 def lost_message_id_race(exc: IntegrityError) -> bool:

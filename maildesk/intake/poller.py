@@ -8,12 +8,15 @@ on the server. Idempotent across crashes: a mail seen again after a crash
 between commit and move has a receipt and is just moved; a crash before the
 commit leaves nothing behind, and the mails are taken again. A new
 UIDVALIDITY resets the cursor, and Message-ID deduplication keeps the
-re-fetched mail from counting twice.
+re-fetched mail from counting twice. With a processed folder, the mails of a sender
+flooding the listing (over FLOOD) come in rounds after everyone else's (flag mode keeps
+UID order: its cursor means "all below are done").
 """
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 # also stops at ROUND_BYTES, so a backlog of large mails keeps memory flat.
 ROUND = 50
 ROUND_BYTES = 32 * 1024 * 1024
+OUTLINE = 1000  # UIDs per FETCH of sizes and senders
+FLOOD = 10  # a sender with more mails than this in one listing has them taken last
 _INSERT_RECEIPT = insert(Receipt.__table__)
 _UPSERT_POLL = InsertOrUpdate(MailboxPoll.__table__, ["mailbox"], ["polled_at"])
 
@@ -76,9 +81,14 @@ def poll_once(app: App, stop: threading.Event | None = None) -> PollResult:
 
 
 def poll_mailbox(
-    app: App, mailbox: MailboxConfig, stop: threading.Event | None = None
+    app: App,
+    mailbox: MailboxConfig,
+    stop: threading.Event | None = None,
+    committed: Callable[[], None] | None = None,
 ) -> PollResult:
     """Fetch and process everything new; stops early (between mails) when `stop` is set.
+    `committed` is called after each round's commit (the daemon's drain: its acks go out
+    while the rounds behind it are taken).
 
     A cycle that went through, with mail or none, is noted as the mailbox's last
     successful poll (status, /readyz, /metrics).
@@ -86,11 +96,20 @@ def poll_mailbox(
     result = PollResult()
     with Inbox(mailbox.imap, app.clock) as inbox:
         validity = inbox.uidvalidity()
-        after = 0 if mailbox.imap.processed_folder else _load_cursor(app, inbox.key, validity)
-        for chunk in chunked(inbox.uids(after=after), ROUND):
-            for uids in _by_size(chunk, inbox.sizes(chunk)):
-                if not _round(app, mailbox, inbox, validity, uids, result, stop):
-                    return result
+        moving = bool(mailbox.imap.processed_folder)
+        listed = inbox.uids(after=0 if moving else _load_cursor(app, inbox.key, validity))
+        outline = {}
+        for chunk in chunked(listed, OUTLINE):
+            outline.update(inbox.outline(chunk))
+        sizes = {uid: size for uid, (size, _) in outline.items()}
+        # In flag mode the cursor says "all below are done": the UIDs go in order.
+        for part in _floods_last(listed, outline) if moving else [listed]:
+            for chunk in chunked(part, ROUND):
+                for uids in _by_size(chunk, sizes):
+                    if not _round(app, mailbox, inbox, validity, uids, result, stop):
+                        return result
+                    if committed is not None:
+                        committed()
     _note_poll(app, mailbox)
     return result
 
@@ -98,6 +117,14 @@ def poll_mailbox(
 def _note_poll(app: App, mailbox: MailboxConfig) -> None:
     with unavailable_is_temporary(), transaction(app.sessions, write=True) as session:
         _UPSERT_POLL(session, {"mailbox": mailbox.name, "polled_at": app.clock()})
+
+
+def _floods_last(uids: list[int], outline: dict[int, tuple[int, str]]) -> list[list[int]]:
+    """The mails of senders with more than FLOOD of them in this listing after everyone
+    else's, in rounds of their own: one sender's storm never holds up another's mail."""
+    senders = Counter(sender for _, sender in outline.values())
+    flooding = {uid for uid, (_, sender) in outline.items() if senders[sender] > FLOOD}
+    return [[u for u in uids if u not in flooding], [u for u in uids if u in flooding]]
 
 
 def _by_size(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:

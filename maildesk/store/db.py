@@ -33,12 +33,22 @@ WRITE = "maildesk_write"  # execution option: this transaction will write
 SCHEMA_REVISION = "0012"
 
 
-# SQLite's words for another connection holding the lock.
-_SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+# SQLite's words for another connection holding the lock, and for a full or failing
+# disk (SQLITE_FULL, SQLITE_IOERR): none of them is the mail's fault.
+_SQLITE_TRANSIENT = (
+    "database is locked",
+    "database is busy",
+    "database table is locked",
+    "database or disk is full",
+    "disk i/o error",
+)
 # PostgreSQL SQLSTATEs that say "try again": a lost connection (class 08), a
-# serialization failure or deadlock (40001, 40P01), too many connections, a
-# lock not available, an administrator or crash shutdown.
-_PG_TRANSIENT = ("08", "40001", "40P01", "53300", "55P03", "57P01", "57P02", "57P03")
+# serialization failure or deadlock (40001, 40P01), a full disk, no memory, too
+# many connections, a lock not available, an administrator or crash shutdown.
+_PG_TRANSIENT = (
+    *("08", "40001", "40P01", "53100", "53200", "53300"),
+    *("55P03", "57P01", "57P02", "57P03"),
+)
 
 
 def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
@@ -93,7 +103,8 @@ def transaction(factory: sessionmaker[Session], write: bool = False) -> Iterator
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A database error that is nobody's fault and may pass: locked, busy, disconnected."""
+    """A database error that is nobody's fault and may pass: locked, busy, disconnected,
+    the disk full."""
     if isinstance(exc, PoolTimeout):
         return True
     if not isinstance(exc, DBAPIError):
@@ -108,7 +119,7 @@ def is_transient(exc: BaseException) -> bool:
     if "sqlite" not in type(exc.orig).__module__:
         return True  # a server's driver: connection refused or lost
     message = str(exc.orig).lower()
-    return any(words in message for words in _SQLITE_BUSY)
+    return any(words in message for words in _SQLITE_TRANSIENT)
 
 
 @contextmanager

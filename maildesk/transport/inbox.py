@@ -14,6 +14,7 @@ import socket
 import ssl
 from collections.abc import Callable
 from datetime import datetime
+from email.utils import parseaddr
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -178,16 +179,15 @@ class Inbox:
             if isinstance(item, tuple) and (m := _UID.search(item[0])) and int(m[1]) in wanted
         }
 
-    def sizes(self, uids: list[int]) -> dict[int, int]:
-        """RFC822.SIZE of each message, by UID: rounds are cut by bytes before fetching."""
-        if not uids:
-            return {}
+    def outline(self, uids: list[int]) -> dict[int, tuple[int, str]]:
+        """(RFC822.SIZE, the From address lower-cased) of each message, by UID: rounds are
+        cut by bytes, and a flooding sender's mail put apart, before fetching."""
         found = {}
-        for item in self._uid_fetch(uids, "(UID RFC822.SIZE)"):
-            line = item[0] if isinstance(item, tuple) else item
-            uid, size = _UID.search(line or b""), _SIZE.search(line or b"")
-            if uid and size:
-                found[int(uid[1])] = int(size[1])
+        for item in self._uid_fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM)])"):
+            line, field = item if isinstance(item, tuple) else (item or b"", b"")
+            if uid := _UID.search(line):
+                size, sender = _SIZE.search(line), field.partition(b":")[2].decode("latin-1")
+                found[int(uid[1])] = (int(size[1]) if size else 0, parseaddr(sender)[1].lower())
         return found
 
     def _uid_fetch(self, uids: list[int], items: str) -> list[Any]:

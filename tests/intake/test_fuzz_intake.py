@@ -18,34 +18,16 @@ from maildesk.mail.message import parse
 from maildesk.store import db
 from maildesk.store.intake_tables import Quarantine
 from maildesk.store.tables import Blob, Message
-from tests.conftest import CORPUS
+from tests.mutate import SEEDS, mutate
 from tests.support import fuzz
 
-SEEDS = tuple(p.read_bytes() for p in sorted(CORPUS.glob("*.eml")))
 FUZZ = fuzz(150)
 
 
 @st.composite
 def mutated_mails(draw: st.DrawFn) -> bytes:
     """A corpus mail, truncated, with bytes flipped, inserted, or lines dropped."""
-    raw = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(0, 4))):
-        if not raw:
-            break
-        at = draw(st.integers(0, len(raw) - 1))
-        action = draw(st.sampled_from(["truncate", "flip", "insert", "drop_line", "crlf"]))
-        if action == "truncate":
-            del raw[at:]
-        elif action == "flip":
-            raw[at] = draw(st.integers(0, 255))
-        elif action == "insert":
-            raw[at:at] = draw(st.binary(min_size=1, max_size=40))
-        elif action == "drop_line":
-            end = raw.find(b"\n", at)
-            del raw[at : end if end >= 0 else len(raw)]
-        else:
-            raw[:] = raw.replace(b"\n", b"\r\n")
-    return bytes(raw)
+    return mutate(draw(st.sampled_from(SEEDS)), draw(st.randoms(use_true_random=False)))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from maildesk.transport.inbox import Inbox
 from tests.conftest import make_mail
 from tests.intake import test_mailboxes as mailbox_tests
 from tests.intake.test_mailboxes import mailboxes_toml
-from tests.support import stats, write_lock
+from tests.support import show, stats, write_lock
 
 sales = mailbox_tests.sales  # the fixture: a second Dovecot user
 GARBAGE = b"\x00\x01 not a mail at all\r\n"
@@ -127,9 +127,9 @@ def test_rounds_are_cut_by_count_and_bytes_and_a_failed_one_leaves_its_mail(
     big = make_mail(subject="big", body="x" * 200_000)
     mailbox.deliver(small[0], big, small[1], small[2])
     with Inbox(app.config.mailboxes[0].imap) as inbox:
-        sizes = inbox.sizes(inbox.uids())
+        sizes = [size for size, _ in inbox.outline(inbox.uids()).values()]
     monkeypatch.setattr(poller, "ROUND", 3)
-    monkeypatch.setattr(poller, "ROUND_BYTES", max(sizes.values()))  # rounds: s0 | big | s1 | s2
+    monkeypatch.setattr(poller, "ROUND_BYTES", max(sizes))  # rounds: s0 | big | s1 | s2
     lock = LockAtLook(database_url, 3)  # taken in the round of small 1
 
     with pytest.raises(DatabaseUnavailable):
@@ -141,6 +141,17 @@ def test_rounds_are_cut_by_count_and_bytes_and_a_failed_one_leaves_its_mail(
     assert mailbox.count("Quarantine") == 0, "the lock is not the mail's fault"
     assert poller.poll_once(app).outcomes == {"stored": 2}
     assert mailbox.count("INBOX") == 0 and stats(app)["tickets"] == 4
+
+
+def test_a_flooding_senders_mails_come_after_everyone_elses(mailbox, make_app):
+    """One sender's storm in the listing: the customer who wrote during it goes first."""
+    app = make_app(mailbox)
+    storm = [f"storm {n}" for n in range(poller.FLOOD + 1)]
+    flood = [make_mail(sender="Flood <FLOOD@storm.example>", subject=s) for s in storm]
+    mailbox.deliver(*flood, make_mail(sender="ann@customer.example", subject="ordinary"))
+    assert poller.poll_once(app).outcomes == {"stored": len(storm) + 1}
+    subjects = [show(app, n)["subject"] for n in range(1, len(storm) + 2)]
+    assert subjects == ["ordinary", *storm]
 
 
 @pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
