@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from maildesk.desk import tickets
 from maildesk.mail.classify import MailClass
 from maildesk.mail.ids import ticket_number
+from maildesk.mail.keys import Keys
 from maildesk.mail.message import Incoming
 from maildesk.mail.subject_tag import SubjectTag
 from maildesk.store.tables import Message, Ticket
@@ -33,10 +34,10 @@ _BY_MESSAGE_ID = (
 
 
 def find_ticket(
-    session: Session, mail: Incoming, mail_class: MailClass, tag: SubjectTag, secret: str
+    session: Session, mail: Incoming, mail_class: MailClass, tag: SubjectTag, keys: Keys
 ) -> Ticket | None:
     """The ticket this mail continues, or None for a new one."""
-    return _by_ids(session, _candidate_ids(mail, mail_class), secret) or _by_tag(
+    return _by_ids(session, _candidate_ids(mail, mail_class), keys) or _by_tag(
         session, mail, mail_class, tag
     )
 
@@ -54,9 +55,9 @@ def _candidate_ids(mail: Incoming, mail_class: MailClass) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _by_ids(session: Session, ids: list[str], secret: str) -> Ticket | None:
+def _by_ids(session: Session, ids: list[str], keys: Keys) -> Ticket | None:
     for message_id in ids:
-        number = ticket_number(secret, message_id)
+        number = ticket_number(keys, message_id)
         if number is not None:
             ticket = by_number(session, number)
             if ticket is not None:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from maildesk.desk.survey import tokens
+from maildesk.mail.keys import Keys
 from maildesk.store import db
 from maildesk.store.deadline_tables import SlaEvent, Survey
 from maildesk.store.tables import Event, Message, OutboxMail
@@ -143,7 +144,7 @@ def test_a_tampered_or_foreign_token_is_refused(site):
     path = links[4].split("?")[0]
     token = path.rsplit("/", 1)[1]
     survey_id, number, mac = token.split(".")
-    other = tokens.make("another-instance-secret", int(survey_id), int(number))
+    other = tokens.make(Keys(("another-instance-secret",)), int(survey_id), int(number))
     for forged in (f"{survey_id}.2.{mac}", token[:-3] + "xyz", other):
         assert request(port, "POST", f"/survey/{forged}", {"score": "1"})[0] == 404
     assert rating(app, 1)[0] is None, "no forged link rated anything"
