@@ -6,6 +6,8 @@ import http.client
 import re
 import threading
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -35,13 +37,22 @@ def site(make_app, smtp_sink, clock):
     resolved_ticket(app, clock, subject="<script>alert(1)</script> printer")
     clock.advance(days=1)
     run(app)
+    with serving(app):
+        yield app, port, survey_links(app)[-1]
+
+
+@contextmanager
+def serving(app) -> Iterator[None]:
+    """The app's survey page on its `[web] listen`, for the block."""
     server = WebServer(app)
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     server.tried.wait(10)
-    yield app, port, survey_links(app)[-1]
-    server.stop()
-    thread.join(10)
+    try:
+        yield
+    finally:
+        server.stop()
+        thread.join(10)
 
 
 def survey_links(app) -> list[list[str]]:
