@@ -78,7 +78,8 @@ class App:
     @classmethod
     def build(cls, config: Config, clock: Callable[[], datetime] = utc_now) -> "App":
         keys = desk_keys(config.desk.secret)
-        engine = db.make_engine(config.database.url, config.database.busy_timeout)
+        database = config.database
+        engine = db.make_engine(database.url, database.busy_timeout, database.password.value())
         intake = config.intake
         budget = Budget(
             intake.max_message_bytes, intake.parse_seconds, intake.parse_memory_mb * 1024 * 1024

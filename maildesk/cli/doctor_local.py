@@ -57,7 +57,8 @@ def database(config: Config) -> Check:
     file = url.database if url.get_backend_name() == "sqlite" else None
     if file and file != ":memory:" and not Path(file).exists():  # connecting would make it
         return Check("database", FAIL, f"{shown}: no such file; run `maildesk init`")
-    engine = db.make_engine(config.database.url, config.database.busy_timeout)
+    database = config.database
+    engine = db.make_engine(database.url, database.busy_timeout, database.password.value())
     try:
         current = db.schema_revision(engine)
     except MaildeskError as exc:

@@ -238,7 +238,8 @@ def _outbox(t: Table | None) -> OutboxConfig:
 
 
 def _database(t: Table) -> DatabaseConfig:
-    database = DatabaseConfig(t.get("url", str), t.positive("busy_timeout", 30.0))
+    url, busy_timeout = t.get("url", str), t.positive("busy_timeout", 30.0)
+    database = DatabaseConfig(url, busy_timeout, secrets.secret(t, "password"))
     t.reject_unknown()
     return database
 

@@ -33,7 +33,7 @@ class Secret:
     def value(self, required: bool = True) -> str:
         found = self.lookup()
         if found is None:
-            if required:
+            if required and self.env:  # no variable named: no secret wanted
                 raise ConfigError(f"{self.key}: {self.missing()}")
             return ""
         return found[0]

@@ -11,6 +11,7 @@ from maildesk import config
 from maildesk.app import desk_keys
 from maildesk.config import Secret
 from maildesk.errors import ConfigError
+from maildesk.store import db
 
 MINIMAL = {"desk": {"name": "Desk"}, "database": {"url": "sqlite://"}}
 IMAP = {"host": "h", "username": "u"}
@@ -114,3 +115,19 @@ def test_a_short_or_empty_key_fails_naming_the_key(places, value: str, error: st
         desk_keys(desk_secret(containers))
     place = credentials / "MAILDESK_SECRET"
     assert str(raised.value) == "desk.secret_env: " + error.format(place=place)
+
+
+def test_the_database_password_stays_out_of_the_url(tmp_path: Path):
+    file = tmp_path / "db-password"
+    file.write_text("pg-pass\n")
+    url = "postgresql://maildesk@db.example/maildesk"
+    found = config.parse(MINIMAL | {"database": {"url": url, "password_file": str(file)}})
+    password = found.database.password.value()
+    engine = db.make_engine(found.database.url, password=password)
+    assert (password, engine.url.password, engine.url.username) == (
+        "pg-pass",
+        "pg-pass",
+        "maildesk",
+    )
+    engine.dispose()
+    assert config.parse(MINIMAL).database.password.value() == "", "none named, none wanted"

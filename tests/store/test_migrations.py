@@ -4,6 +4,7 @@ Each test runs on a SQLite file and on an empty PostgreSQL database of the
 suite's own cluster.
 """
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from maildesk.desk import loops
 from maildesk.store import db, numbers
 from maildesk.store.tables import OutboxMail, OutboxRecipient
 from tests.conftest import T0, maildesk_cli
+from tests.support import wait_until, waiting_on_a_lock
 
 # Envelopes as 0003 stored them: one string, which 0004 must not split.
 OLD_RECIPIENTS = ("ann@customer.example", '"x,victim@target.test"@attacker.test')
@@ -274,3 +276,33 @@ def test_the_migrations_build_the_schema_the_models_describe(engine):
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         differences = compare_metadata(context, Base.metadata)
     assert [d for d in differences if "alembic_version" not in str(d)] == []
+
+
+def test_on_postgresql_an_init_waits_for_the_one_migrating(pg_cluster):
+    """Workers started at once each run `maildesk init` (ExecStartPre, compose): the
+    second waits for the first's lock, then finds the schema done instead of failing on
+    tables half made."""
+    url = pg_cluster.new_database(template="template0")
+    engine = db.make_engine(url)
+    errors: list[BaseException] = []
+
+    def second_init() -> None:
+        try:
+            db.upgrade(engine)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    with engine.connect() as first:
+        first.begin()
+        first.execute(db.UPGRADE_LOCK)
+        second = threading.Thread(target=second_init)
+        second.start()
+        wait_until(lambda: waiting_on_a_lock(url))
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(db.MIGRATIONS))
+        config.attributes["connection"] = first
+        command.upgrade(config, "head")
+        first.commit()
+    second.join(60)
+    assert errors == [] and db.schema_revision(engine) == db.SCHEMA_REVISION
+    engine.dispose()
