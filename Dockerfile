@@ -19,8 +19,9 @@ RUN python3 -m venv /opt/maildesk \
 
 FROM ${BASE_IMAGE}
 COPY --from=build /opt/maildesk /opt/maildesk
-RUN useradd --system --user-group --home-dir /var/lib/maildesk --create-home \
-      --shell /usr/sbin/nologin maildesk \
+# A fixed uid, so files given to the container (secrets) can be made its own: 10001.
+RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/maildesk \
+      --create-home --shell /usr/sbin/nologin maildesk \
  && mkdir -p /etc/maildesk
 ENV PATH=/opt/maildesk/bin:$PATH \
     MAILDESK_CONFIG=/etc/maildesk/maildesk.toml \

@@ -13,21 +13,23 @@
 #  4. in the container, on the host's network, as its user maildesk, with the secrets
 #     as podman secrets (/run/secrets/<NAME>): `maildesk init`, `maildesk doctor`,
 #     `maildesk poll --once`; then checks that the acknowledgement reached SMTP.
-# It is not part of .ci/run (it needs root, podman and debootstrap). Run as root:
-#   contrib/container-check.sh
+# The image is built with chroot isolation (no OCI runtime, so it works inside a
+# container too). Where `podman run` cannot start containers (nested, rlimits or
+# cgroups refused) step 4 runs the image with `buildah run --isolation chroot`
+# instead, the secrets then bind-mounted as files in /run/secrets: what the daemon
+# sees is the same. It is not part of .ci/run (it needs root, podman, buildah and
+# debootstrap). Run as root:  contrib/container-check.sh
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${MAILDESK_CHECK_DIR:-/var/tmp/maildesk-check}
 base=localhost/maildesk-base
 image=localhost/maildesk-check
-podman_run=(podman run --rm --network host)   # see PODMAN_RUN_OPTIONS below
-read -r -a extra <<<"${PODMAN_RUN_OPTIONS:-}"  # e.g. "--cgroups=disabled" when nested
-podman_run+=("${extra[@]}")
 
 say() { printf '\n== %s\n' "$*"; }
 need() { command -v "$1" >/dev/null || { echo "missing: $1 ($2)" >&2; exit 2; }; }
 need podman "apt-get install podman"
+need buildah "apt-get install buildah"
 need debootstrap "apt-get install debootstrap"
 [ "$(id -u)" = 0 ] || { echo "run as root (debootstrap, podman import)" >&2; exit 2; }
 mkdir -p "$work"
@@ -68,9 +70,10 @@ mkdir -p "$context/src" "$context/wheels"
   "$context/src/")
 find "$context/src" -name __pycache__ -prune -exec rm -rf {} +
 python3 -m pip wheel -q --disable-pip-version-check -w "$context/wheels" \
-  hatchling "$repo[postgres]"
+  hatchling "$repo[postgres]" >"$work/pip-wheel.log" 2>&1 \
+  || { tail -n 20 "$work/pip-wheel.log" >&2; exit 1; }
 rm -rf "$context/src/wheels" && cp -r "$context/wheels" "$context/src/wheels"
-podman build -q --format docker --network host \
+podman build -q --format docker --network host --isolation chroot \
   --build-arg BASE_IMAGE="$base" \
   --build-arg PIP_OPTIONS="--no-index --find-links /src/wheels" \
   -t "$image" "$context/src" >/dev/null
@@ -80,7 +83,7 @@ podman image inspect "$image" --format 'size {{.Size}} bytes, user {{.Config.Use
 say "3. IMAP and SMTP on loopback, one customer mail waiting"
 state="$work/run"
 rm -rf "$state" && mkdir -p "$state/lib"
-chmod 0777 "$state/lib"   # the container's user maildesk writes the SQLite file here
+chown 10001:10001 "$state/lib"   # the image's user maildesk writes the SQLite file here
 PYTHONPATH="$repo" python3 - "$state" <<'PYTHON' &
 """Servers for the check: pymap and an aiosmtpd sink, ports written to ports.env; on
 SIGTERM the subjects of the mails the sink got are written to sent.txt."""
@@ -96,11 +99,15 @@ from maildesk.demo.servers import Deliveries, SmtpCapture, free_port, start_pyma
 state = Path(sys.argv[1])
 imap_port, smtp_port = free_port(), free_port()
 pymap = start_pymap(imap_port, "support@desk.test", "imap-password")
+# SIGTERM waited for below, in every thread from here on (pymap keeps its own default)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 capture = SmtpCapture()
 smtpd = Controller(capture, hostname="127.0.0.1", port=smtp_port)
 smtpd.start()
 deliveries = Deliveries(imap_port, "support@desk.test", "imap-password")
-deliveries.append(customer_mail("Ann <ann@shop.test>", "Checkout is down", "We cannot pay."))
+deliveries.append(
+    customer_mail("Ann <ann@shop.test>", "Checkout is down", "We cannot pay.", "support@desk.test")
+)
 deliveries.close()
 (state / "ports.env").write_text(f"imap_port={imap_port}\nsmtp_port={smtp_port}\n")
 signal.sigwait({signal.SIGTERM})
@@ -116,7 +123,8 @@ for _ in $(seq 300); do [ -e "$state/ports.env" ] && break; sleep 0.1; done
 # shellcheck disable=SC1091
 . "$state/ports.env"
 echo "IMAP 127.0.0.1:$imap_port, SMTP 127.0.0.1:$smtp_port"
-cat >"$state/maildesk.toml" <<TOML
+mkdir "$state/etc"
+cat >"$state/etc/maildesk.toml" <<TOML
 [desk]
 name = "Container Check"
 timezone = "UTC"
@@ -138,18 +146,38 @@ port = $smtp_port
 security = "none"
 from_address = "support@desk.test"
 TOML
-for name in MAILDESK_SECRET MAILDESK_IMAP_PASSWORD; do
-  podman secret rm "$name" >/dev/null 2>&1 || true
-done
-python3 -c "import secrets; print(secrets.token_hex(32))" | podman secret create MAILDESK_SECRET - >/dev/null
-printf 'imap-password' | podman secret create MAILDESK_IMAP_PASSWORD - >/dev/null
+mkdir -m 0755 "$state/secrets"   # as /run/secrets is: each file the user's own, 0400
+python3 -c "import secrets; print(secrets.token_hex(32))" >"$state/secrets/MAILDESK_SECRET"
+printf 'imap-password' >"$state/secrets/MAILDESK_IMAP_PASSWORD"
+chown 10001:10001 "$state/secrets"/* && chmod 0400 "$state/secrets"/*
 
 say "4. maildesk init, doctor, poll --once in the container"
-in_container() {
-  "${podman_run[@]}" --secret MAILDESK_SECRET --secret MAILDESK_IMAP_PASSWORD \
-    -v "$state/maildesk.toml:/etc/maildesk/maildesk.toml:ro,Z" \
-    -v "$state/lib:/var/lib/maildesk:Z" "$image" "$@"
-}
+data=/var/lib/maildesk   # the image's volume
+if podman run --rm --network host "$image" --version >"$work/podman-run.log" 2>&1; then
+  echo "with podman run, the secrets as podman secrets"
+  for name in MAILDESK_SECRET MAILDESK_IMAP_PASSWORD; do
+    podman secret rm "$name" >/dev/null 2>&1 || true
+    podman secret create "$name" "$state/secrets/$name" >/dev/null
+  done
+  in_container() {
+    podman run --rm --network host --secret MAILDESK_SECRET --secret MAILDESK_IMAP_PASSWORD \
+      -v "$state/etc:/etc/maildesk:ro" -v "$state/lib:$data" "$image" "$@"
+  }
+else
+  echo "podman run cannot start a container here: $(tail -n1 "$work/podman-run.log")"
+  echo "so: buildah run --isolation chroot, the secrets as files in /run/secrets"
+  # buildah 1.28 mounts the image's VOLUME over a bind on it at random (Go's map
+  # order), so here the SQLite file lives in a folder beside it.
+  data=/srv/maildesk
+  buildah rm maildesk-check >/dev/null 2>&1 || true
+  buildah from --name maildesk-check "$image" >/dev/null
+  in_container() {
+    buildah run --isolation chroot --network host --user maildesk \
+      -v "$state/lib:$data" -v "$state/etc:/etc/maildesk:ro" \
+      -v "$state/secrets:/run/secrets:ro" maildesk-check -- maildesk "$@"
+  }
+fi
+sed -i "s#/var/lib/maildesk/maildesk.db#$data/maildesk.db#" "$state/etc/maildesk.toml"
 in_container init
 in_container doctor || echo "(doctor exit $?: see its FAIL lines above)"
 in_container poll --once
@@ -157,6 +185,7 @@ in_container stats --json >"$state/stats.json"
 kill "$servers"
 wait "$servers" || true
 trap - EXIT
+buildah rm maildesk-check >/dev/null 2>&1 || true
 
 say "result"
 cat "$state/sent.txt"

@@ -41,15 +41,18 @@ class Secret:
     def lookup(self) -> tuple[str, str] | None:
         """(the value, where it was found), or None when no place has it."""
         if self.file is not None:
-            return _read(self.key, self.file), str(self.file)
+            value = _read(self.key, self.file)
+            if value is None:
+                raise ConfigError(f"{self.key}: no file {str(self.file)!r}")
+            return value, str(self.file)
         if not self.env:
             return None
         if os.environ.get(self.env):
             return os.environ[self.env], f"environment variable {self.env}"
-        for folder in self._folders():
-            path = folder / self.env
-            if path.is_file():
-                return _read(self.key, path), str(path)
+        for path in (folder / self.env for folder in self._folders()):
+            value = _read(self.key, path)
+            if value is not None:
+                return value, str(path)
         return None
 
     def source(self) -> str:
@@ -88,8 +91,12 @@ def secret(t: Table, name: str, default_env: object = "") -> Secret:
     return Secret(t.key(f"{name}_file" if file else f"{name}_env"), env or "", file)
 
 
-def _read(key: str, path: Path) -> str:
+def _read(key: str, path: Path) -> str | None:
+    """The file's secret; None when there is no such file (the lookup goes on), while
+    one that cannot be read (its permissions) stops it, named."""
     try:
         return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{key}: cannot read {str(path)!r}: {exc}") from exc

@@ -131,3 +131,11 @@ def test_the_database_password_stays_out_of_the_url(tmp_path: Path):
     )
     engine.dispose()
     assert config.parse(MINIMAL).database.password.value() == "", "none named, none wanted"
+
+
+def test_a_credential_file_that_cannot_be_read_is_named(places):
+    credentials, containers = places
+    (credentials / "MAILDESK_SECRET").mkdir()  # not a file: passed over
+    (containers / "MAILDESK_SECRET").write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(ConfigError, match=f"desk.secret_env: cannot read '{containers}/MAILD"):
+        desk_secret(containers).value()
