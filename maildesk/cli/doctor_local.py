@@ -46,7 +46,8 @@ def secrets(config: Config) -> Iterator[Check]:
             failed = True
             yield Check("secrets", FAIL, str(exc))
     if not failed:
-        found = {s.key: s.source() for s in (config.desk.secret, *named)}
+        wanted = [s for s in (config.desk.secret, *named) if s.env or s.file]
+        found = {s.key: s.source() for s in wanted}
         yield Check("secrets", OK, "found: " + ", ".join(f"{k} ({v})" for k, v in found.items()))
 
 

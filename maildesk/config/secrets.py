@@ -34,7 +34,7 @@ class Secret:
         found = self.lookup()
         if found is None:
             if required and self.env:  # no variable named: no secret wanted
-                raise ConfigError(f"{self.key}: {self.missing()}")
+                raise ConfigError(f"{self.key}: {self._missing()}")
             return ""
         return found[0]
 
@@ -60,7 +60,7 @@ class Secret:
         found = self.lookup()
         return found[1] if found else "nowhere"
 
-    def missing(self) -> str:
+    def _missing(self) -> str:
         """Every place that was looked at, for the error when none had the secret."""
         credentials = os.environ.get(CREDENTIALS_VARIABLE)
         places = [
