@@ -15,7 +15,8 @@ ARG PIP_OPTIONS=""
 COPY . /src
 RUN python3 -m venv /opt/maildesk \
  && /opt/maildesk/bin/pip install --no-cache-dir --disable-pip-version-check \
-      ${PIP_OPTIONS} "/src[postgres]"
+      ${PIP_OPTIONS} "/src[postgres]" \
+ && /opt/maildesk/bin/python3 -m pip uninstall -q -y pip setuptools
 
 FROM ${BASE_IMAGE}
 COPY --from=build /opt/maildesk /opt/maildesk
