@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from maildesk.config import Config
+from maildesk.config import Config, Secret
 from maildesk.desk import calendar
 from maildesk.desk.calendar import Clockwork
 from maildesk.desk.context import Desk
@@ -17,6 +17,7 @@ from maildesk.desk.templates import Templates
 from maildesk.errors import ConfigError
 from maildesk.kb.knowledge import Knowledge
 from maildesk.mail import tnef
+from maildesk.mail.keys import Keys
 from maildesk.mail.subject_tag import SubjectTag
 from maildesk.meter import Meter
 from maildesk.sandbox.worker import Budget, ParseWorker
@@ -39,6 +40,23 @@ def start_up() -> None:
         logging.getLogger(name).setLevel(level)
 
 
+def desk_keys(secret: Secret) -> Keys:
+    """The desk's keys from its secret: several, newest first, split on whitespace or
+    commas, each at least MIN_SECRET_LENGTH long (a guessable key forges ids)."""
+    value = secret.value()
+    if not value.strip():
+        raise ConfigError(f"{secret.key}: {secret.source()} is empty")
+    keys = Keys.parse(value)
+    for place, key in enumerate(keys.all, start=1):
+        if len(key) < MIN_SECRET_LENGTH:
+            which = f"secret {place} of {len(keys.all)}" if len(keys.all) > 1 else "the secret"
+            raise ConfigError(
+                f"{secret.key}: {which} in {secret.source()} is too short "
+                f"(at least {MIN_SECRET_LENGTH} characters)"
+            )
+    return keys
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -52,7 +70,7 @@ class App:
     sessions: sessionmaker[Session]
     templates: Templates
     tag: SubjectTag
-    secret: str
+    keys: Keys  # the desk secret's, the first signs (mail/keys.py)
     parser: ParseWorker
     calendars: Mapping[str, Clockwork]  # read-only, as the desk's Protocol names it
     clock: Callable[[], datetime] = utc_now
@@ -64,14 +82,10 @@ class App:
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], datetime] = utc_now) -> "App":
-        secret = config.desk.secret.value()
-        if len(secret) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                f"{config.desk.secret.key}: the value of {config.desk.secret.env} is too short "
-                f"(at least {MIN_SECRET_LENGTH} characters)"
-            )
+        keys = desk_keys(config.desk.secret)
+        database = config.database
         meter = Meter()
-        engine = db.make_engine(config.database.url, config.database.busy_timeout)
+        engine = db.make_engine(database.url, database.busy_timeout, database.password.value())
         db.count_errors(engine, meter.database_error)
         intake = config.intake
         budget = Budget(
@@ -83,7 +97,7 @@ class App:
             sessions=db.session_factory(engine),
             templates=Templates(config.desk.templates_dir, config.desk.default_locale),
             tag=SubjectTag(config.desk.subject_tag),
-            secret=secret,
+            keys=keys,
             parser=ParseWorker(budget, meter.parse_killed),
             calendars=calendar.build_all(config.calendars),
             clock=clock,
@@ -96,7 +110,7 @@ class App:
             self.config,
             self.templates,
             self.tag,
-            self.secret,
+            self.keys,
             self.calendars,
             REACTIONS,
             self.knowledge,

@@ -33,12 +33,14 @@ from maildesk.demo import servers
 from maildesk.demo.clock import Clock
 from maildesk.demo.mails import customer_mail
 from maildesk.demo.servers import free_port
+from maildesk.mail.keys import Keys
 from maildesk.sandbox.worker import Budget, ParseWorker
 from maildesk.store import db
 from tests import postgres
 
 PASSWORD = "secret"
 SECRET = "test-secret-0123456789abcdef"
+KEYS = Keys((SECRET,))  # the desk keys the fixtures' apps sign with
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "mail" / "corpus"  # our .eml cases and expected.toml
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai

@@ -90,7 +90,10 @@ def test_daemon_and_poll_refuse_a_bad_config_before_starting(tmp_path):
 def test_missing_or_weak_secret_is_named(offline_config):
     result = maildesk_cli("init", config=offline_config, env={"MAILDESK_SECRET": "short"})
     assert result.returncode == 2
-    assert "desk.secret_env: the value of MAILDESK_SECRET is too short" in result.stderr
+    assert (
+        "desk.secret_env: the secret in environment variable MAILDESK_SECRET is too short"
+        in result.stderr
+    )
     env = {k: v for k, v in os.environ.items() if k != "MAILDESK_SECRET"}
     result = subprocess.run(
         [sys.executable, "-m", "maildesk", "--config", str(offline_config), "init"],
@@ -100,7 +103,10 @@ def test_missing_or_weak_secret_is_named(offline_config):
         timeout=60,
     )
     assert result.returncode == 2
-    assert "desk.secret_env: environment variable MAILDESK_SECRET is not set" in result.stderr
+    assert (
+        "desk.secret_env: MAILDESK_SECRET not found: environment variable MAILDESK_SECRET"
+        in result.stderr
+    )
 
 
 def test_commands_refuse_an_uninitialised_database(offline_config):

@@ -53,7 +53,10 @@ def test_a_ready_desk_passes_and_fix_makes_the_done_folders(mailbox, smtp_sink, 
 
     assert code == 0, lines
     assert lines[0] == f"ok   config: {config}: every key known and valid (2 servers)"
-    assert "ok   secrets: set: MAILDESK_SECRET, MAILDESK_IMAP_PASSWORD" in lines
+    assert (
+        "ok   secrets: found: desk.secret_env (environment variable MAILDESK_SECRET),"
+        " imap.password_env (environment variable MAILDESK_IMAP_PASSWORD)"
+    ) in lines
     assert lines_of(lines, "database")[0].startswith("ok   database: sqlite:///")
     port = mailbox.server.port
     assert lines_of(lines, "mailbox default") == [
@@ -191,12 +194,15 @@ def test_what_needs_no_server(tmp_path, make_app, config, monkeypatch):
     )
     app = make_app(extra=own + listeners)
     monkeypatch.delenv("MAILDESK_SECRET")
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     with busy:
         code, lines = doctor(config)
     assert code == 1
-    assert (
-        "FAIL secrets: desk.secret_env: environment variable MAILDESK_SECRET is not set" in lines
-    )
+    assert [line for line in lines if line.startswith("FAIL secrets: desk.secret_env:")] == [
+        "FAIL secrets: desk.secret_env: MAILDESK_SECRET not found: environment variable"
+        " MAILDESK_SECRET is not set (or empty); no $CREDENTIALS_DIRECTORY/MAILDESK_SECRET"
+        " ($CREDENTIALS_DIRECTORY is not set); no file /run/secrets/MAILDESK_SECRET"
+    ]
     assert (
         "FAIL agents: agents[1]: help@desk.example is also the desk's own address (a mailbox,"
         " a team or the From address): the desk's own mail would pass for theirs"

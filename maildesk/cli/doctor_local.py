@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from maildesk.app import MIN_SECRET_LENGTH
+from maildesk.app import desk_keys
 from maildesk.config import Config, Secret
 from maildesk.config.surveys import host_port
 from maildesk.desk import calendar, template_vars
@@ -30,32 +30,26 @@ class Check:
 
 
 def secrets(config: Config) -> Iterator[Check]:
-    """Each secret's environment variable is set (and the desk's is long enough); an OAuth2
-    account's secrets were read when the config loaded, its tokens are the login's check."""
-    named: list[Secret] = [config.desk.secret]
-    named += [m.imap.password for m in config.mailboxes if m.imap.oauth2 is None]
+    """Each secret is found (and the desk's keys are long enough); an OAuth2 account's
+    secrets were read when the config loaded, its tokens are the login's check."""
+    named: list[Secret] = [m.imap.password for m in config.mailboxes if m.imap.oauth2 is None]
     smtp = config.smtp
     if smtp is not None and smtp.username and smtp.oauth2 is None:
         named.append(smtp.password)
     failed = False
-    for secret in named:
+    for secret in (config.desk.secret, *named):
         try:
-            value = secret.value()
+            if secret is config.desk.secret:
+                desk_keys(secret)
+            else:
+                secret.value()
         except MaildeskError as exc:
             failed = True
             yield Check("secrets", FAIL, str(exc))
-            continue
-        if secret is config.desk.secret and len(value) < MIN_SECRET_LENGTH:
-            failed = True
-            yield Check(
-                "secrets",
-                FAIL,
-                f"{secret.key}: the value of {secret.env} is too short"
-                f" (at least {MIN_SECRET_LENGTH} characters)",
-            )
     if not failed:
-        names = ", ".join(dict.fromkeys(s.env for s in named))
-        yield Check("secrets", OK, f"set: {names}")
+        wanted = [s for s in (config.desk.secret, *named) if s.env or s.file]
+        found = {s.key: s.source() for s in wanted}
+        yield Check("secrets", OK, "found: " + ", ".join(f"{k} ({v})" for k, v in found.items()))
 
 
 def database(config: Config) -> Check:
@@ -65,7 +59,8 @@ def database(config: Config) -> Check:
     file = url.database if url.get_backend_name() == "sqlite" else None
     if file and file != ":memory:" and not Path(file).exists():  # connecting would make it
         return Check("database", FAIL, f"{shown}: no such file; run `maildesk init`")
-    engine = db.make_engine(config.database.url, config.database.busy_timeout)
+    database = config.database
+    engine = db.make_engine(database.url, database.busy_timeout, database.password.value())
     try:
         current = db.schema_revision(engine)
     except MaildeskError as exc:

@@ -16,6 +16,7 @@ from maildesk.config import (
     metrics,
     oauth2,
     people,
+    secrets,
     service_levels,
     surveys,
 )
@@ -33,7 +34,6 @@ from maildesk.config.settings import (
     MailboxConfig,
     OutboxConfig,
     Rule,
-    Secret,
     SmtpConfig,
     TeamConfig,
     Trust,
@@ -118,7 +118,7 @@ def _desk(t: Table, smtp: SmtpConfig | None) -> DeskConfig:
         subject_tag=tag,
         timezone=zone,
         default_locale=t.get("default_locale", str, "en"),
-        secret=Secret(t.key("secret_env"), t.get("secret_env", str, "MAILDESK_SECRET")),
+        secret=secrets.secret(t, "secret", "MAILDESK_SECRET"),
         instance=t.get("instance", str, default_instance) or default_instance,
         templates_dir=Path(templates_dir) if templates_dir else None,
         default_team=t.get("default_team", str, None),
@@ -165,9 +165,7 @@ def _imap(t: Table, name: str) -> ImapConfig:
         port=t.port(993 if security == "ssl" else 143),
         security=security,
         username=t.get("username", str),
-        password=Secret(
-            t.key("password_env"), t.get("password_env", str, "" if auth == "oauth2" else REQUIRED)
-        ),
+        password=secrets.secret(t, "password", "" if auth == "oauth2" else REQUIRED),
         folder=t.get("folder", str, "INBOX"),
         processed_folder=t.get("processed_folder", str, "Processed"),
         quarantine_folder=t.get("quarantine_folder", str, "Quarantine"),
@@ -195,7 +193,7 @@ def _smtp(t: Table | None) -> SmtpConfig | None:
         port=t.port({"ssl": 465, "starttls": 587, "none": 25}[security]),
         security=security,
         username=t.get("username", str, ""),
-        password=Secret(t.key("password_env"), t.get("password_env", str, "")),
+        password=secrets.secret(t, "password"),
         from_address=from_address,
         timeout=t.positive("timeout", 60.0),
         trust=_trust(t, security),
@@ -255,7 +253,8 @@ def _outbox(t: Table | None) -> OutboxConfig:
 
 
 def _database(t: Table) -> DatabaseConfig:
-    database = DatabaseConfig(t.get("url", str), t.positive("busy_timeout", 30.0))
+    url, busy_timeout = t.get("url", str), t.positive("busy_timeout", 30.0)
+    database = DatabaseConfig(url, busy_timeout, secrets.secret(t, "password"))
     t.reject_unknown()
     return database
 

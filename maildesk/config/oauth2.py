@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from maildesk.config.secrets import Secret
+from maildesk.config.secrets import Secret, secret
 from maildesk.config.toml_table import REQUIRED, Table
 from maildesk.errors import ConfigError
 
@@ -99,7 +99,7 @@ def _read(t: Table, owner: str) -> OAuth2Config:
     _check_library(t, provider)
     flow = t.choice("flow", FLOWS, _DEFAULT_FLOW[provider])
     token_file = t.get("token_file", str, None)
-    certificate = _file(t, "certificate_file")
+    certificate = t.file("certificate_file")
     config = OAuth2Config(
         key=t.path,
         owner=owner,
@@ -108,18 +108,18 @@ def _read(t: Table, owner: str) -> OAuth2Config:
         client_id=t.get(
             "client_id", str, "" if provider == "google" and flow == "app" else REQUIRED
         ),
-        client_secret=_secret(t, "client_secret"),
+        client_secret=secret(t, "client_secret"),
         scope=t.get("scope", str, _DEFAULT_SCOPE.get((provider, flow), "")),
-        refresh_token=_secret(t, "refresh_token"),
+        refresh_token=secret(t, "refresh_token"),
         token_file=Path(token_file) if token_file else None,
         token_url=_url(t, "token_url", _DEFAULT_TOKEN_URL.get(provider)),
         device_url=_url(t, "device_url", ""),
         authority=_authority(t) if provider == "microsoft" else "",
         certificate=Secret(t.key("certificate_file"), "", certificate) if certificate else None,
         certificate_thumbprint=t.get("certificate_thumbprint", str, ""),
-        service_account_file=_file(t, "service_account_file"),
+        service_account_file=t.file("service_account_file"),
         mechanism=t.choice("mechanism", MECHANISMS, "xoauth2"),
-        ca_file=_file(t, "ca_file"),
+        ca_file=t.file("ca_file"),
         timeout=t.positive("timeout", 30.0),
     )
     _check_flow(t, config)
@@ -161,25 +161,6 @@ def _check_library(t: Table, provider: str) -> None:
             f"{t.key('provider')}: {provider!r} needs the {library} library: "
             f"pip install 'maildesk[{provider}]'"
         )
-
-
-def _secret(t: Table, name: str) -> Secret:
-    """`<name>_env` or `<name>_file`, not both; neither: an empty secret."""
-    env = t.get(f"{name}_env", str, "")
-    file = _file(t, f"{name}_file")
-    if env and file:
-        raise ConfigError(f"{t.key(name + '_file')}: give {name}_env or {name}_file, not both")
-    return Secret(t.key(f"{name}_file" if file else f"{name}_env"), env, file)
-
-
-def _file(t: Table, name: str) -> Path | None:
-    """A file named by `name`: a typo is told at start, not at the first token."""
-    value = t.get(name, str, None)
-    if value is None:
-        return None
-    if not Path(value).is_file():
-        raise ConfigError(f"{t.key(name)}: no file {value!r}")
-    return Path(value)
 
 
 def _url(t: Table, name: str, default: str | None) -> str:

@@ -1,7 +1,8 @@
 """The settings as frozen dataclasses, one per TOML section; loading.py fills them.
 
 Secrets are never in the file: keys ending in `_env` name environment
-variables (`_file`, files), read when first needed (secrets.py).
+variables (`_file`, files), read when first needed (secrets.py, which also
+looks in systemd's and the container's credential folders).
 """
 
 import re
@@ -83,6 +84,7 @@ class BouncesConfig:
 class DatabaseConfig:
     url: str
     busy_timeout: float = 30.0  # seconds to wait for another writer's lock (both databases)
+    password: Secret = Secret("database.password_env", "")  # PostgreSQL's, kept out of url
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Typed reading of one TOML table, whose every error names the full key and the reason."""
 
 import re
+from pathlib import Path
 from typing import Any, Literal, overload
 
 from maildesk.errors import ConfigError
@@ -71,6 +72,15 @@ class Table:
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ConfigError(f"{self.key(name)}: {value!r} is not host:port")
         return value
+
+    def file(self, name: str) -> Path | None:
+        """An optional file name: a typo is told at load, not at first use."""
+        value = self.get(name, str, None)
+        if value is None:
+            return None
+        if not Path(value).is_file():
+            raise ConfigError(f"{self.key(name)}: no file {value!r}")
+        return Path(value)
 
     def positive(self, name: str, default: float) -> float:
         value = self.get(name, float, default)

@@ -1,4 +1,4 @@
-"""The desk as one unit of work sees it: settings, templates, subject tag, secret, calendars,
+"""The desk as one unit of work sees it: settings, templates, subject tag, keys, calendars,
 the reactions to ticket events, the knowledge base's index, and the unit's own Batch.
 
 `maildesk.app.App` builds one per unit of work (`App.desk`); the desk names
@@ -19,6 +19,7 @@ from maildesk.desk.calendar import Clockwork
 from maildesk.desk.events import TicketEvent
 from maildesk.desk.templates import Templates
 from maildesk.kb.knowledge import Knowledge
+from maildesk.mail.keys import Keys
 from maildesk.mail.subject_tag import SubjectTag
 
 Reaction = Callable[[Session, "Desk", Any, datetime], None]
@@ -32,7 +33,7 @@ class Desk:
     config: Config
     templates: Templates
     tag: SubjectTag
-    secret: str
+    keys: Keys  # the desk secret's: the first signs, all verify
     calendars: Mapping[str, Clockwork]  # by name, from [[calendars]]
     reactions: Reactions  # by event type, in order (subscriptions.py)
     knowledge: Knowledge = field(default_factory=Knowledge)  # the process's article index

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from maildesk.desk import held, loops, tickets
 from maildesk.desk.context import Desk
 from maildesk.mail import ids
+from maildesk.mail.keys import Keys
 from maildesk.mail.message import Incoming
 from maildesk.store.tables import Participant, Ticket
 
@@ -26,14 +27,13 @@ NOT_COPIED = "cc_not_copied"  # the event naming them
 WHY = "the mail does not answer ours to the customer"
 
 
-def answers_customer(secret: str, ticket: Ticket, mail: Incoming) -> bool:
+def answers_customer(keys: Keys, ticket: Ticket, mail: Incoming) -> bool:
     """The ticket's customer writes, answering a mail of ours bound to them."""
     if mail.from_addr.lower() != ticket.customer.lower():
         return False
-    tag = ids.recipient_tag(secret, ticket.customer)
     for reference in (*mail.in_reply_to, *mail.references):
-        found = ids.signed(secret, reference)
-        if found is not None and found.recipient == tag:
+        found = ids.signed(keys, reference)
+        if found is not None and found.bound_to(ticket.customer):
             return True
     return False
 
@@ -44,7 +44,7 @@ def record(
     """The Cc's of a person's mail as participants; returns those not copied on answers."""
     if not mail.cc:
         return ()
-    if answers_customer(app.secret, ticket, mail):
+    if answers_customer(app.keys, ticket, mail):
         for address in mail.cc:
             tickets.copy_on_answers(session, app.batch, ticket, address)
         return ()

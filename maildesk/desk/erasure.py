@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from maildesk.desk import tickets
+from maildesk.desk.batch import Batch
 from maildesk.desk.person import Person, their_messages
 from maildesk.mail.addresses import pattern
 from maildesk.store import blobs
@@ -80,7 +81,7 @@ def forget(session: Session, person: Person, by: str, now: datetime) -> Erased:
     session.execute(delete(Contact).where(Contact.address.in_(person.spellings)))
     for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(person.tickets))):
         detail = f"a person's data was removed from this ticket at the request of {by}"
-        tickets.record(session, ticket, EVENT, detail, by, now)
+        tickets.record(session, Batch(), ticket, EVENT, detail, by, now)
     return erased
 
 

@@ -17,6 +17,7 @@ from maildesk.desk import tickets
 from maildesk.desk.batch import Batch
 from maildesk.mail.classify import MailClass
 from maildesk.mail.ids import ticket_number
+from maildesk.mail.keys import Keys
 from maildesk.mail.message import Incoming
 from maildesk.mail.subject_tag import SubjectTag
 from maildesk.store.tables import Message, Ticket
@@ -39,10 +40,10 @@ def find_ticket(
     mail: Incoming,
     mail_class: MailClass,
     tag: SubjectTag,
-    secret: str,
+    keys: Keys,
 ) -> Ticket | None:
     """The ticket this mail continues, or None for a new one."""
-    return _by_ids(session, _candidate_ids(mail, mail_class), secret) or _by_tag(
+    return _by_ids(session, _candidate_ids(mail, mail_class), keys) or _by_tag(
         session, batch, mail, mail_class, tag
     )
 
@@ -60,9 +61,9 @@ def _candidate_ids(mail: Incoming, mail_class: MailClass) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _by_ids(session: Session, ids: list[str], secret: str) -> Ticket | None:
+def _by_ids(session: Session, ids: list[str], keys: Keys) -> Ticket | None:
     for message_id in ids:
-        number = ticket_number(secret, message_id)
+        number = ticket_number(keys, message_id)
         if number is not None:
             ticket = by_number(session, number)
             if ticket is not None:

@@ -157,7 +157,7 @@ def queue_mail(
     draft = _deliverable_cc(session, app.batch, ticket, draft, now)
     sender = app.config.sender_for(ticket.mailbox)
     domain = sender.rpartition("@")[2]
-    message_id = make_message_id(app.secret, ticket.number, domain, draft.bound_to)
+    message_id = make_message_id(app.keys, ticket.number, domain, draft.bound_to)
     thread = threads.for_recipient(session, app, ticket, draft.answers, draft.bound_to)
     subject, raw = _compose(app, ticket, draft, sender, message_id, thread, now)
     threads.note(app.batch, ticket, message_id)

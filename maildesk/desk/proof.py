@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from maildesk.config import AgentConfig, AgentMailConfig
 from maildesk.desk import follow_up, spent_proofs
 from maildesk.mail import ids
+from maildesk.mail.keys import Keys
 from maildesk.mail.message import Incoming
 from maildesk.store.db import execute
 from maildesk.store.tables import Direction, Message, Ticket
@@ -52,13 +53,13 @@ class Verdict:
 def check(
     session: Session,
     settings: AgentMailConfig,
-    secret: str,
+    keys: Keys,
     agent: AgentConfig,
     mail: Incoming,
     now: datetime,
 ) -> Verdict:
     """Every check above, in order; a reply that passes them all spends its proof."""
-    answered = _answered(secret, agent, mail)
+    answered = _answered(keys, agent, mail)
     if answered is None:
         return _refused("it answers no mail of ours to this agent (a forged or retyped reference)")
     proof, number = answered
@@ -95,13 +96,12 @@ def _refused(why: str) -> Verdict:
     return Verdict(None, why)
 
 
-def _answered(secret: str, agent: AgentConfig, mail: Incoming) -> tuple[str, int] | None:
+def _answered(keys: Keys, agent: AgentConfig, mail: Incoming) -> tuple[str, int] | None:
     """The most specific id of ours to this agent that the mail answers (In-Reply-To, then
     References newest first), and the number of the ticket it names."""
-    tag = ids.recipient_tag(secret, agent.email)
     for reference in (*mail.in_reply_to, *reversed(mail.references)):
-        found = ids.signed(secret, reference)
-        if found is not None and found.recipient == tag:
+        found = ids.signed(keys, reference)
+        if found is not None and found.bound_to(agent.email):
             return reference, found.number
     return None
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.config.retention import RetentionConfig
 from maildesk.desk import tickets
+from maildesk.desk.batch import Batch
 from maildesk.desk.context import Desk
 from maildesk.store import blobs
 from maildesk.store.db import transaction, update_rows
@@ -133,4 +134,4 @@ def _remove(
     result.blobs += blobs.drop_unused(session, freed)
     result.tickets += 1
     detail = f"removed {' and '.join(removed)} after the close"
-    tickets.record(session, ticket, EVENT, detail, ACTOR, now)
+    tickets.record(session, Batch(), ticket, EVENT, detail, ACTOR, now)

@@ -59,7 +59,7 @@ def by_return_path(session: Session, app: Desk, mail: Incoming) -> Verdict | Non
     if token is None:
         return Verdict(None, f"it did not come back to a signed return path ({return_path})")
     sent = _outbox_mail(session, token.outbox_id)
-    if sent is None or not verp.checks(app.secret, token, sent.recipients):
+    if sent is None or not verp.checks(app.keys, token, sent.recipients):
         return Verdict(None, "the token of its return path does not check")
     return Verdict(sent)
 

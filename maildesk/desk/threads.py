@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from maildesk.desk.batch import Batch
 from maildesk.desk.context import Desk
 from maildesk.mail import ids
+from maildesk.mail.keys import Keys
 from maildesk.store.db import execute
 from maildesk.store.tables import Message, Ticket
 
@@ -50,17 +51,16 @@ def for_recipient(
 ) -> Thread:
     """The mail answered and the thread, trimmed like RT (first and last ids kept), as the
     mail's recipient may see them: `bound_to` is its one recipient (None for several)."""
-    secret = desk.secret
-    tag = ids.recipient_tag(secret, bound_to) if bound_to else None
-    chain = [i for i in _ids(session, desk.batch, ticket) if _visible(secret, i, tag)]
-    shown = answers if answers and _visible(secret, answers, tag) else None
+    keys = desk.keys
+    chain = [i for i in _ids(session, desk.batch, ticket) if _visible(keys, i, bound_to)]
+    shown = answers if answers and _visible(keys, answers, bound_to) else None
     return Thread(shown, _trimmed(chain, shown))
 
 
-def _visible(secret: str, message_id: str, tag: str | None) -> bool:
-    """Not ours, unbound, or bound to the one recipient whose tag is `tag`."""
-    found = ids.signed(secret, message_id)
-    return found is None or found.recipient is None or found.recipient == tag
+def _visible(keys: Keys, message_id: str, recipient: str | None) -> bool:
+    """Not ours, unbound, or bound to `recipient` (the mail's one recipient)."""
+    found = ids.signed(keys, message_id)
+    return found is None or found.recipient is None or found.bound_to(recipient)
 
 
 def note(batch: Batch, ticket: Ticket, message_id: str) -> None:

@@ -97,9 +97,7 @@ def skip_duplicate(ctx: Intake, app: Desk, session: Session) -> None:
 def classify_mail(ctx: Intake, app: Desk, session: Session) -> None:
     """Sets mail_class: human, auto_reply, bounce, list or own_loop."""
     config = app.config
-    ctx.mail_class = classify(
-        ctx.mail, config.desk.instance, app.secret, config.bounces.return_path
-    )
+    ctx.mail_class = classify(ctx.mail, config.desk.instance, app.keys, config.bounces.return_path)
 
 
 def recognise_agent(ctx: Intake, app: Desk, session: Session) -> None:
@@ -109,7 +107,7 @@ def recognise_agent(ctx: Intake, app: Desk, session: Session) -> None:
     if agent is None or ctx.mail_class is not MailClass.HUMAN:
         return
     held.flush(session, app.batch)  # the proof and the reply read what the batch sent
-    verdict = proof.check(session, app.config.agent_mail, app.secret, agent, ctx.mail, ctx.now)
+    verdict = proof.check(session, app.config.agent_mail, app.keys, agent, ctx.mail, ctx.now)
     if verdict.refusal is None:
         ctx.agent, ctx.found = agent, verdict.ticket
     else:
@@ -135,7 +133,7 @@ def find_ticket(ctx: Intake, app: Desk, session: Session) -> None:
     sent = ctx.returns.sent if ctx.returns else None
     found = session.get(Ticket, sent.ticket_id) if sent and sent.ticket_id else None
     found = found or follow_up.find_ticket(
-        session, app.batch, ctx.mail, ctx.mail_class, app.tag, app.secret
+        session, app.batch, ctx.mail, ctx.mail_class, app.tag, app.keys
     )
     ctx.found = follow_up.surviving(session, found) if found is not None else None
     closed = ctx.found is not None and ctx.found.status == Status.CLOSED

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from maildesk.mail import verp
 from maildesk.mail.ids import ticket_number
+from maildesk.mail.keys import Keys
 from maildesk.mail.message import Incoming
 
 LOOP_HEADER = "X-Maildesk-Loop"
@@ -53,10 +54,10 @@ _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "mailing-list")
 
 
 def classify(
-    mail: Incoming, instance: str, secret: str, return_path: str | None = None
+    mail: Incoming, instance: str, keys: Keys, return_path: str | None = None
 ) -> MailClass:
     """Decide what kind of mail this is; only `human` mail gets answers."""
-    if _is_own(mail, instance, secret):
+    if _is_own(mail, instance, keys):
         return MailClass.OWN_LOOP
     if looks_like_bounce(mail) or _to_return_path(mail, return_path):
         return MailClass.BOUNCE
@@ -67,10 +68,10 @@ def classify(
     return MailClass.HUMAN
 
 
-def _is_own(mail: Incoming, instance: str, secret: str) -> bool:
+def _is_own(mail: Incoming, instance: str, keys: Keys) -> bool:
     if any(v.strip() == instance for v in mail.headers.get(LOOP_HEADER.lower(), ())):
         return True
-    return bool(mail.message_id and ticket_number(secret, mail.message_id) is not None)
+    return bool(mail.message_id and ticket_number(keys, mail.message_id) is not None)
 
 
 def _to_return_path(mail: Incoming, return_path: str | None) -> bool:

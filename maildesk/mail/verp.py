@@ -4,7 +4,7 @@ Anyone can write a delivery report that quotes one of our Message-IDs, and
 every Cc'd person has seen some. A report the remote server sends goes to
 the SMTP MAIL FROM of the mail instead, so, as Mailman and Sympa do, each
 mail goes out with its own return path, `<local>+<token>@<domain>`, whose
-token names the outbox mail under an HMAC of the desk secret (like ids.py).
+token names the outbox mail under an HMAC of the desk's signing key (like ids.py).
 The token is lower-case letters and digits, since some servers case-fold
 local parts; with one recipient the HMAC covers that recipient as well.
 """
@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import getaddresses
+
+from maildesk.mail.keys import Keys
 
 # Where a report's envelope recipient shows: servers record it in one of these.
 ENVELOPE_HEADERS = ("to", "delivered-to", "x-original-to", "envelope-to")
@@ -32,12 +34,12 @@ class Token:
 
 
 def envelope_sender(
-    return_path: str, secret: str, outbox_id: int, recipients: Sequence[str]
+    return_path: str, keys: Keys, outbox_id: int, recipients: Sequence[str]
 ) -> str:
     """The MAIL FROM of outbox mail `outbox_id` to `recipients`: the return path, signed."""
     local, _at, domain = return_path.rpartition("@")
     only = recipients[0] if len(recipients) == 1 else ""
-    return f"{local}+{_base36(outbox_id)}-{_mac(secret, outbox_id, only)}@{domain}"
+    return f"{local}+{_base36(outbox_id)}-{_mac(keys.signing, outbox_id, only)}@{domain}"
 
 
 def is_return_path(return_path: str | None, address: str) -> bool:
@@ -54,10 +56,13 @@ def found(return_path: str, addresses: Iterable[str]) -> Token | None:
     return None
 
 
-def checks(secret: str, token: Token, recipients: Sequence[str]) -> bool:
-    """The token was made by us for this outbox mail, sent to `recipients`."""
+def checks(keys: Keys, token: Token, recipients: Sequence[str]) -> bool:
+    """The token was made by us (under any of our keys) for this outbox mail, sent to
+    `recipients`."""
     only = recipients[0] if len(recipients) == 1 else ""
-    return hmac.compare_digest(token.mac, _mac(secret, token.outbox_id, only))
+    return (
+        keys.verifying(lambda secret: _mac(secret, token.outbox_id, only), token.mac) is not None
+    )
 
 
 def envelope_addresses(headers: dict[str, tuple[str, ...]]) -> list[str]:

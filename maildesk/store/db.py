@@ -31,6 +31,9 @@ WRITE = "maildesk_write"  # execution option: this transaction will write
 # loading Alembic and every migration (a fifth of start-up); a test holds it
 # equal to Alembic's head.
 SCHEMA_REVISION = "0012"
+# Held by `init` while it migrates, so workers started at once (ExecStartPre, compose)
+# wait for the first and find the schema done. The two-key form: apart from the claims'.
+UPGRADE_LOCK = text("SELECT pg_advisory_xact_lock(1296323403, 1)")  # "MDSK", 1
 
 
 # SQLite's words for another connection holding the lock, and for a full or failing
@@ -51,13 +54,16 @@ _PG_TRANSIENT = (
 )
 
 
-def make_engine(url: str, busy_timeout: float = 30.0) -> Engine:
-    """An engine; `busy_timeout` bounds every wait for another writer's lock (seconds).
+def make_engine(url: str, busy_timeout: float = 30.0, password: str = "") -> Engine:
+    """An engine; `busy_timeout` bounds every wait for another writer's lock (seconds);
+    `password`, when given, replaces the URL's (a secret kept out of the config file).
 
     SQLite also gets WAL and foreign keys. A plain `postgresql://` URL means
     psycopg 3 (the `postgres` extra), not SQLAlchemy's default psycopg2.
     """
     parsed = make_url(url)
+    if password:
+        parsed = parsed.set(password=password)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if not parsed.drivername.startswith("sqlite"):
@@ -219,6 +225,8 @@ def upgrade(engine: Engine) -> None:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # workers' `init` at once: one migrates
+            connection.execute(UPGRADE_LOCK)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

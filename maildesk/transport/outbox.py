@@ -240,7 +240,7 @@ def envelope_sender(app: App, mail: Claimed) -> str:
     return_path = app.config.bounces.return_path
     if return_path is None:
         return mail.sender
-    return verp.envelope_sender(return_path, app.secret, mail.id, mail.recipients)
+    return verp.envelope_sender(return_path, app.keys, mail.id, mail.recipients)
 
 
 def _hold(app: App, row_id: int, error: str) -> None:

@@ -119,7 +119,7 @@ def _response(page: Page) -> web.Response:
 def _show(app: App, token: str, chosen: int | None) -> Page:
     """The form, `chosen` (else the rating kept) selected; a read-only transaction."""
     with transaction(app.sessions) as session:
-        found = lifecycle.by_token(session, app.secret, token)
+        found = lifecycle.by_token(session, app.keys, token)
         if found is None:
             return _invalid()
         survey, ticket = found
@@ -136,7 +136,7 @@ def _show(app: App, token: str, chosen: int | None) -> Page:
 def _keep(app: App, token: str, rating: int | None, comment: str) -> Page:
     """Record the confirmed rating (and comment), and the thanks page."""
     with transaction(app.sessions, write=True) as session:
-        found = lifecycle.by_token(session, app.secret, token, lock=True)
+        found = lifecycle.by_token(session, app.keys, token, lock=True)
         if found is None:
             return _invalid()
         survey, ticket = found

@@ -10,7 +10,7 @@ from maildesk.mail import ids
 from maildesk.mail.message import Part
 from maildesk.store import db
 from maildesk.store.tables import Status, Ticket
-from tests.conftest import SECRET, make_mail
+from tests.conftest import KEYS, SECRET, make_mail
 from tests.support import cycle, desk_toml, events, show
 
 
@@ -49,7 +49,7 @@ def test_round_robin_assigns_in_turn_and_notifies_the_assignee_only(mailbox, smt
     assert "Due: first response by 2026-11-23 12:00 CST, resolution by 2026-11-23 18:00 CST." in (
         body
     ), "P2 at Monday 10:00: 2 and 8 working hours"
-    assert ids.signed(SECRET, first["Message-ID"]) == ids.Signed(
+    assert ids.signed(KEYS, first["Message-ID"]) == ids.Signed(
         1, ids.recipient_tag(SECRET, "lin@desk.example")
     ), "bound to this ticket and this agent"
 

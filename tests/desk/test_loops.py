@@ -13,7 +13,7 @@ from maildesk.mail import ids
 from maildesk.store import db
 from maildesk.store.tables import OutboxKind, OutboxMail, OutboxRecipient, OutboxStatus, Ticket
 from maildesk.views import records
-from tests.conftest import SECRET, T0, make_mail
+from tests.conftest import KEYS, T0, make_mail
 from tests.support import cycle
 
 ANN = "ann@customer.example"
@@ -294,4 +294,4 @@ def test_acks_carry_the_loop_headers_and_a_ticket_reference(mailbox, smtp_sink, 
     assert ack["References"].split() == ["<ticket-1@desk.example>", mail["Message-ID"]]
     assert (ack["Auto-Submitted"], ack["Precedence"]) == ("auto-replied", "bulk")
     assert (ack["X-Auto-Response-Suppress"], ack["X-Maildesk-Loop"]) == ("All", "desk.example")
-    assert ids.ticket_number(SECRET, ack["Message-ID"]) == 1
+    assert ids.ticket_number(KEYS, ack["Message-ID"]) == 1

@@ -16,7 +16,7 @@ from maildesk.intake.pipeline import Outcome
 from maildesk.mail import ids
 from maildesk.store import db
 from maildesk.store.tables import OutboxKind, OutboxMail
-from tests.conftest import SECRET, make_mail
+from tests.conftest import KEYS, make_mail
 from tests.desk import test_agent_reply as agent_tests
 from tests.desk.sla.desk import _parsed
 from tests.desk.test_agent_reply import AUTH, answers, reply, to_agent
@@ -77,7 +77,7 @@ def test_a_proof_expires_after_proof_max_age_days(days, applied, desk, mailbox, 
 
 def test_an_id_we_never_stored_proves_nothing(desk, mailbox, smtp_sink):
     app, _notice = desk()
-    unsent = ids.make_message_id(SECRET, 1, "desk.example", "lin@desk.example")
+    unsent = ids.make_message_id(KEYS, 1, "desk.example", "lin@desk.example")
     mailbox.deliver(
         make_mail(
             sender=agent_tests.LIN,

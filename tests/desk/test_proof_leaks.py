@@ -12,7 +12,7 @@ import re
 from maildesk.desk.sla import digest
 from maildesk.mail import ids
 from maildesk.transport import outbox
-from tests.conftest import SECRET, make_mail
+from tests.conftest import KEYS, SECRET, make_mail
 from tests.desk.sla.desk import SLA, run_sweep, utc
 from tests.desk.survey.test_surveys import run as survey_sweep
 from tests.desk.test_agent_reply import reply
@@ -48,7 +48,7 @@ def signed_ids(mail) -> list[tuple[str, ids.Signed]]:
     found = []
     for header in ("Message-ID", "In-Reply-To", "References"):
         for value in re.findall(r"<[^<>\s]+>", mail.get(header, "")):
-            signed = ids.signed(SECRET, value)
+            signed = ids.signed(KEYS, value)
             if signed is not None:
                 found.append((header, signed))
     return found

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from maildesk.mail import verp
 from maildesk.store import db
 from maildesk.store.tables import OutboxMail
-from tests.conftest import SECRET, make_mail
+from tests.conftest import KEYS, make_mail
 from tests.desk.conftest import VERP
 from tests.desk.test_bounces import (
     ANN,
@@ -35,8 +35,8 @@ def test_each_mail_goes_out_with_its_own_signed_return_path(mailbox, smtp_sink, 
     for sender, rcpts, message in smtp_sink.received:
         assert message["From"] == "Test Support <support@desk.example>", "the From is unchanged"
         token = verp.found("bounces@desk.example", [sender])
-        assert token.outbox_id == rows[message["Message-ID"]] and verp.checks(SECRET, token, rcpts)
-        assert not verp.checks(SECRET, token, ["someone@else.example"])
+        assert token.outbox_id == rows[message["Message-ID"]] and verp.checks(KEYS, token, rcpts)
+        assert not verp.checks(KEYS, token, ["someone@else.example"])
         senders.append(sender)
     assert len(set(senders)) == 2 and all(s.startswith("bounces+") for s in senders)
 

@@ -4,10 +4,11 @@ import pytest
 
 from maildesk.mail.classify import MailClass, classify
 from maildesk.mail.ids import make_message_id
+from maildesk.mail.keys import Keys
 from maildesk.mail.message import parse
 
 INSTANCE = "desk.example"
-SECRET = "classify-secret"
+KEYS = Keys(("classify-secret",))
 
 
 def mail(*headers: str, sender: str = "ann@customer.example", subject: str = "Hello") -> bytes:
@@ -16,7 +17,7 @@ def mail(*headers: str, sender: str = "ann@customer.example", subject: str = "He
 
 
 def kind(raw: bytes) -> MailClass:
-    return classify(parse(raw), INSTANCE, SECRET)
+    return classify(parse(raw), INSTANCE, KEYS)
 
 
 @pytest.mark.parametrize(
@@ -76,12 +77,12 @@ def test_delivery_report_is_a_bounce_even_from_an_ordinary_sender() -> None:
 
 
 def test_our_signed_message_id_is_our_own_mail() -> None:
-    ours = make_message_id(SECRET, 7, INSTANCE)
+    ours = make_message_id(KEYS, 7, INSTANCE)
     assert kind(mail(f"Message-ID: {ours}")) is MailClass.OWN_LOOP
 
 
 def test_a_forged_id_in_our_format_is_not_ours() -> None:
-    forged = make_message_id("someone-else's-secret", 7, INSTANCE)
+    forged = make_message_id(Keys(("someone-else's-secret",)), 7, INSTANCE)
     assert kind(mail(f"Message-ID: {forged}")) is MailClass.HUMAN
 
 

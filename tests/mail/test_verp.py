@@ -4,26 +4,27 @@ import pytest
 
 from maildesk.mail import verp
 from maildesk.mail.addresses import MAX_LOCAL, deliverable
+from maildesk.mail.keys import Keys
 
-SECRET = "test-secret-0123456789abcdef"
+KEYS = Keys(("test-secret-0123456789abcdef",))
 RETURN_PATH = "bounces@desk.example"
 ANN = ("ann@customer.example",)
 
 
 def test_the_return_path_names_the_mail_under_a_mac_and_reads_back():
-    sender = verp.envelope_sender(RETURN_PATH, SECRET, 1234567, ANN)
+    sender = verp.envelope_sender(RETURN_PATH, KEYS, 1234567, ANN)
     local, _at, domain = sender.rpartition("@")
     assert domain == "desk.example" and local.startswith("bounces+")
     assert deliverable(sender) is None and sender == sender.lower()
     token = verp.found(RETURN_PATH, ["support@desk.example", sender])
     assert token is not None and token.outbox_id == 1234567
-    assert verp.checks(SECRET, token, ANN)
+    assert verp.checks(KEYS, token, ANN)
 
 
 def test_a_case_folding_server_keeps_the_token_valid():
-    sender = verp.envelope_sender(RETURN_PATH, SECRET, 42, ANN)
+    sender = verp.envelope_sender(RETURN_PATH, KEYS, 42, ANN)
     token = verp.found(RETURN_PATH, [sender.upper()])
-    assert token is not None and verp.checks(SECRET, token, ANN)
+    assert token is not None and verp.checks(KEYS, token, ANN)
 
 
 def _other_mac(sender: str) -> str:
@@ -37,18 +38,18 @@ def _other_id(sender: str) -> str:
 
 @pytest.mark.parametrize("change", [_other_id, _other_mac])
 def test_an_edited_token_does_not_check(change):
-    forged = change(verp.envelope_sender(RETURN_PATH, SECRET, 42, ANN))
+    forged = change(verp.envelope_sender(RETURN_PATH, KEYS, 42, ANN))
     token = verp.found(RETURN_PATH, [forged])
-    assert token is not None and not verp.checks(SECRET, token, ANN)
+    assert token is not None and not verp.checks(KEYS, token, ANN)
 
 
 def test_the_mac_covers_the_only_recipient_and_the_secret():
-    token = verp.found(RETURN_PATH, [verp.envelope_sender(RETURN_PATH, SECRET, 7, ANN)])
-    assert not verp.checks(SECRET, token, ("bob@customer.example",))
-    assert not verp.checks("another-secret-0123456789", token, ANN)
+    token = verp.found(RETURN_PATH, [verp.envelope_sender(RETURN_PATH, KEYS, 7, ANN)])
+    assert not verp.checks(KEYS, token, ("bob@customer.example",))
+    assert not verp.checks(Keys(("another-secret-0123456789",)), token, ANN)
     two = ("ann@customer.example", "bob@customer.example")
-    shared = verp.found(RETURN_PATH, [verp.envelope_sender(RETURN_PATH, SECRET, 7, two)])
-    assert verp.checks(SECRET, shared, two) and not verp.checks(SECRET, shared, ANN)
+    shared = verp.found(RETURN_PATH, [verp.envelope_sender(RETURN_PATH, KEYS, 7, two)])
+    assert verp.checks(KEYS, shared, two) and not verp.checks(KEYS, shared, ANN)
 
 
 @pytest.mark.parametrize(
@@ -75,13 +76,13 @@ def test_the_return_path_with_or_without_a_token_is_ours():
 
 def test_a_return_path_with_a_sub_address_of_its_own():
     return_path = "support+bounces@desk.example"
-    sender = verp.envelope_sender(return_path, SECRET, 9, ANN)
+    sender = verp.envelope_sender(return_path, KEYS, 9, ANN)
     assert sender.startswith("support+bounces+")
     assert verp.found(return_path, [sender]).outbox_id == 9
 
 
 def test_the_longest_token_fits_a_local_part_after_a_32_character_local():
-    sender = verp.envelope_sender(f"{'b' * 32}@desk.example", SECRET, 2**63 - 1, ANN)
+    sender = verp.envelope_sender(f"{'b' * 32}@desk.example", KEYS, 2**63 - 1, ANN)
     assert len(sender.partition("@")[0]) <= MAX_LOCAL and deliverable(sender) is None
 
 
@@ -99,3 +100,11 @@ def test_envelope_addresses_come_from_the_headers_servers_write():
         "x@desk.example",
         "y@desk.example",
     ]
+
+
+def test_a_return_path_signed_before_a_rotation_still_checks():
+    old = verp.found(RETURN_PATH, [verp.envelope_sender(RETURN_PATH, KEYS, 5, ANN)])
+    rotated = Keys(("the-new-secret-0123456789", *KEYS.all))
+    assert old is not None and verp.checks(rotated, old, ANN)
+    new = verp.found(RETURN_PATH, [verp.envelope_sender(RETURN_PATH, rotated, 5, ANN)])
+    assert new is not None and not verp.checks(KEYS, new, ANN), "signed with the first key"

@@ -4,6 +4,7 @@ Each test runs on a SQLite file and on an empty PostgreSQL database of the
 suite's own cluster.
 """
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from maildesk.store import db, numbers
 from maildesk.store.intake_tables import MailboxPoll
 from maildesk.store.tables import OutboxMail, OutboxRecipient
 from tests.conftest import T0, maildesk_cli
+from tests.support import wait_until, waiting_on_a_lock
 
 # Envelopes as 0003 stored them: one string, which 0004 must not split.
 OLD_RECIPIENTS = ("ann@customer.example", '"x,victim@target.test"@attacker.test')
@@ -298,3 +300,33 @@ def test_0012_adds_the_mailbox_polls_and_keeps_the_cursors(engine):
             i["name"] for i in inspector.get_indexes("sla_clocks")
         }
         assert connection.execute(sa.text("SELECT * FROM cursors")).all() == [("m", 7, 42)]
+
+
+def test_on_postgresql_an_init_waits_for_the_one_migrating(pg_cluster):
+    """Workers started at once each run `maildesk init` (ExecStartPre, compose): the
+    second waits for the first's lock, then finds the schema done instead of failing on
+    tables half made."""
+    url = pg_cluster.new_database(template="template0")
+    engine = db.make_engine(url)
+    errors: list[BaseException] = []
+
+    def second_init() -> None:
+        try:
+            db.upgrade(engine)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    with engine.connect() as first:
+        first.begin()
+        first.execute(db.UPGRADE_LOCK)
+        second = threading.Thread(target=second_init)
+        second.start()
+        wait_until(lambda: waiting_on_a_lock(url))
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(db.MIGRATIONS))
+        config.attributes["connection"] = first
+        command.upgrade(config, "head")
+        first.commit()
+    second.join(60)
+    assert errors == [] and db.schema_revision(engine) == db.SCHEMA_REVISION
+    engine.dispose()

@@ -17,6 +17,7 @@ from maildesk.desk.events import StatusChanged
 from maildesk.desk.notify import ticket_context
 from maildesk.desk.survey import tokens
 from maildesk.desk.survey.answers import Answer
+from maildesk.mail.keys import Keys
 from maildesk.store.deadline_tables import Survey, SurveyState
 from maildesk.store.tables import OutboxKind, Status, Ticket
 
@@ -110,11 +111,11 @@ def _tell_leads(session: Session, app: Desk, ticket: Ticket, reason: str, now: d
 
 
 def by_token(
-    session: Session, secret: str, token: str, lock: bool = False
+    session: Session, keys: Keys, token: str, lock: bool = False
 ) -> tuple[Survey, Ticket] | None:
     """The survey and ticket a link's token is signed for; None for a forged or stale one.
     `lock`: the caller will write (FOR UPDATE); a page that only shows takes no lock."""
-    checked = tokens.check(secret, token)
+    checked = tokens.check(keys, token)
     if checked is None:
         return None
     survey_id, number = checked

@@ -81,7 +81,7 @@ def link(app: Desk, survey: Survey, ticket: Ticket, score: int | None = None) ->
     base = app.config.web.public_url
     if base is None:
         return None
-    url = f"{base}/survey/{tokens.make(app.secret, survey.id, ticket.number)}"
+    url = f"{base}/survey/{tokens.make(app.keys, survey.id, ticket.number)}"
     return url if score is None else f"{url}?score={score}"
 
 

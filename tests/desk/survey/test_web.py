@@ -6,11 +6,14 @@ import http.client
 import re
 import threading
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
 
 from maildesk.desk.survey import tokens
+from maildesk.mail.keys import Keys
 from maildesk.store import db
 from maildesk.store.deadline_tables import SlaEvent, Survey
 from maildesk.store.tables import Event, Message, OutboxMail
@@ -34,13 +37,22 @@ def site(make_app, smtp_sink, clock):
     resolved_ticket(app, clock, subject="<script>alert(1)</script> printer")
     clock.advance(days=1)
     run(app)
+    with serving(app):
+        yield app, port, survey_links(app)[-1]
+
+
+@contextmanager
+def serving(app) -> Iterator[None]:
+    """The app's survey page on its `[web] listen`, for the block."""
     server = WebServer(app)
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     server.tried.wait(10)
-    yield app, port, survey_links(app)[-1]
-    server.stop()
-    thread.join(10)
+    try:
+        yield
+    finally:
+        server.stop()
+        thread.join(10)
 
 
 def survey_links(app) -> list[list[str]]:
@@ -143,7 +155,7 @@ def test_a_tampered_or_foreign_token_is_refused(site):
     path = links[4].split("?")[0]
     token = path.rsplit("/", 1)[1]
     survey_id, number, mac = token.split(".")
-    other = tokens.make("another-instance-secret", int(survey_id), int(number))
+    other = tokens.make(Keys(("another-instance-secret",)), int(survey_id), int(number))
     for forged in (f"{survey_id}.2.{mac}", token[:-3] + "xyz", other):
         assert request(port, "POST", f"/survey/{forged}", {"score": "1"})[0] == 404
     assert rating(app, 1)[0] is None, "no forged link rated anything"
