@@ -12,7 +12,7 @@ import signal
 
 import pytest
 
-from tests.conftest import config_text, maildesk_cli, make_mail
+from tests.conftest import config_text, maildesk_in_process, make_mail
 from tests.daemon.test_process import start_daemon, stop
 from tests.support import count, wait_until
 
@@ -32,7 +32,7 @@ def test_three_workers_handle_each_mail_exactly_once(
     )
     config = tmp_path / "maildesk.toml"
     config.write_text(text)
-    assert maildesk_cli("init", config=config).returncode == 0
+    assert maildesk_in_process("init", config=config).returncode == 0
     mails = [
         make_mail(sender=f"c{i}@customer.example", subject=f"mail {i}", body=f"body {i}")
         for i in range(MAILS)

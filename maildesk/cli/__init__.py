@@ -1,19 +1,8 @@
-"""The command line: main.py holds the group and the mail commands; each other module
-adds one group of commands (tickets, sla, templates, kb, oauth, outbox) or one command (doctor,
-status: outbox.py) to it when imported here."""
+"""The command line: main.py holds the group and the table of commands; each other module
+holds one group of commands (tickets, sla, templates, kb, oauth, outbox) or a few commands
+(mail.py: init, run, poll, import, stats, replay, demo; doctor; report; status: outbox.py),
+imported when one of its commands runs."""
 
-from maildesk.cli import doctor, kb, oauth, outbox, report, sla, templates, tickets
 from maildesk.cli.main import cli, main
 
-__all__ = [
-    "cli",
-    "doctor",
-    "kb",
-    "main",
-    "oauth",
-    "outbox",
-    "report",
-    "sla",
-    "templates",
-    "tickets",
-]
+__all__ = ["cli", "main"]
