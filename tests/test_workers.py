@@ -12,11 +12,15 @@ import signal
 
 import pytest
 
+from maildesk.intake.poller import ROUND
 from tests.conftest import config_text, maildesk_in_process, make_mail
 from tests.daemon.test_process import start_daemon, stop
 from tests.support import count, wait_until
 
-MAILS = 500
+# Six rounds of 50 (poller.ROUND) for three workers: each claims rounds while the others
+# hold theirs, and the kill after a third of them lands mid-run with rounds left for the
+# two that live.
+MAILS = 6 * ROUND
 WORKERS = 3
 
 
