@@ -194,6 +194,22 @@ def pymap_server() -> Iterator[ImapServer]:
         proc.wait(15)
 
 
+# The modules of the longest tests (daemons, the demo, the simulation as processes, a
+# minute each on a loaded machine). They run first: xdist hands tests out in order, and
+# one of these at the end would keep one worker busy while the other sits idle.
+LONGEST_FIRST = (
+    "tests/test_workers.py",
+    "tests/daemon/test_process.py",
+    "tests/test_simulation.py",
+    "tests/test_demo.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules' tests moved to the front; the order is otherwise kept."""
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)
+
+
 # The parse budget of tests: short enough that a runaway parse ends quickly.
 TEST_BUDGET = Budget(max_bytes=10 * 1024 * 1024, seconds=2.0, memory_bytes=512 * 1024 * 1024)
 
