@@ -1,10 +1,9 @@
 """The command line (click): the group, the state it passes down, the table of commands.
 
 A command's module is imported when the command runs, not when the group is:
-`maildesk stats` loads the database and the desk, not the report's charts, the
-servers' clients or the knowledge base's segmenter, and `maildesk --help`
-loads none of them (the summaries are in COMMANDS; a test holds them equal to
-the commands' own).
+`maildesk tickets list` loads the database and the desk but not the IMAP and
+SMTP clients, and `maildesk --help` loads none of them (the summaries are in
+COMMANDS; a test holds them equal to the commands' own).
 
 Exit codes: 0 ok, 1 a check failed, 2 usage or config error, 75 a server
 could not be reached (EX_TEMPFAIL, try again later).
