@@ -106,9 +106,8 @@ def test_help_lists_every_command_by_its_own_first_sentence():
         assert command is not None and command.name == name
         assert command.get_short_help_str(limit=10**6) == entry.summary, name
     listing = maildesk_in_process("--help", config=Path("unused.toml")).stdout
-    assert [line.split()[0] for line in listing.split("Commands:")[1].splitlines()[1:]] == sorted(
-        COMMANDS
-    )
+    listed = [line.split()[0] for line in listing.split("Commands:")[1].splitlines()[1:]]
+    assert listed == cli.list_commands(context) and set(COMMANDS) <= set(listed)
 
 
 # A new interpreter runs `maildesk --help` and prints the modules it imported.

@@ -81,30 +81,33 @@ COMMANDS = {
 
 
 class _Group(click.Group):
-    """Loads each command from its module when asked for it; turns MaildeskError into a
-    one-line message and its exit code."""
+    """Loads each command of COMMANDS from its module when asked for it (a command added
+    with `@cli.command()` is listed too); turns MaildeskError into a one-line message and
+    its exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted({*COMMANDS, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
         if entry is None:
-            return None
+            return super().get_command(ctx, cmd_name)
         module = importlib.import_module(f"maildesk.cli.{entry.module}")
         command: click.Command = getattr(module, entry.attribute)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """click's own listing, from the summaries: no command module is imported."""
-        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
         with formatter.section("Commands"):
-            formatter.write_dl(
-                [
-                    (name, make_default_short_help(COMMANDS[name].summary, limit))
-                    for name in sorted(COMMANDS)
-                ]
-            )
+            formatter.write_dl([(name, self._summary(name, limit)) for name in names])
+
+    def _summary(self, name: str, limit: int) -> str:
+        entry = COMMANDS.get(name)
+        if entry is None:
+            return self.commands[name].get_short_help_str(limit)
+        return make_default_short_help(entry.summary, limit)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
