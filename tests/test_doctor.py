@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from maildesk.cli import cli
 from maildesk.store import db
-from tests.conftest import PASSWORD, free_port, maildesk_cli
+from tests.conftest import PASSWORD, free_port, maildesk_in_process
 from tests.desk.test_notice_limits import ONE_AGENT
 from tests.tls_servers import imap_toml
 
@@ -164,7 +164,7 @@ def test_verify_false_connects_with_a_warning(tls_dovecot, tls_mailbox, make_app
 def test_send_test_sends_one_mail_and_json_lists_the_checks(mailbox, smtp_sink, make_app, config):
     make_app(mailbox, smtp_sink)
 
-    result = maildesk_cli(
+    result = maildesk_in_process(
         "doctor", "--json", "--send-test", "ops@elsewhere.example", config=config
     )
 

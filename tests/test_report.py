@@ -22,7 +22,7 @@ from maildesk.desk.report import figures
 from maildesk.store import db
 from maildesk.store.deadline_tables import SlaClock, SlaEvent, Survey
 from maildesk.store.tables import Event, Ticket, TicketTag
-from tests.conftest import T0, maildesk_cli
+from tests.conftest import T0, maildesk_in_process
 from tests.desk.sla.desk import (
     agent_answers,
     agent_does,
@@ -310,7 +310,7 @@ def config_of(tmp_path: Path) -> Path:
 
 def test_the_command_prints_the_json_and_text_and_refuses_an_unknown_team(desk, tmp_path):
     config = config_of(tmp_path)
-    result = maildesk_cli("report", *PERIOD, "--json", config=config)
+    result = maildesk_in_process("report", *PERIOD, "--json", config=config)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {
@@ -339,20 +339,22 @@ def test_the_command_prints_the_json_and_text_and_refuses_an_unknown_team(desk, 
     assert data["kb_gaps"][0]["category"] == LOGIN, "no article for it: the gap to write"
     assert data["self_service"] == {"tickets": 0, "suggested": 0, "rate": None}
 
-    text = maildesk_cli("report", *PERIOD, config=config)
+    text = maildesk_in_process("report", *PERIOD, config=config)
     assert text.returncode == 0, text.stderr
     assert "tickets: 4 (P1 2, P2 1, P3 1)" in text.stdout
     assert "reopened: 1 of 3 resolved (33%)" in text.stdout
     assert f"categories without an article: {LOGIN} " in text.stdout
 
-    unknown = maildesk_cli("report", "--team", "nobody", config=config)
+    unknown = maildesk_in_process("report", "--team", "nobody", config=config)
     assert unknown.returncode == 1
     assert "no team called 'nobody'" in unknown.stderr
 
 
 def test_the_command_writes_one_self_contained_html_page(desk, tmp_path):
     page = tmp_path / "report.html"
-    result = maildesk_cli("report", *PERIOD, "--html", str(page), config=config_of(tmp_path))
+    result = maildesk_in_process(
+        "report", *PERIOD, "--html", str(page), config=config_of(tmp_path)
+    )
 
     assert result.returncode == 0, result.stderr
     html = page.read_text(encoding="utf-8")
@@ -373,7 +375,9 @@ def test_the_page_renders_its_charts_in_a_headless_browser(desk, tmp_path):
     if browser is None:
         pytest.skip("no chromium on PATH (apt-get install chromium)")
     page = tmp_path / "report.html"
-    written = maildesk_cli("report", *PERIOD, "--html", str(page), config=config_of(tmp_path))
+    written = maildesk_in_process(
+        "report", *PERIOD, "--html", str(page), config=config_of(tmp_path)
+    )
     assert written.returncode == 0, written.stderr
 
     shot = tmp_path / "report.png"

@@ -12,11 +12,15 @@ import signal
 
 import pytest
 
-from tests.conftest import config_text, maildesk_cli, make_mail
+from maildesk.intake.poller import ROUND
+from tests.conftest import config_text, maildesk_in_process, make_mail
 from tests.daemon.test_process import start_daemon, stop
 from tests.support import count, wait_until
 
-MAILS = 500
+# Six rounds of 50 (poller.ROUND) for three workers: each claims rounds while the others
+# hold theirs, and the kill after a third of them lands mid-run with rounds left for the
+# two that live.
+MAILS = 6 * ROUND
 WORKERS = 3
 
 
@@ -32,7 +36,7 @@ def test_three_workers_handle_each_mail_exactly_once(
     )
     config = tmp_path / "maildesk.toml"
     config.write_text(text)
-    assert maildesk_cli("init", config=config).returncode == 0
+    assert maildesk_in_process("init", config=config).returncode == 0
     mails = [
         make_mail(sender=f"c{i}@customer.example", subject=f"mail {i}", body=f"body {i}")
         for i in range(MAILS)

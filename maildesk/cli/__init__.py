@@ -1,32 +1,9 @@
-"""The command line: main.py holds the group and the mail commands; each other module
-adds one group of commands (tickets, sla, templates, kb, oauth, outbox, contacts) or one command
-(doctor, backup, status: outbox.py) to it when imported here."""
+"""The command line: main.py holds the group and the table of commands; each other module
+holds one group of commands (tickets, sla, templates, kb, oauth, outbox,
+contacts) or a few commands
+(mail.py: init, run, poll, import, stats, replay, demo; doctor; report; backup; status: outbox.py),
+imported when one of its commands runs."""
 
-from maildesk.cli import (
-    backup,
-    contacts,
-    doctor,
-    kb,
-    oauth,
-    outbox,
-    report,
-    sla,
-    templates,
-    tickets,
-)
 from maildesk.cli.main import cli, main
 
-__all__ = [
-    "backup",
-    "cli",
-    "contacts",
-    "doctor",
-    "kb",
-    "main",
-    "oauth",
-    "outbox",
-    "report",
-    "sla",
-    "templates",
-    "tickets",
-]
+__all__ = ["cli", "main"]

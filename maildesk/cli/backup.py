@@ -5,11 +5,11 @@ from pathlib import Path
 
 import click
 
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.store import backup as store_backup
 
 
-@cli.command()
+@click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def backup(state: State, path: Path) -> None:

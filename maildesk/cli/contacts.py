@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.desk import erasure, person
 from maildesk.store import db
 from maildesk.views import contact_export
@@ -21,7 +21,7 @@ from maildesk.views import contact_export
 JSON_FILE, MBOX_FILE = "contact.json", "mail.mbox"
 
 
-@cli.group()
+@click.group()
 def contacts() -> None:
     """The people who write to the desk: erase one, or export what the desk holds."""
 

@@ -15,7 +15,7 @@ import click
 from maildesk import config as config_module
 from maildesk.cli import doctor_local, doctor_servers
 from maildesk.cli.doctor_local import FAIL, OK, WARN, Check
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.cli.output import print_json
 from maildesk.config.cautions import cautions
 from maildesk.errors import ConfigError
@@ -23,7 +23,7 @@ from maildesk.errors import ConfigError
 __all__ = ["FAIL", "OK", "WARN", "Check", "doctor"]
 
 
-@cli.command()
+@click.command()
 @click.option("--fix", is_flag=True, help="Create the missing Processed and Quarantine folders.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--send-test", metavar="ADDRESS", help="Also send one test mail to ADDRESS.")

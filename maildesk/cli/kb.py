@@ -11,7 +11,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.cli.output import print_json, print_table
 from maildesk.errors import ArticleError
 from maildesk.kb import articles, directory, files
@@ -21,7 +21,7 @@ from maildesk.store.kb_tables import Article, ArticleStatus
 ACTOR = "cli"
 
 
-@cli.group()
+@click.group()
 def kb() -> None:
     """The knowledge base: articles agents write and customers are suggested."""
 

@@ -2,11 +2,11 @@
 
 import click
 
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.transport.oauth2 import login as oauth_login
 
 
-@cli.group()
+@click.group()
 def oauth() -> None:
     """OAuth2 sign-in of mailboxes and SMTP."""
 

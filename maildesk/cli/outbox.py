@@ -2,7 +2,7 @@
 
 import click
 
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.cli.output import print_json, print_table
 from maildesk.desk import failed_mail
 from maildesk.store import db
@@ -10,7 +10,7 @@ from maildesk.views import outbox as outbox_view
 from maildesk.views.status import status as desk_status
 
 
-@cli.group()
+@click.group()
 def outbox() -> None:
     """Outgoing mail: what waits, what was sent, what failed and why."""
 
@@ -60,7 +60,7 @@ def outbox_retry(state: State, row_id: int) -> None:
     click.echo(f"outbox mail {row_id} is due now (attempts so far: {attempts})")
 
 
-@cli.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
 def status(state: State, as_json: bool) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from maildesk.app import App
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.cli.output import print_json
 from maildesk.desk.report import figures
 from maildesk.errors import MaildeskError
@@ -17,7 +17,7 @@ DEFAULT_DAYS = 30
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-@cli.command()
+@click.command()
 @click.option("--since", type=_DATE, help="First day counted (default: 30 days before --until).")
 @click.option("--until", type=_DATE, help="First day NOT counted (default: tomorrow).")
 @click.option("--team", help="Only the tickets of this team.")

@@ -2,13 +2,13 @@
 
 import click
 
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.cli.output import print_json, print_table
 from maildesk.desk.sla.upcoming import upcoming
 from maildesk.store import db
 
 
-@cli.group()
+@click.group()
 def sla() -> None:
     """Service levels: what will warn, breach or escalate."""
 

@@ -2,7 +2,7 @@
 
 import click
 
-from maildesk.cli.main import State, cli
+from maildesk.cli.main import State
 from maildesk.cli.output import print_table
 from maildesk.desk import follow_up, template_vars
 from maildesk.desk.notify import subject_line, ticket_context
@@ -11,7 +11,7 @@ from maildesk.errors import MaildeskError
 from maildesk.store import db
 
 
-@cli.group()
+@click.group()
 def templates() -> None:
     """Mail templates: whose file is sent, checks, previews, variables."""
 

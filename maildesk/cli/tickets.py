@@ -2,7 +2,7 @@
 
 import click
 
-from maildesk.cli.main import MAILBOX_OPTION, State, check_mailbox, cli
+from maildesk.cli.main import MAILBOX_OPTION, State, check_mailbox
 from maildesk.cli.output import print_json, print_table
 from maildesk.desk import actions, follow_up
 from maildesk.desk.commands import CommandError
@@ -12,7 +12,7 @@ from maildesk.store.tables import Status
 from maildesk.views import records
 
 
-@cli.group()
+@click.group()
 def tickets() -> None:
     """Look at tickets."""
 

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from maildesk.intake.poller import ROUND
 from tests.conftest import (
     PASSWORD,
     PYMAP_USER,
@@ -16,6 +17,7 @@ from tests.conftest import (
     Mailbox,
     config_text,
     free_port,
+    maildesk_in_process,
     make_mail,
     start_pymap,
 )
@@ -88,12 +90,8 @@ def prepare(tmp_path: Path, database: str, mailbox, smtp_sink, **imap: str) -> P
         )
     config = tmp_path / "maildesk.toml"
     config.write_text(text)
-    subprocess.run(
-        [sys.executable, "-m", "maildesk", "--config", str(config), "init"],
-        env=dict(os.environ, MAILDESK_SECRET=SECRET),
-        check=True,
-        capture_output=True,
-    )
+    done = maildesk_in_process("init", config=config)
+    assert done.returncode == 0, done.stderr
     return config
 
 
@@ -142,7 +140,10 @@ def test_idle_acks_each_new_mail_before_the_poll_interval_and_sigterm_stops_clea
     ]
 
 
-MAILS = 200  # four rounds of 50: the kill lands after the first commit, before its move
+# Two rounds of 50 (poller.ROUND): the kill lands after the first commit, before its
+# move, with the second round untouched on the server; more rounds would add time, not
+# another case.
+MAILS = 2 * ROUND
 # `maildesk run` that hangs once its first round is committed, before that round is
 # moved on the server, and says so: the SIGKILL lands there, not wherever it happens to.
 HANG_AFTER_FIRST_COMMIT = """

@@ -12,7 +12,7 @@ from maildesk.errors import TemporaryFailure
 from maildesk.intake import poller
 from maildesk.store import db
 from maildesk.views.records import stats, ticket_list
-from tests.conftest import Mailbox, free_port, maildesk_cli, make_mail
+from tests.conftest import Mailbox, free_port, maildesk_in_process, make_mail
 from tests.support import cycle, show
 
 
@@ -126,9 +126,9 @@ def test_cli_filters_by_mailbox_and_names_the_configured_ones(
     cycle(app)
     config = tmp_path / "maildesk.toml"
 
-    listed = maildesk_cli("tickets", "list", "--mailbox", "sales", "--json", config=config)
-    counted = maildesk_cli("stats", "--mailbox", "support", "--json", config=config)
-    unknown = maildesk_cli("tickets", "list", "--mailbox", "billing", config=config)
+    listed = maildesk_in_process("tickets", "list", "--mailbox", "sales", "--json", config=config)
+    counted = maildesk_in_process("stats", "--mailbox", "support", "--json", config=config)
+    unknown = maildesk_in_process("tickets", "list", "--mailbox", "billing", config=config)
 
     assert [t["subject"] for t in json.loads(listed.stdout)] == ["sales question"]
     assert json.loads(counted.stdout)["tickets"] == 1

@@ -19,7 +19,7 @@ from maildesk.desk import loops
 from maildesk.store import db, numbers
 from maildesk.store.intake_tables import MailboxPoll
 from maildesk.store.tables import OutboxMail, OutboxRecipient
-from tests.conftest import T0, maildesk_cli
+from tests.conftest import T0, maildesk_in_process
 from tests.support import wait_until, waiting_on_a_lock
 
 # Envelopes as 0003 stored them: one string, which 0004 must not split.
@@ -177,14 +177,14 @@ def test_init_upgrades_a_database_made_at_the_first_revision(engine, tmp_path):
         f'[desk]\nname = "Old Desk"\nsecret_env = "MAILDESK_SECRET"\n'
         f'[database]\nurl = "{engine.url.render_as_string(hide_password=False)}"\n'
     )
-    done = maildesk_cli("init", config=config)
+    done = maildesk_in_process("init", config=config)
     assert done.returncode == 0, done.stderr
     with engine.connect() as connection:
         revision = connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
         tables = set(sa.inspect(connection).get_table_names())
     assert revision == db.SCHEMA_REVISION
     assert {"tickets", "messages", "outbox", "outbox_recipients", "contacts"} <= tables
-    assert maildesk_cli("stats", "--json", config=config).returncode == 0
+    assert maildesk_in_process("stats", "--json", config=config).returncode == 0
 
 
 def old_ticket_with_a_raced_message_id(engine: sa.Engine) -> None:

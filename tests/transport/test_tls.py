@@ -21,7 +21,7 @@ from maildesk.store.tables import OutboxMail, OutboxStatus
 from maildesk.transport import outbox
 from maildesk.transport.inbox import Inbox
 from maildesk.views import records
-from tests.conftest import maildesk_cli, make_mail
+from tests.conftest import maildesk_in_process, make_mail
 from tests.support import wait_until
 from tests.tls_servers import imap_toml, smtp_toml
 from tests.transport.test_idle import wait_for_news_while
@@ -112,7 +112,7 @@ def test_a_ca_file_that_holds_no_certificate_names_its_key(
 def test_poll_once_exits_2_with_the_reason(tls_dovecot, tls_mailbox, tmp_path, make_app):
     port = tls_dovecot.ports["ssl"]
     make_app(extra=imap_toml(tls_mailbox, port, "ssl"))
-    result = maildesk_cli("poll", "--once", config=tmp_path / "maildesk.toml", timeout=60)
+    result = maildesk_in_process("poll", "--once", config=tmp_path / "maildesk.toml")
     assert result.returncode == 2, result.stderr
     assert (
         f"maildesk: IMAP 127.0.0.1:{port}: certificate verify failed: {UNKNOWN_CA}"
