@@ -4,8 +4,10 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from email.message import Message as MailMessage
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -212,3 +214,17 @@ def wait_until(predicate, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.05)
+
+
+def assert_each_mail_once(
+    url: str, mails: Sequence[MailMessage], sent: Sequence[MailMessage]
+) -> None:
+    """Every mail of `mails` has one entry, none is quarantined, and `sent` holds one
+    acknowledgement of each, none twice (what a fault test checks afterwards)."""
+    entries = Counter(
+        mid for (mid,) in rows(url, "SELECT message_id FROM messages WHERE direction = 'in'")
+    )
+    assert entries == Counter(m["Message-ID"] for m in mails), "one entry per mail"
+    assert count(url, "SELECT count(*) FROM quarantine") == 0
+    acks = Counter(m["In-Reply-To"] for m in sent)
+    assert acks == Counter(m["Message-ID"] for m in mails), "one ack per mail, none twice"

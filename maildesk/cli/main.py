@@ -81,7 +81,12 @@ COMMANDS = {
     ),
     "sla": Entry("sla", "sla", "Service levels: what will warn, breach or escalate."),
     "stats": Entry("mail", "stats", "Counts of tickets, messages, quarantine and outbox."),
-    "status": Entry("outbox", "status", "The outbox, tickets by status and SLA breaches, now."),
+    "status": Entry(
+        "outbox",
+        "status",
+        "The outbox, tickets by status, SLA breaches, the quarantine and each mailbox's last"
+        " successful poll, now.",
+    ),
     "templates": Entry(
         "templates",
         "templates",

@@ -5,6 +5,7 @@ running daemon takes it. A real tmpfs of 2 MiB, filled by a file; Dovecot for IM
 
 import errno
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,8 +57,10 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
 
 
 @pytest.fixture
-def database_url(disk: Disk) -> str:
-    """This module's database: a SQLite file on the small disk (make_app builds on it)."""
+def database_url(disk: Disk, sqlite_template: Path) -> str:
+    """This module's database: a migrated SQLite file on the small disk (make_app builds
+    on it)."""
+    shutil.copyfile(sqlite_template, disk.root / "desk.db")
     return f"sqlite:///{disk.root / 'desk.db'}"
 
 

@@ -24,7 +24,7 @@ pytestmark = [
 def test_same_message_id_stored_by_two_workers_at_once_is_one_entry(
     make_app, database_url, caplog
 ):
-    caplog.set_level(logging.INFO, logger="maildesk.intake.pipeline")
+    caplog.set_level(logging.DEBUG, logger="maildesk.intake.pipeline")
     first, second = make_app(), make_app()
     raw = make_mail(subject="sent to two addresses of the desk").as_bytes()
     # The copy in the other mailbox: other bytes (its own delivery header), same Message-ID.
