@@ -4,8 +4,12 @@
 
 import functools
 import json
+import os
+import re
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +157,26 @@ def test_a_database_that_does_not_answer_is_not_ready_and_is_counted(tmp_path, s
         assert "maildesk_outbox_mails" not in " ".join(found), "no figure it could not read"
     finally:
         app.close()
+
+
+def healthcheck() -> list[str]:
+    """The command of the Dockerfile's HEALTHCHECK (its exec form, a JSON list)."""
+    text = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    found = re.search(r"^HEALTHCHECK [^\n]*\\\n\s*CMD (\[[^\n]*\])$", text, re.MULTILINE)
+    assert found is not None, "the Dockerfile has a HEALTHCHECK in exec form"
+    return json.loads(found.group(1))
+
+
+@pytest.mark.one_database("the HEALTHCHECK asks /healthz; the database is incidental")
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+def test_the_containers_healthcheck_passes_on_the_monitor_and_fails_without_it(make_app, serve):
+    port = free_port()
+    app = make_app(extra=f'[metrics]\nlisten = "127.0.0.1:{port}"\n')
+    (server,) = listeners.servers(app)
+    serve(server)
+    command = healthcheck()
+    url = {"MAILDESK_HEALTH_URL": f"http://127.0.0.1:{port}/healthz"}
+    assert subprocess.run(command, env=os.environ | url, timeout=30).returncode == 0
+    closed = {"MAILDESK_HEALTH_URL": f"http://127.0.0.1:{free_port()}/healthz"}
+    failed = subprocess.run(command, env=os.environ | closed, capture_output=True, timeout=30)
+    assert failed.returncode != 0, "nothing listening: unhealthy"
