@@ -45,6 +45,29 @@ sender_domain = "vip.example"
 priority = "P1"
 team = "key-accounts"
 """
+# The issue's realistic desk: two teams of three agents, each team with a lead,
+# so new tickets are assigned and notified (the standards' SLA is the default).
+_STAFF = (
+    "".join(
+        f'\n[[agents]]\nemail = "{name}@desk.example"\nname = "{name.title()}"\nteam = "{team}"\n'
+        for team, names in (
+            ("support", ("lin", "wang", "zhao")),
+            ("key-accounts", ("chen", "liu", "sun")),
+        )
+        for name in names
+    )
+    + """
+[[teams]]
+name = "support"
+assign = "round_robin"
+leads = ["lin@desk.example"]
+
+[[teams]]
+name = "key-accounts"
+assign = "least_open"
+leads = ["chen@desk.example"]
+"""
+)
 
 
 def desk_head(url: str, smtp_port: int | None = 2525) -> str:
@@ -55,12 +78,12 @@ def desk_head(url: str, smtp_port: int | None = 2525) -> str:
 
 
 def write_config(work: Path, extra: str = "", smtp_port: int = 2525) -> Path:
-    """The bench desk's config; `extra` is appended TOML (poll.py adds [imap]).
+    """The bench desk's config (rules, two teams, six agents); `extra` is appended TOML.
 
     Only ack_latency.py sends, so only it needs `smtp_port` (its sink's).
     """
     path = work / "maildesk.toml"
-    text = desk_head(f"sqlite:///{work / 'desk.db'}", smtp_port) + _RULES
+    text = desk_head(f"sqlite:///{work / 'desk.db'}", smtp_port) + _RULES + _STAFF
     path.write_text(text + extra, encoding="utf-8")
     return path
 
